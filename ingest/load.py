@@ -1,0 +1,352 @@
+"""Load source files into the warehouse's ``raw`` schema, with an audit row for every file.
+
+One function does the work for the CLI, the Dagster assets and the tests:
+``load_file(contract, path, db_path)``. It reads the file, refuses it whole if it carries
+identifiable data, splits rows into valid and quarantined, and writes both together with one
+``audit.loads`` row in a single transaction, so that for every file
+
+    rows read = rows loaded + rows quarantined
+
+Loading the same bytes again (same source, same sha256) is a no-op reported as ``unchanged``.
+Periods: for a contract with a ``period_column``, a file replaces the rows already loaded for
+the months it covers (a corrected file for March replaces March). Contracts without one are
+snapshots (reference data, the community offer): a new file replaces the table.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingest.contracts import CONTRACTS, Contract, get_contract
+from ingest.errors import InputError
+from ingest.identifiable import check_identifiable
+from ingest.read import read_raw, to_typed
+from ingest.validate import split_rows
+
+log = logging.getLogger(__name__)
+
+# DuckDB 2 files cannot be read by the DuckDB 1.4 that Evidence and older clients bundle.
+STORAGE_COMPATIBILITY = "v1.4.0"
+
+METADATA_COLUMNS: dict[str, str] = {
+    "_load_id": "varchar",
+    "_source_file": "varchar",
+    "_file_sha256": "varchar",
+    "_row_number": "bigint",
+    "_loaded_at": "timestamp",
+}
+
+AUDIT_DDL = """
+create schema if not exists raw;
+create schema if not exists audit;
+create table if not exists audit.loads (
+    load_id varchar primary key,
+    source varchar not null,
+    file_name varchar not null,
+    file_sha256 varchar not null,
+    status varchar not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_replaced bigint not null,
+    periods varchar,
+    message varchar,
+    loaded_at timestamp not null
+);
+create table if not exists audit.quarantine (
+    load_id varchar not null,
+    source varchar not null,
+    file_name varchar not null,
+    row_number bigint not null,
+    column_name varchar,
+    rule varchar not null,
+    reason varchar not null,
+    record varchar
+);
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What happened to one file."""
+
+    source: str
+    path: Path
+    status: str  # loaded | unchanged
+    file_sha256: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_replaced: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    load_id: str | None = None
+
+    def summary(self) -> str:
+        if self.status == "unchanged":
+            return f"{self.source}: {self.path.name} already loaded (same sha256), nothing to do"
+        text = (
+            f"{self.source}: {self.path.name}: {self.rows_read:,} rows read, "
+            f"{self.rows_loaded:,} loaded, {self.rows_quarantined:,} quarantined"
+        )
+        if self.rows_replaced:
+            text += f" ({self.rows_replaced:,} earlier rows for the same period replaced)"
+        return text
+
+
+def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file, creating it (and its folder) in the v1.4-readable format."""
+    db_path = Path(db_path)
+    if read_only:
+        return duckdb.connect(str(db_path), read_only=True)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(
+        str(db_path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY}
+    )
+
+
+def raw_table_ddl(contract: Contract) -> str:
+    columns = [f"{column.name} {column.duckdb_type}" for column in contract.columns]
+    columns += [f"{name} {dtype}" for name, dtype in METADATA_COLUMNS.items()]
+    body = ",\n    ".join(columns)
+    return f"create table if not exists raw.{contract.name} (\n    {body}\n)"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit schemas and every raw table the contracts define."""
+    con.execute(AUDIT_DDL)
+    for contract in CONTRACTS.values():
+        con.execute(raw_table_ddl(contract))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _known_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, set[str]]:
+    """Values of every referenced key already in the warehouse (a source not loaded yet is
+    not checked: its rows cannot be judged against an empty table)."""
+    known: dict[str, set[str]] = {}
+    for foreign_key in contract.foreign_keys:
+        target = foreign_key.contract
+        column = foreign_key.target_column
+        if foreign_key.references in known:
+            continue
+        (count,) = con.execute(f"select count(*) from raw.{target}").fetchone()  # type: ignore[misc]
+        if count == 0:
+            continue
+        rows = con.execute(f"select distinct {column} from raw.{target}").fetchall()
+        known[foreign_key.references] = {row[0] for row in rows if row[0] is not None}
+    return known
+
+
+def _periods(contract: Contract, frame: pl.DataFrame) -> list[date]:
+    if contract.period_column is None or frame.is_empty():
+        return []
+    months = frame.select(pl.col(contract.period_column).dt.truncate("1mo").unique().sort())
+    return [value for value in months.to_series().to_list() if value is not None]
+
+
+def load_file(
+    contract: Contract | str,
+    path: Path,
+    db_path: Path,
+    *,
+    today: date | None = None,
+    strict: bool = False,
+    sheet: str | None = None,
+) -> LoadResult:
+    """Load one file of ``contract`` into ``raw.<contract>``; raise InputError to refuse it."""
+    contract = get_contract(contract) if isinstance(contract, str) else contract
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    sha = file_sha256(path)
+
+    con = connect(db_path)
+    try:
+        ensure_schema(con)
+        already = con.execute(
+            "select load_id from audit.loads where source = ? and file_sha256 = ? "
+            "and status = 'loaded' limit 1",
+            [contract.name, sha],
+        ).fetchone()
+        if already:
+            return LoadResult(contract.name, path, "unchanged", sha, load_id=already[0])
+
+        raw = read_raw(contract, path, sheet=sheet, strict=strict)
+        check_identifiable(contract, raw, path)
+        typed = to_typed(contract, raw, path)
+        split = split_rows(contract, typed, today=today, known_keys=_known_keys(con, contract))
+        valid = split.valid.select(["_row_number", *contract.column_names])
+        quarantined = split.quarantined
+
+        load_id = uuid.uuid4().hex
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        periods = _periods(contract, valid)
+        rows_read = typed.height
+
+        con.execute("begin transaction")
+        try:
+            rows_replaced = _replace_scope(con, contract, periods)
+            _insert_valid(con, contract, valid, load_id, path.name, sha, loaded_at)
+            _insert_quarantine(con, contract, quarantined, load_id, path.name)
+            con.execute(
+                "insert into audit.loads values (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    load_id,
+                    contract.name,
+                    path.name,
+                    sha,
+                    rows_read,
+                    valid.height,
+                    quarantined.height,
+                    rows_replaced,
+                    ",".join(month.strftime("%Y-%m") for month in periods) or None,
+                    None,
+                    loaded_at,
+                ],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.close()
+
+    reasons: dict[str, int] = {}
+    if quarantined.height:
+        grouped = quarantined.group_by("rule", "column").len().sort("len", descending=True)
+        for rule, column, count in grouped.iter_rows():
+            reasons[f"{rule} ({column})"] = count
+    result = LoadResult(
+        source=contract.name,
+        path=path,
+        status="loaded",
+        file_sha256=sha,
+        rows_read=rows_read,
+        rows_loaded=valid.height,
+        rows_quarantined=quarantined.height,
+        rows_replaced=rows_replaced,
+        quarantine_reasons=reasons,
+        load_id=load_id,
+    )
+    log.info(result.summary())
+    return result
+
+
+def _replace_scope(
+    con: duckdb.DuckDBPyConnection, contract: Contract, periods: list[date]
+) -> int:
+    """Delete what the incoming file supersedes; return how many rows went."""
+    table = f"raw.{contract.name}"
+    if contract.period_column is None:
+        (count,) = con.execute(f"select count(*) from {table}").fetchone()  # type: ignore[misc]
+        con.execute(f"delete from {table}")
+        return int(count)
+    if not periods:
+        return 0
+    condition = f"date_trunc('month', {contract.period_column}) in (select unnest(?))"
+    (count,) = con.execute(  # type: ignore[misc]
+        f"select count(*) from {table} where {condition}", [periods]
+    ).fetchone()
+    con.execute(f"delete from {table} where {condition}", [periods])
+    return int(count)
+
+
+def _insert_valid(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    valid: pl.DataFrame,
+    load_id: str,
+    file_name: str,
+    sha: str,
+    loaded_at: datetime,
+) -> None:
+    if valid.is_empty():
+        return
+    frame = valid.with_columns(
+        pl.lit(load_id).alias("_load_id"),
+        pl.lit(file_name).alias("_source_file"),
+        pl.lit(sha).alias("_file_sha256"),
+        pl.lit(loaded_at).alias("_loaded_at"),
+    )
+    columns = [*contract.column_names, *METADATA_COLUMNS]
+    con.register("incoming_rows", frame.select(columns).to_arrow())
+    try:
+        names = ", ".join(columns)
+        con.execute(f"insert into raw.{contract.name} ({names}) select {names} from incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
+
+
+def _insert_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    quarantined: pl.DataFrame,
+    load_id: str,
+    file_name: str,
+) -> None:
+    if quarantined.is_empty():
+        return
+    frame = quarantined.select(
+        pl.lit(load_id).alias("load_id"),
+        pl.lit(contract.name).alias("source"),
+        pl.lit(file_name).alias("file_name"),
+        pl.col("_row_number").alias("row_number"),
+        pl.col("column").alias("column_name"),
+        pl.col("rule"),
+        pl.col("reason"),
+        pl.col("record"),
+    )
+    con.register("incoming_quarantine", frame.to_arrow())
+    try:
+        con.execute("insert into audit.quarantine select * from incoming_quarantine")
+    finally:
+        con.unregister("incoming_quarantine")
+
+
+def find_source_file(directory: Path, contract: Contract) -> Path | None:
+    """The file for ``contract`` in a folder: its contract file name, or any accepted
+    extension with the contract's name as stem."""
+    preferred = directory / contract.file_name
+    if preferred.is_file():
+        return preferred
+    for extension in ("csv", "tsv", "txt", "xlsx", "json", "parquet"):
+        candidate = directory / f"{contract.name}.{extension}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_directory(
+    directory: Path,
+    db_path: Path,
+    *,
+    sources: Iterable[str] | None = None,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[LoadResult]:
+    """Load every contract's file found in ``directory``, in foreign-key order."""
+    wanted = set(sources) if sources is not None else set(CONTRACTS)
+    results = []
+    for contract in CONTRACTS.values():
+        if contract.name not in wanted:
+            continue
+        path = find_source_file(Path(directory), contract)
+        if path is None:
+            continue
+        if progress:
+            progress(f"loading {contract.name} from {path.name}")
+        results.append(load_file(contract, path, db_path, today=today))
+    return results

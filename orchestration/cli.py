@@ -1,0 +1,242 @@
+"""``icb-insight``: the command line, one verb per job.
+
+Bad input ends with a plain message on stderr and exit code 2; a fault in the program with
+exit code 1 (add ``--debug`` for the traceback). Nothing else prints tracebacks.
+"""
+
+import logging
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingest.errors import InputError
+from orchestration import settings
+
+log = logging.getLogger("icb_insight")
+
+app = typer.Typer(
+    name="icb-insight",
+    help=(
+        "Need versus community capacity for social prescribing, neighbourhood by "
+        "neighbourhood, for NHS Integrated Care Boards."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        help="Warehouse folder or .duckdb file "
+        f"[default: ${settings.WAREHOUSE_ENV}, else data/warehouse/].",
+        show_default=False,
+    ),
+]
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail.")] = False,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+
+def _progress(message: str) -> None:
+    log.info("  %s", message)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the source files into.")],
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 42,
+    scale: Annotated[
+        str, typer.Option(help="Size: tiny, small, icb (about 1.5 million people), region, england.")
+    ] = "icb",
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Last date in the data, YYYY-MM-DD [default: last Sunday]."),
+    ] = None,
+) -> None:
+    """Write synthetic demo sources for a fictional ICB, one file per contract."""
+    from ingest.generate import SCALES, generate as run_generate
+
+    if scale not in SCALES:
+        raise InputError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    as_of_date = _parse_date(as_of, "--as-of") if as_of else None
+    started = time.monotonic()
+    log.info("Generating %s-scale demo data (seed %s) into %s", scale, seed, out)
+    result = run_generate(out, seed=seed, scale=scale, as_of=as_of_date, progress=_progress)
+    lines = [f"Demo sources written to {out} (data up to {result.as_of}):"]
+    for name, path in result.files.items():
+        lines.append(f"  {path.name:<28} {result.rows[name]:>12,} rows")
+    lines.append(f"Done in {time.monotonic() - started:.1f} s. The geography is fictional.")
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="Contract name, e.g. referrals.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files to load.")],
+    warehouse: WarehouseOption = None,
+    strict: Annotated[bool, typer.Option(help="Refuse files with unknown extra columns.")] = False,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name [default: first].")] = None,
+) -> None:
+    """Load files of one source into the warehouse's raw schema.
+
+    Sources: geography, practices, population, deprivation, providers, activities,
+    activity_sessions, provider_funding, link_worker_capacity, referrals, onward_referrals
+    (see docs/contracts.md). Rows that break a contract rule are quarantined with the reason;
+    a file carrying identifiable data is refused whole and nothing of it is kept. Loading the
+    same file twice changes nothing.
+    """
+    from ingest.contracts import get_contract
+    from ingest.load import load_file
+
+    try:
+        contract = get_contract(source)
+    except KeyError as error:
+        raise InputError(str(error.args[0])) from None
+    db_path = settings.warehouse_db_path(warehouse)
+    for path in paths:
+        result = load_file(contract, path, db_path, strict=strict, sheet=sheet)
+        typer.echo(result.summary())
+        for reason, count in result.quarantine_reasons.items():
+            typer.echo(f"    quarantined {count:,}: {reason}")
+    typer.echo(f"Warehouse: {db_path}")
+
+
+@app.command()
+def build(
+    warehouse: WarehouseOption = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Folder of source files [default: ${settings.SOURCES_ENV}, else data/demo/]."
+        ),
+    ] = None,
+) -> None:
+    """Run the full Dagster build: ingest every source file, then dbt build with tests."""
+    db_path = _run_full_build(warehouse, sources)
+    typer.echo(_summary(db_path))
+
+
+@app.command()
+def demo(
+    scale: Annotated[str, typer.Option(help="Size of the fictional ICB.")] = "icb",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Generate demo data and run the whole pipeline on it."""
+    out = settings.DEFAULT_SOURCES_DIR
+    generate(out=out, seed=seed, scale=scale, as_of=None)
+    db_path = _run_full_build(warehouse, out)
+    typer.echo(_summary(db_path))
+
+
+def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:
+    db_path = settings.warehouse_db_path(warehouse)
+    os.environ[settings.WAREHOUSE_ENV] = str(db_path)
+    os.environ[settings.SOURCES_ENV] = str(settings.sources_dir(sources))
+    settings.ensure_dagster_home()
+
+    from dagster import DagsterInstance
+
+    from orchestration.dbt.project import prepare
+
+    log.info("Preparing the dbt manifest")
+    prepare(force=True)
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("full_build")
+    log.info("Running the full_build job (ingest, then dbt build with tests) into %s", db_path)
+    started = time.monotonic()
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            raise_on_error=False,
+        )
+    if not result.success:
+        failures = [
+            f"{event.step_key}: {event.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+            for event in result.all_events
+            if event.is_step_failure
+        ]
+        raise BuildFailed("the build failed:\n  " + "\n  ".join(failures))
+    log.info("Build finished in %.0f s (run %s)", time.monotonic() - started, result.run_id)
+    return db_path
+
+
+class BuildFailed(Exception):
+    """A build step failed; its own message says which and why."""
+
+
+def _summary(db_path: Path) -> str:
+    from orchestration.summary import build_summary
+
+    return build_summary(db_path)
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} must be a date as YYYY-MM-DD, not {text!r}") from None
+
+
+def main() -> None:
+    """Entry point: run the app, turning errors into plain messages and exit codes."""
+    try:
+        app(standalone_mode=False)
+    except InputError as error:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {error.message}", err=True)
+        sys.exit(2)
+    except BuildFailed as error:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as error:  # a fault in the program, not in the input
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(2)
+        if _state["debug"]:
+            raise
+        typer.echo(
+            f"internal error: {type(error).__name__}: {error}\n"
+            "This is a fault in icb-insight, not in your data; rerun with --debug for details.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

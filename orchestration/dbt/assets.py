@@ -1,0 +1,49 @@
+"""dbt models as Dagster assets, joined to the ingest assets through ``raw/<table>`` keys."""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, Definitions
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt.project import dbt_project
+from orchestration.resources import WarehouseResource
+from orchestration.settings import DUCKDB_PATH_ENV
+
+LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+
+
+class IcbDbtTranslator(DagsterDbtTranslator):
+    """Sources keep dbt's ``raw/<table>`` key (the ingest assets' keys); models are grouped by
+    their layer folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        for part in fqn[1:2]:
+            if part in LAYER_GROUPS:
+                return LAYER_GROUPS[part]
+        return "dbt"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=IcbDbtTranslator(),
+)
+def icb_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    os.environ[DUCKDB_PATH_ENV] = str(warehouse.db_path)
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+defs = Definitions(
+    assets=[icb_dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+)

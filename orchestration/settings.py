@@ -1,0 +1,52 @@
+"""Where things live. One place resolves every path the CLI, Dagster and tests use.
+
+The warehouse location comes from ``--warehouse`` on any command, else the
+``ICB_INSIGHT_WAREHOUSE`` variable, else ``data/warehouse/``. It may name a folder (the
+build database is ``warehouse.duckdb`` inside it) or a ``.duckdb`` file.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DEFAULT_WAREHOUSE_DIR = DATA_DIR / "warehouse"
+DEFAULT_SOURCES_DIR = DATA_DIR / "demo"
+DEFAULT_DAGSTER_HOME = DATA_DIR / "dagster_home"
+BUILD_DB_NAME = "warehouse.duckdb"
+
+WAREHOUSE_ENV = "ICB_INSIGHT_WAREHOUSE"
+SOURCES_ENV = "ICB_INSIGHT_SOURCES"
+DUCKDB_PATH_ENV = "ICB_INSIGHT_DUCKDB_PATH"  # read by dbt_project/profiles.yml
+
+
+def warehouse_db_path(warehouse: str | Path | None = None) -> Path:
+    """The DuckDB file the pipeline builds into."""
+    chosen = warehouse or os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE_DIR
+    path = Path(chosen).expanduser().resolve()
+    return path if path.suffix == ".duckdb" else path / BUILD_DB_NAME
+
+
+def sources_dir(sources: str | Path | None = None) -> Path:
+    """The folder of source files the build job ingests."""
+    chosen = sources or os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+DAGSTER_YAML = """\
+# Written by icb-insight. Runs and events are stored here so the Dagster UI shows them.
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the project's data folder (unless set) with telemetry off."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
