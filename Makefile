@@ -1,0 +1,59 @@
+# icb-insight: `make demo` runs the whole pipeline on generated demo data; `make test` runs
+# every test. Each target installs what it needs on first use (uv included).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv: the one on PATH, else the one pip installs as a module (`python3 -m uv`).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+
+# Telemetry of every tool is off; all state lives inside the project folder.
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+export DAGSTER_DISABLE_TELEMETRY := true
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export UV_NO_PROGRESS := 1
+
+VENV_STAMP := .venv/.icb-insight-synced
+MANIFEST := dbt_project/target/manifest.json
+
+.PHONY: help setup demo test dev lint docs manifest clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		{ echo "Installing uv (pip install uv)"; python3 -m pip install --quiet uv; }
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV_STAMP) ## Install the Python environment (uv, from uv.lock)
+
+manifest: $(VENV_STAMP) ## Parse the dbt project so Dagster can load it
+	$(RUN) dbt parse --quiet --project-dir dbt_project
+
+demo: setup manifest ## Generate demo data and run the whole pipeline on it
+	$(RUN) icb-insight demo
+
+test: setup manifest ## Run every test
+	$(RUN) pytest
+
+dev: setup manifest ## Open the Dagster UI on http://127.0.0.1:3000
+	@mkdir -p $(DAGSTER_HOME)
+	$(RUN) python -c "from orchestration.settings import ensure_dagster_home; ensure_dagster_home()"
+	env --default-signal=INT,TERM $(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+lint: setup ## Check Python style (ruff)
+	$(RUN) ruff check ingest orchestration tests
+	$(RUN) ruff format --check ingest orchestration tests
+
+docs: setup manifest ## Regenerate docs from their sources of truth
+	$(RUN) python -m ingest.contracts.docs
+	$(RUN) python -m ingest.contracts.dbt_sources
+	$(RUN) dbt docs generate --quiet --project-dir dbt_project
+
+clean: ## Remove generated data and build output (keeps the Python environment)
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,94 @@
+"""Render docs/contracts.md from the contracts (``python -m ingest.contracts.docs``).
+
+The page is generated, never hand-edited; tests/ingest/test_contract_docs.py fails when the
+committed page differs from what the contracts say.
+"""
+
+from pathlib import Path
+
+from ingest.contracts import CONTRACTS, Contract
+
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
+
+HEADER = """\
+# Input contracts
+
+<!-- Generated from ingest/contracts/ by `python -m ingest.contracts.docs` (make docs).
+     Do not edit by hand: change the contract and regenerate. -->
+
+Every file icb-insight accepts has a contract: its columns, types, the values each may take,
+its keys and the other sources it refers to. Files are read by header name (case, spaces and
+column order do not matter; the aliases listed are accepted too). A file is refused whole if
+it cannot be read, lacks a required column, or carries identifiable data (NHS numbers, full
+postcodes, dates of birth, names or addresses); otherwise each row that breaks a rule is
+quarantined with the reason and the rest are loaded.
+
+Load order (every foreign key points to a source loaded earlier):
+{order}
+
+Type names: `string`, `integer`, `float` (decimal), `date` (YYYY-MM-DD; DD/MM/YYYY accepted),
+`boolean` (true/false, yes/no, 1/0).
+"""
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_contract(contract: Contract) -> str:
+    lines = [
+        f"## `{contract.name}`: {contract.title}",
+        "",
+        contract.description,
+        "",
+        f"- File: `{contract.file_name}` ({contract.file_format.upper()}); "
+        f"sent by: {contract.sender}.",
+        f"- Grain (primary key): {', '.join(f'`{key}`' for key in contract.primary_key)}.",
+    ]
+    if contract.standards:
+        lines.append(f"- Standards followed: {'; '.join(contract.standards)}.")
+    if contract.foreign_keys:
+        keys = ", ".join(f"`{fk.column}` → `{fk.references}`" for fk in contract.foreign_keys)
+        lines.append(f"- Foreign keys: {keys}.")
+    if contract.period_column:
+        lines.append(
+            f"- Period: the months of `{contract.period_column}` in a file; a later file for "
+            "the same months replaces the rows loaded before."
+        )
+    else:
+        lines.append("- Snapshot: each new file replaces the previous one.")
+    if contract.free_text_columns:
+        names = ", ".join(f"`{name}`" for name in contract.free_text_columns)
+        lines.append(f"- Free text screened for names and addresses: {names}.")
+    lines.append(
+        f"- Freshness: warn after {contract.freshness_warn_days} days without a new file, "
+        f"error after {contract.freshness_error_days}."
+    )
+    lines += ["", "| column | type | rules | meaning | also accepted as |", "|---|---|---|---|---|"]
+    for column in contract.columns:
+        aliases = ", ".join(f"`{alias}`" for alias in column.aliases)
+        rules = "; ".join(column.rules())
+        lines.append(
+            f"| `{column.name}` | {column.dtype} | {_escape(rules)} | "
+            f"{_escape(column.description)} | {_escape(aliases)} |"
+        )
+    return "\n".join(lines)
+
+
+def render_markdown() -> str:
+    order = "\n".join(
+        f"{index}. `{name}`" for index, name in enumerate(CONTRACTS, start=1)
+    )
+    sections = [HEADER.format(order=order)]
+    sections += [render_contract(contract) for contract in CONTRACTS.values()]
+    return "\n\n".join(sections) + "\n"
+
+
+def main() -> None:
+    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOC_PATH.write_text(render_markdown())
+    print(f"wrote {DOC_PATH}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Shared fixtures: a temporary warehouse, the dbt manifest, a CLI runner."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DBT_PROFILES_DIR", str(Path(__file__).resolve().parents[1] / "dbt_project"))
+
+SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """The dbt manifest Dagster's dbt assets are built from (parsed once per run)."""
+    from orchestration.dbt.project import dbt_project, prepare
+
+    prepare()
+    return dbt_project.manifest_path
+
+
+@pytest.fixture
+def warehouse_path(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "warehouse.duckdb"
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
