@@ -1,0 +1,10 @@
+-- One row per neighbourhood (MSOA) with its local authority, population and deprivation.
+select
+    neighbourhood_code,
+    neighbourhood_name,
+    lad_code,
+    lad_name,
+    population_total,
+    lsoa_count,
+    imd_score_pop_weighted
+from marts.dim_neighbourhoods
