@@ -184,9 +184,9 @@ def load_file(
         if already:
             return LoadResult(contract.name, path, "unchanged", sha, load_id=already[0])
 
-        raw = read_raw(contract, path, sheet=sheet, strict=strict)
+        raw = read_raw(contract, path, sheet=sheet)
         check_identifiable(contract, raw, path)
-        typed = to_typed(contract, raw, path)
+        typed = to_typed(contract, raw, path=path, strict=strict)
         split = split_rows(contract, typed, today=today, known_keys=_known_keys(con, contract))
         valid = split.valid.select(["_row_number", *contract.column_names])
         quarantined = split.quarantined
