@@ -77,11 +77,12 @@ def generate(
     ] = None,
 ) -> None:
     """Write synthetic demo sources for a fictional ICB, one file per contract."""
-    from ingest.generate import SCALES, generate as run_generate
+    as_of_date = _parse_date(as_of, "--as-of") if as_of else None
+    from ingest.generate import SCALES
+    from ingest.generate import generate as run_generate
 
     if scale not in SCALES:
         raise InputError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    as_of_date = _parse_date(as_of, "--as-of") if as_of else None
     started = time.monotonic()
     log.info("Generating %s-scale demo data (seed %s) into %s", scale, seed, out)
     result = run_generate(out, seed=seed, scale=scale, as_of=as_of_date, progress=_progress)
