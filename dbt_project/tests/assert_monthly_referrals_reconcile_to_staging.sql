@@ -1,0 +1,60 @@
+{#-
+    Every referral whose LSOA is in the geography lookup, made on or before the as-of date,
+    is counted exactly once in fct_neighbourhood_need_capacity_monthly: the sum of
+    referrals_count over the mart equals the count in staging. Returns a row when they differ.
+-#}
+with
+
+monthly as (
+
+    select * from {{ ref('fct_neighbourhood_need_capacity_monthly') }}
+
+),
+
+referrals as (
+
+    select * from {{ ref('stg_social_prescribing__referrals') }}
+
+),
+
+geography as (
+
+    select * from {{ ref('stg_reference__geography') }}
+
+),
+
+months as (
+
+    select * from {{ ref('int_months') }}
+
+),
+
+mart_total as (
+
+    select coalesce(sum(referrals_count), 0) as referrals_count
+    from monthly
+
+),
+
+staging_total as (
+
+    select count(*) as referrals_count
+    from referrals
+    inner join geography
+        on referrals.lsoa_code = geography.lsoa_code
+    where referrals.referral_date <= (select max(as_of_date) from months)
+
+),
+
+final as (
+
+    select
+        mart_total.referrals_count as mart_referrals_count,
+        staging_total.referrals_count as staging_referrals_count
+    from mart_total
+    cross join staging_total
+    where mart_total.referrals_count != staging_total.referrals_count
+
+)
+
+select * from final
