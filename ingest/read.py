@@ -1,0 +1,770 @@
+"""Read any accepted file into a polars DataFrame shaped by its contract.
+
+Reading happens in two steps so that the privacy screen sees every column the sender sent,
+including the ones the contract does not know and the reader would drop:
+
+    raw = read_raw(contract, path)              # every cell as text, original headers
+    check_identifiable(contract, raw, path)     # ingest.identifiable: refuse the whole file
+    typed = to_typed(contract, raw, path=path)  # contract columns, in order, cast
+
+``read_source`` is the convenience that does ``read_raw`` then ``to_typed`` (without the check).
+
+The typed frame
+---------------
+* ``_row_number`` (Int64) first: the row a person looking at the file would name. For CSV and
+  XLSX that is the spreadsheet row number: the header is row 1 (or whatever row it sits on in
+  the sheet), so the first data row is row 2. Rows are counted as records, so a quoted CSV field
+  that holds line breaks does not shift later rows; blank lines count as (empty) rows, as they do
+  when the file is opened in a spreadsheet. For JSON and Parquet it is the 1-based record index.
+* the contract's columns, in contract order, cast to their types. Text is stripped of
+  surrounding whitespace; empty or whitespace-only values become null. Optional columns that
+  are absent are all null.
+* ``_raw__<column>`` (String), only for a column where at least one value could not be cast:
+  the stripped original text on the rows that failed, null elsewhere. The typed value on those
+  rows is null, so ``ingest.validate.split_rows`` quarantines them with rule ``type``; a failed
+  cast never silently becomes a null that passes.
+* ``_raw__@line`` (Int64), only for a CSV in which some quoted field spans several lines: the
+  physical line on which each record starts (line 1 is the first line of the file), so a sender
+  can find it in a text editor. ``_row_number`` remains the record-based spreadsheet row.
+
+Loaders drop every column starting with ``_raw__`` before loading.
+
+Anything that cannot be read at all raises ``InputError`` naming the file (and the row or column
+where one can be named); no parser message that could echo the file's content is passed on.
+"""
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ingest.contracts.model import Column, Contract
+from ingest.errors import InputError
+
+ROW_NUMBER = "_row_number"
+RAW_PREFIX = "_raw__"
+LINE_NUMBER = "_raw__@line"
+HELPER_COLUMNS = (ROW_NUMBER, LINE_NUMBER)
+
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "integer": pl.Int64(),
+    "float": pl.Float64(),
+    "date": pl.Date(),
+    "boolean": pl.Boolean(),
+}
+
+FORMATS_BY_SUFFIX = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".parquet": "parquet",
+}
+
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "1.0")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "0.0")
+
+DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_CHARS = 64 * 1024
+
+
+def raw_column(name: str) -> str:
+    """The helper column holding the original text of ``name`` where it failed to cast."""
+    return f"{RAW_PREFIX}{name}"
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def read_source(
+    contract: Contract, path: Path, *, sheet: str | None = None, strict: bool = False
+) -> pl.DataFrame:
+    """Read ``path`` into a typed frame for ``contract`` (``read_raw`` then ``to_typed``)."""
+    path = Path(path)
+    return to_typed(contract, read_raw(contract, path, sheet=sheet), path=path, strict=strict)
+
+
+def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.DataFrame:
+    """Every column of the file as text, under its original header, nothing dropped.
+
+    The first column is ``_row_number`` (see the module notes); ``_raw__@line`` may follow for
+    a CSV with multi-line records. Rows in which every cell is empty are left out (their row
+    numbers are skipped, not reused). Headers are stripped of surrounding whitespace.
+    """
+    path = Path(path)
+    file_format = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if file_format is None:
+        accepted = ", ".join(FORMATS_BY_SUFFIX)
+        raise InputError(f"unsupported file type {path.suffix!r}; accepted: {accepted}", path=path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if not path.is_file():
+        raise InputError("not a file", path=path)
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty (0 bytes)", path=path)
+
+    if file_format == "csv":
+        raw = _read_csv(path)
+    elif file_format == "xlsx":
+        raw = _read_xlsx(path, sheet)
+    elif file_format == "json":
+        raw = _read_json(contract, path)
+    else:
+        raw = _read_parquet(path)
+    raw = _drop_empty_rows(raw)
+    if raw.height == 0:
+        raise InputError("no data rows (the file has a header but nothing under it)", path=path)
+    return raw
+
+
+def to_typed(
+    contract: Contract,
+    raw: pl.DataFrame,
+    *,
+    path: Path | None = None,
+    strict: bool = False,
+) -> pl.DataFrame:
+    """Map headers to the contract's columns and cast; see the module notes for the shape."""
+    headers = [name for name in raw.columns if name not in HELPER_COLUMNS]
+    matched = match_headers(contract, headers, path=path)
+    missing = [name for name in contract.required_columns if name not in matched]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise InputError(
+            f"missing required column{plural}: {', '.join(missing)}"
+            f" (the file's columns are: {_list_headers(headers)})",
+            path=path,
+        )
+    unknown = [header for header in headers if header not in matched.values()]
+    if strict and unknown:
+        raise InputError(
+            f"unexpected column{'s' if len(unknown) > 1 else ''} (strict mode): "
+            + ", ".join(repr(header) for header in unknown),
+            path=path,
+        )
+
+    row_number = (
+        pl.col(ROW_NUMBER).cast(pl.Int64)
+        if ROW_NUMBER in raw.columns
+        else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    ).alias(ROW_NUMBER)
+    typed_exprs: list[pl.Expr] = [row_number]
+    raw_exprs: list[pl.Expr] = []
+    for column in contract.columns:
+        header = matched.get(column.name)
+        if header is None:
+            typed_exprs.append(pl.lit(None, POLARS_TYPES[column.dtype]).alias(column.name))
+            continue
+        value, failed = cast_expr(column, header)
+        typed_exprs.append(value.alias(column.name))
+        if failed is not None:
+            text = _clean(header, raw.schema[header])
+            raw_exprs.append(pl.when(failed).then(text).alias(raw_column(column.name)))
+    extra = [pl.col(LINE_NUMBER).cast(pl.Int64)] if LINE_NUMBER in raw.columns else []
+    typed = raw.select(*typed_exprs, *raw_exprs, *extra)
+
+    if raw_exprs:
+        raw_names = [raw_column(c.name) for c in contract.columns if raw_column(c.name) in typed]
+        counts = typed.select(pl.col(raw_names).null_count()).row(0)
+        typed = typed.drop(
+            name for name, nulls in zip(raw_names, counts, strict=True) if nulls == typed.height
+        )
+    return typed
+
+
+# --- header matching -------------------------------------------------------------------------
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def normalise_header(header: str) -> str:
+    """Lower case with everything but letters and digits removed: 'IMD Score ' -> 'imdscore'."""
+    return re.sub(r"[^0-9a-z]", "", header.casefold())
+
+
+def _without_years(key: str) -> str:
+    return _YEAR.sub("", key)
+
+
+@lru_cache(maxsize=64)
+def _header_lookup(contract: Contract) -> tuple[dict[str, str], dict[str, str | None]]:
+    exact: dict[str, str] = {}
+    for column in contract.columns:
+        for name in (column.name, *column.aliases):
+            key = normalise_header(name)
+            if exact.get(key, column.name) != column.name:
+                raise ValueError(
+                    f"contract {contract.name}: header {name!r} would match both "
+                    f"{exact[key]} and {column.name}"
+                )
+            exact[key] = column.name
+    # Published files change the vintage in their headers ("LSOA code (2011)" in IoD2019,
+    # "LSOA code (2021)" in IoD2025): a header matches ignoring years when that is unambiguous.
+    yearless: dict[str, str | None] = {}
+    for key, name in exact.items():
+        short = _without_years(key)
+        if short in yearless and yearless[short] != name:
+            yearless[short] = None
+        else:
+            yearless[short] = name
+    return exact, yearless
+
+
+def column_for_header(contract: Contract, header: str) -> str | None:
+    """The contract column a header names (see ``match_headers``), or None."""
+    exact, yearless = _header_lookup(contract)
+    key = normalise_header(header)
+    return exact.get(key) or yearless.get(_without_years(key))
+
+
+def match_headers(
+    contract: Contract, headers: Sequence[str], *, path: Path | None = None
+) -> dict[str, str]:
+    """Contract column name -> the file's header for it (only the columns present).
+
+    Matching ignores case, spaces, underscores, hyphens and punctuation and accepts the
+    column's aliases; failing that, the same ignoring four-digit years. Two headers for one
+    column raise ``InputError``.
+    """
+    matched: dict[str, str] = {}
+    for header in headers:
+        name = column_for_header(contract, header)
+        if name is None:
+            continue
+        if name in matched:
+            raise InputError(
+                f"duplicate columns: {matched[name]!r} and {header!r} both give {name}",
+                path=path,
+                column=name,
+            )
+        matched[name] = header
+    return matched
+
+
+def _list_headers(headers: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(repr(header) for header in headers[:limit])
+    return shown + (f" and {len(headers) - limit} more" if len(headers) > limit else "")
+
+
+# --- casting ---------------------------------------------------------------------------------
+
+_THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$"
+_ISO_DATE = (
+    r"^(\d{4}-\d{1,2}-\d{1,2})"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_UK_DATE = r"^(\d{1,2}/\d{1,2}/\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?$"
+
+
+def _clean(header: str, dtype: pl.DataType | None = None) -> pl.Expr:
+    """The header's text, stripped; empty becomes null."""
+    text = pl.col(header)
+    if dtype is not None and dtype != pl.String:
+        text = text.cast(pl.String)
+    text = text.str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def cast_expr(column: Column, header: str) -> tuple[pl.Expr, pl.Expr | None]:
+    """(typed value, failed-to-cast flag) for ``column`` read from the text column ``header``."""
+    text = _clean(header)
+    if column.dtype == "string":
+        return text, None
+    if column.dtype in ("integer", "float"):
+        number = (
+            pl.when(text.str.contains(_THOUSANDS))
+            .then(text.str.replace_all(",", "", literal=True))
+            .otherwise(text)
+        )
+        as_float = number.cast(pl.Float64, strict=False)
+        if column.dtype == "float":
+            value = pl.when(as_float.is_finite()).then(as_float)
+        else:
+            whole = as_float.is_finite() & (as_float == as_float.floor())
+            value = pl.coalesce(
+                number.cast(pl.Int64, strict=False),
+                pl.when(whole).then(as_float.cast(pl.Int64, strict=False)),
+            )
+    elif column.dtype == "date":
+        value = pl.coalesce(
+            text.str.extract(_ISO_DATE, 1).str.to_date("%Y-%m-%d", strict=False),
+            text.str.extract(_UK_DATE, 1).str.to_date("%d/%m/%Y", strict=False),
+        )
+    elif column.dtype == "boolean":
+        lower = text.str.to_lowercase()
+        value = (
+            pl.when(lower.is_in(TRUE_WORDS))
+            .then(pl.lit(True))
+            .when(lower.is_in(FALSE_WORDS))
+            .then(pl.lit(False))
+            .otherwise(pl.lit(None, pl.Boolean))
+        )
+    else:  # pragma: no cover - contracts only use the five types
+        raise ValueError(f"unknown type {column.dtype!r}")
+    return value, text.is_not_null() & value.is_null()
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+
+def _headers(cells: Sequence[Any], columns: Sequence[str], path: Path) -> dict[str, str]:
+    """Frame column -> stripped header; unnamed columns get a name, duplicates are refused."""
+    names: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for position, (cell, column) in enumerate(zip(cells, columns, strict=True), start=1):
+        header = "" if cell is None else str(cell).strip().lstrip("\ufeff").strip()
+        if not header:
+            header = f"(unnamed column {position})"
+        if header in HELPER_COLUMNS or header.startswith(RAW_PREFIX):
+            raise InputError(f"column {position} has a reserved header {header!r}", path=path)
+        if header in seen:
+            raise InputError(
+                f"duplicate header {header!r} (columns {seen[header]} and {position})",
+                path=path,
+                column=header,
+            )
+        seen[header] = position
+        names[column] = header
+    return names
+
+
+def _drop_empty_rows(raw: pl.DataFrame) -> pl.DataFrame:
+    cells = [name for name in raw.columns if name not in HELPER_COLUMNS]
+    if not cells:
+        return raw.clear()
+    filled = pl.any_horizontal(
+        [pl.col(name).cast(pl.String).str.strip_chars().str.len_bytes() > 0 for name in cells]
+    ).fill_null(False)
+    return raw.filter(filled)
+
+
+def _drop_unnamed_empty(frame: pl.DataFrame) -> pl.DataFrame:
+    unnamed = [c for c in frame.columns if c.startswith("(unnamed column ")]
+    if not unnamed:
+        return frame
+    counts = frame.select(
+        (pl.col(c).str.strip_chars().str.len_bytes() > 0).sum() for c in unnamed
+    ).row(0)
+    return frame.drop([c for c, n in zip(unnamed, counts, strict=True) if not n])
+
+
+def _looks_like(head: bytes) -> str | None:
+    """A name for well-known binary formats, from their first bytes."""
+    signatures = {
+        b"PK\x03\x04": "a zip archive (an XLSX workbook?)",
+        b"\xd0\xcf\x11\xe0": "an old Excel .xls (or password-protected) workbook",
+        b"PAR1": "a Parquet file",
+        b"%PDF": "a PDF document",
+        b"\x1f\x8b": "a gzip archive",
+        b"\x89PNG": "a PNG image",
+        b"\xff\xd8\xff": "a JPEG image",
+    }
+    for signature, name in signatures.items():
+        if head.startswith(signature):
+            return name
+    return None
+
+
+def _is_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32 and byte != 26)
+    return controls > max(8, len(head) // 100)
+
+
+def _decode_text(data: bytes, path: Path, what: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError("unreadable text: broken UTF-16", path=path) from None
+    kind = _looks_like(data[:8])
+    if kind is not None:
+        raise InputError(f"not a {what} file: it looks like {kind}", path=path)
+    if b"\x00" in data or _is_binary(data[:_SNIFF_CHARS]):
+        raise InputError(f"not a {what} file: it holds binary data", path=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as utf8_error:
+        if what != "CSV":
+            line = data.count(b"\n", 0, utf8_error.start) + 1
+            raise InputError("not valid UTF-8 text", path=path, row=line) from None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(
+            "unreadable text encoding: neither UTF-8 nor Windows-1252 "
+            f"(byte 0x{data[error.start]:02x} on line {line})",
+            path=path,
+        ) from None
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def sniff_delimiter(sample: str, *, prefer_tab: bool = False) -> str:
+    """The delimiter among , ; tab | that splits the sample into the most consistent columns."""
+    truncated = len(sample) >= _SNIFF_CHARS
+    if truncated and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    best: tuple[float, int, int] | None = None
+    choice = "\t" if prefer_tab else ","
+    order = ("\t", ",", ";", "|") if prefer_tab else DELIMITERS
+    for rank, delimiter in enumerate(order):
+        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        body = rows[1:-1] if truncated else rows[1:]
+        consistency = (sum(len(row) == width for row in body) / len(body)) if body else 1.0
+        score = (consistency, width, -rank)
+        if best is None or score > best:
+            best, choice = score, delimiter
+    return choice
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    text = _decode_text(path.read_bytes(), path, "CSV")
+    if not text.strip():
+        raise InputError("the file is empty", path=path)
+    stripped = text.lstrip("\r\n")
+    leading_blank = text[: len(text) - len(stripped)].count("\n")
+    text = stripped
+    delimiter = sniff_delimiter(text[:_SNIFF_CHARS], prefer_tab=path.suffix.lower() == ".tsv")
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            has_header=False,
+            infer_schema=False,
+            separator=delimiter,
+            quote_char='"',
+        )
+        lines = None
+    except pl.exceptions.PolarsError:
+        # Malformed for polars (ragged rows, a stray quote): the standard library either reads
+        # it or says where the problem is, without echoing the content.
+        frame, lines = _read_csv_slowly(text, delimiter, path, leading_blank)
+    if frame.height == 0:
+        raise InputError("the file is empty", path=path)
+
+    header_row = leading_blank + 1
+    names = _headers(frame.row(0), frame.columns, path)
+    body = frame.slice(1).rename(names)
+    body = body.with_columns(
+        pl.int_range(header_row + 1, header_row + 1 + body.height, dtype=pl.Int64).alias(ROW_NUMBER)
+    )
+    if lines is None and '"' in text:
+        lines = _record_lines(frame, leading_blank)
+    if lines is not None:
+        body = body.with_columns(pl.Series(LINE_NUMBER, lines[1:], dtype=pl.Int64))
+        if body.select((pl.col(LINE_NUMBER) == pl.col(ROW_NUMBER)).all()).item():
+            body = body.drop(LINE_NUMBER)
+    helpers = [ROW_NUMBER] + ([LINE_NUMBER] if LINE_NUMBER in body.columns else [])
+    body = body.select(*helpers, *names.values())
+    return _drop_unnamed_empty(body)
+
+
+def _record_lines(frame: pl.DataFrame, leading_blank: int) -> list[int] | None:
+    """The line each record starts on, when some quoted field holds line breaks; else None."""
+    breaks = frame.select(
+        pl.sum_horizontal(
+            pl.col(name).str.count_matches("\n", literal=True).fill_null(0)
+            for name in frame.columns
+        ).alias("breaks")
+    ).to_series()
+    if breaks.sum() == 0:
+        return None
+    spans = breaks + 1
+    starts = (spans.cum_sum() - spans) + 1 + leading_blank
+    return starts.to_list()
+
+
+def _read_csv_slowly(
+    text: str, delimiter: str, path: Path, leading_blank: int
+) -> tuple[pl.DataFrame, list[int]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    width = 0
+    previous_line = 0
+    try:
+        for record in reader:
+            row = len(records) + 1 + leading_blank
+            if not records:
+                width = len(record)
+            elif len(record) > width:
+                if any(value.strip() for value in record[width:]):
+                    raise InputError(
+                        f"this row has {len(record)} values but the header has {width}",
+                        path=path,
+                        row=row,
+                    )
+                record = record[:width]
+            records.append(record + [""] * (width - len(record)))
+            lines.append(previous_line + 1 + leading_blank)
+            previous_line = reader.line_num
+    except csv.Error as error:
+        raise InputError(
+            f"not a readable CSV file: {error} (record starting on line "
+            f"{previous_line + 1 + leading_blank})",
+            path=path,
+            row=len(records) + 1 + leading_blank,
+        ) from None
+    columns = [f"column_{i}" for i in range(width)]
+    data = {name: [record[i] or None for record in records] for i, name in enumerate(columns)}
+    return pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String)), lines
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pl.DataFrame:
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head.startswith(b"PK\x03\x04"):
+        kind = _looks_like(head)
+        raise InputError(
+            "not an XLSX file" + (f": it looks like {kind}" if kind else ""), path=path
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise InputError("not an XLSX file (a zip archive without a workbook)", path=path)
+            first_rows = _xlsx_first_rows(archive)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise InputError(
+            "not a readable XLSX file: it is truncated or corrupt", path=path
+        ) from None
+
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = list(reader.sheet_names)
+    except Exception:  # fastexcel raises its own error types for damaged workbooks
+        raise InputError("not a readable XLSX file: it is corrupt", path=path) from None
+    if not names:
+        raise InputError("the workbook has no sheets", path=path)
+    if sheet is None:
+        name = names[0]
+    else:
+        folded = {candidate.casefold().strip(): candidate for candidate in names}
+        name = sheet if sheet in names else folded.get(sheet.casefold().strip(), "")
+        if not name:
+            raise InputError(
+                f"the workbook has no sheet {sheet!r} (sheets: {', '.join(names)})", path=path
+            )
+    try:
+        frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
+    except Exception:
+        raise InputError(f"sheet {name!r} could not be read (corrupt?)", path=path) from None
+    if frame.height == 0 or frame.width == 0:
+        raise InputError(f"sheet {name!r} is empty", path=path)
+    frame = frame.select(pl.all().cast(pl.String))
+    header_row = first_rows.get(name, 1)
+    names_map = _headers(frame.row(0), frame.columns, path)
+    body = frame.slice(1).rename(names_map)
+    body = body.select(
+        pl.int_range(header_row + 1, header_row + 1 + body.height, dtype=pl.Int64).alias(
+            ROW_NUMBER
+        ),
+        *names_map.values(),
+    )
+    return _drop_unnamed_empty(body)
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _xlsx_first_rows(archive: zipfile.ZipFile) -> dict[str, int]:
+    """Sheet name -> the sheet row of its first non-empty cell (where the reader's data starts).
+
+    fastexcel starts a sheet at its first non-empty row; knowing which row that is lets row
+    numbers match what the sender sees. Best effort: a sheet missing here counts from row 1.
+    """
+    found: dict[str, int] = {}
+    try:
+        workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {
+            rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_NS_PKG}Relationship")
+        }
+        for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
+            target = targets.get(sheet.get(f"{_NS_REL}id"), "")
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            row = _first_filled_row(archive, member)
+            if row is not None:
+                found[sheet.get("name", "")] = row
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, ValueError):
+        pass
+    return found
+
+
+def _first_filled_row(archive: zipfile.ZipFile, member: str) -> int | None:
+    current = 0
+    with archive.open(member) as stream:
+        for event, element in ET.iterparse(stream, events=("start", "end")):
+            if event == "start" and element.tag == f"{_NS_MAIN}row":
+                number = element.get("r")
+                current = int(number) if number else current + 1
+            elif event == "end" and element.tag == f"{_NS_MAIN}c":
+                value = element.find(f"{_NS_MAIN}v")
+                inline = element.find(f"{_NS_MAIN}is")
+                if (value is not None and value.text) or inline is not None:
+                    return current
+                element.clear()
+            elif event == "end" and element.tag == f"{_NS_MAIN}row":
+                element.clear()
+    return None
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        duplicated = sorted({key for key in keys if keys.count(key) > 1})
+        raise _DuplicateKey(duplicated[0])
+    return dict(pairs)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
+    text = _decode_text(path.read_bytes(), path, "JSON")
+    if not text.strip():
+        raise InputError("the file is empty", path=path)
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as error:
+        raise InputError(f"a JSON object repeats the key {error}", path=path) from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON (truncated or corrupt?): {error.msg} at line {error.lineno} "
+            f"column {error.colno}",
+            path=path,
+        ) from None
+    except RecursionError:
+        raise InputError("not acceptable JSON: nested too deeply", path=path) from None
+
+    if isinstance(document, dict) and "grants" in document:
+        records = _grants_to_rows(contract, document["grants"], path)
+    elif isinstance(document, list):
+        records = document
+    else:
+        raise InputError(
+            'expected a 360Giving package {"grants": [...]} or a JSON array of flat records',
+            path=path,
+        )
+    if not records:
+        raise InputError("no data rows (the JSON holds no records)", path=path)
+
+    columns: dict[str, list[str | None]] = {}
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise InputError("expected a JSON object (a flat record)", path=path, row=index + 1)
+        for key, value in record.items():
+            if isinstance(value, (dict, list)):
+                raise InputError(
+                    "holds a nested object or list; expected a flat record",
+                    path=path,
+                    row=index + 1,
+                    column=str(key),
+                )
+            cells = columns.get(key)
+            if cells is None:
+                cells = columns[key] = [None] * index
+            cells.append(_json_text(value))
+        for cells in columns.values():
+            if len(cells) <= index:
+                cells.append(None)
+    names = _headers(list(columns), list(columns), path)
+    frame = pl.DataFrame(
+        {names[key]: cells for key, cells in columns.items()},
+        schema={names[key]: pl.String for key in columns},
+    )
+    return frame.select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER), pl.all())
+
+
+def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[str, Any]]:
+    from ingest.contracts.giving360 import grant_to_row
+
+    if contract.name != "provider_funding":
+        raise InputError(
+            f"a 360Giving grants package was given for {contract.name}; only "
+            "provider_funding is published as 360Giving",
+            path=path,
+        )
+    if not isinstance(grants, list):
+        raise InputError('"grants" must be a list of grants', path=path)
+    rows = []
+    for index, grant in enumerate(grants):
+        if not isinstance(grant, dict):
+            raise InputError("a grant must be a JSON object", path=path, row=index + 1)
+        row = grant_to_row(grant)
+        # Grants to individuals name a person: keep the field visible to the privacy screen.
+        if grant.get("recipientIndividual"):
+            row["recipientIndividual"] = json.dumps(grant["recipientIndividual"])
+        rows.append(row)
+    return rows
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(max(0, size - 4))
+        tail = handle.read(4)
+    if head != b"PAR1":
+        kind = _looks_like(head)
+        raise InputError(
+            "not a Parquet file" + (f": it looks like {kind}" if kind else ""), path=path
+        )
+    if tail != b"PAR1" or size < 12:
+        raise InputError("not a readable Parquet file: it is truncated", path=path)
+    try:
+        frame = pl.read_parquet(path)
+    except Exception:  # polars and arrow raise several error types for damaged files
+        raise InputError("not a readable Parquet file: it is corrupt", path=path) from None
+    texts = []
+    for name, dtype in frame.schema.items():
+        if dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:
+            raise InputError(f"column {name!r} holds {dtype}, not plain values", path=path)
+        texts.append(pl.col(name).cast(pl.String))
+    frame = frame.select(texts)
+    names = _headers(frame.columns, frame.columns, path)
+    return frame.rename(names).select(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER), pl.all()
+    )
