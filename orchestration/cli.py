@@ -69,7 +69,8 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the source files into.")],
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 42,
     scale: Annotated[
-        str, typer.Option(help="Size: tiny, small, icb (about 1.5 million people), region, england.")
+        str,
+        typer.Option(help="Size: tiny, small, icb (about 1.5 million people), region, england."),
     ] = "icb",
     as_of: Annotated[
         str | None,
@@ -151,6 +152,37 @@ def demo(
     generate(out=out, seed=seed, scale=scale, as_of=None)
     db_path = _run_full_build(warehouse, out)
     typer.echo(_summary(db_path))
+
+
+@app.command()
+def publish(
+    warehouse: WarehouseOption = None,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Restore the previously published version.")
+    ] = False,
+) -> None:
+    """List the published versions of the warehouse, or roll back to the previous one.
+
+    Only the build job publishes, and only after every test and check has passed. Analysts
+    open published.duckdb read-only; a publish or rollback swaps the file atomically and
+    never blocks them.
+    """
+    from orchestration import publish as publishing
+
+    db_path = settings.warehouse_db_path(warehouse)
+    try:
+        if rollback:
+            version = publishing.rollback(db_path)
+            typer.echo(
+                f"Rolled back: {publishing.published_path(db_path)} is now {version.version_id}"
+            )
+    except publishing.PublishError as error:
+        raise InputError(str(error)) from None
+    current = publishing.current_version(db_path)
+    for version in publishing.list_versions(db_path):
+        marker = "*" if current and version.version_id == current.version_id else " "
+        run = version.metadata.get("run_id", "-")
+        typer.echo(f" {marker} {version.version_id}  run {run}")
 
 
 def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:

@@ -1,4 +1,4 @@
-"""Ingest assets: one per contract, keyed ``raw/<contract>`` to match dbt's ``source('raw', ...)``."""
+"""Ingest assets, one per contract, keyed ``raw/<contract>`` as dbt keys ``source("raw", ...)``."""
 
 from dagster import (
     AssetExecutionContext,
