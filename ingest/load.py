@@ -245,9 +245,7 @@ def load_file(
     return result
 
 
-def _replace_scope(
-    con: duckdb.DuckDBPyConnection, contract: Contract, periods: list[date]
-) -> int:
+def _replace_scope(con: duckdb.DuckDBPyConnection, contract: Contract, periods: list[date]) -> int:
     """Delete what the incoming file supersedes; return how many rows went."""
     table = f"raw.{contract.name}"
     if contract.period_column is None:

@@ -76,9 +76,7 @@ def render_contract(contract: Contract) -> str:
 
 
 def render_markdown() -> str:
-    order = "\n".join(
-        f"{index}. `{name}`" for index, name in enumerate(CONTRACTS, start=1)
-    )
+    order = "\n".join(f"{index}. `{name}`" for index, name in enumerate(CONTRACTS, start=1))
     sections = [HEADER.format(order=order)]
     sections += [render_contract(contract) for contract in CONTRACTS.values()]
     return "\n\n".join(sections) + "\n"

@@ -1,4 +1,4 @@
-"""The contracts for every source icb-insight accepts (see docs/contracts.md, generated from here)."""
+"""The contracts for every source icb-insight accepts (docs/contracts.md is generated from here)."""
 
 from ingest.contracts.model import Column, Contract, ForeignKey
 
@@ -290,7 +290,9 @@ PROVIDERS = Contract(
             pattern=ORG_ID,
             standard=GIVING,
         ),
-        Column("provider_name", "string", "Name of the organisation (an organisation, not a person)."),
+        Column(
+            "provider_name", "string", "Name of the organisation (an organisation, not a person)."
+        ),
         Column("provider_type", "string", "Kind of organisation.", allowed=PROVIDER_TYPES),
         _lsoa("base_lsoa_code", what="LSOA 2021 where the organisation is based."),
         Column(
@@ -394,23 +396,56 @@ PROVIDER_FUNDING = Contract(
     freshness_warn_days=100,
     freshness_error_days=400,
     columns=(
-        Column("grant_id", "string", "360Giving grant identifier.", pattern=GRANT_ID,
-               aliases=("Identifier", "id")),
+        Column(
+            "grant_id",
+            "string",
+            "360Giving grant identifier.",
+            pattern=GRANT_ID,
+            aliases=("Identifier", "id"),
+        ),
         Column("title", "string", "Grant title.", aliases=("Title",)),
-        Column("currency", "string", "ISO 4217 currency.", allowed=("GBP",),
-               aliases=("Currency",)),
-        Column("amount_awarded_gbp", "float", "Amount awarded, pounds.", minimum=0,
-               maximum=10_000_000, aliases=("Amount Awarded", "amountAwarded")),
-        Column("award_date", "date", "Date of the award.", not_future=True,
-               aliases=("Award Date", "awardDate")),
-        Column("planned_start_date", "date", "Planned start of the funded period.",
-               aliases=("Planned Dates:Start Date",)),
-        Column("planned_end_date", "date", "Planned end of the funded period.",
-               not_before="planned_start_date", aliases=("Planned Dates:End Date",)),
-        Column("recipient_org_id", "string", "Recipient org-id (a provider).", pattern=ORG_ID,
-               aliases=("Recipient Org:Identifier",)),
-        Column("recipient_org_name", "string", "Recipient organisation name.",
-               aliases=("Recipient Org:Name",)),
+        Column("currency", "string", "ISO 4217 currency.", allowed=("GBP",), aliases=("Currency",)),
+        Column(
+            "amount_awarded_gbp",
+            "float",
+            "Amount awarded, pounds.",
+            minimum=0,
+            maximum=10_000_000,
+            aliases=("Amount Awarded", "amountAwarded"),
+        ),
+        Column(
+            "award_date",
+            "date",
+            "Date of the award.",
+            not_future=True,
+            aliases=("Award Date", "awardDate"),
+        ),
+        Column(
+            "planned_start_date",
+            "date",
+            "Planned start of the funded period.",
+            aliases=("Planned Dates:Start Date",),
+        ),
+        Column(
+            "planned_end_date",
+            "date",
+            "Planned end of the funded period.",
+            not_before="planned_start_date",
+            aliases=("Planned Dates:End Date",),
+        ),
+        Column(
+            "recipient_org_id",
+            "string",
+            "Recipient org-id (a provider).",
+            pattern=ORG_ID,
+            aliases=("Recipient Org:Identifier",),
+        ),
+        Column(
+            "recipient_org_name",
+            "string",
+            "Recipient organisation name.",
+            aliases=("Recipient Org:Name",),
+        ),
         Column("funding_org_id", "string", "Funder org-id.", aliases=("Funding Org:Identifier",)),
         Column("funding_org_name", "string", "Funder name.", aliases=("Funding Org:Name",)),
         Column(
@@ -421,9 +456,14 @@ PROVIDER_FUNDING = Contract(
             allowed=FUNDING_PURPOSES,
             aliases=("Grant Programme:Title",),
         ),
-        Column("beneficiary_area_code", "string", "GSS code of the area that benefits.",
-               nullable=True, pattern=r"^E0[0-9]\d{6}$",
-               aliases=("Beneficiary Location:Geographic Code",)),
+        Column(
+            "beneficiary_area_code",
+            "string",
+            "GSS code of the area that benefits.",
+            nullable=True,
+            pattern=r"^E0[0-9]\d{6}$",
+            aliases=("Beneficiary Location:Geographic Code",),
+        ),
     ),
     foreign_keys=(ForeignKey("recipient_org_id", "providers.provider_id"),),
 )
@@ -442,8 +482,13 @@ LINK_WORKER_CAPACITY = Contract(
         Column("pcn_code", "string", "PCN (ODS code).", pattern=PCN_CODE, standard=ODS),
         Column("month_start_date", "date", "First day of the month.", not_future=True),
         Column("link_worker_fte", "float", "Link worker FTE in post.", minimum=0, maximum=100),
-        Column("open_caseload", "integer", "People on the caseload at month end.", minimum=0,
-               maximum=100_000),
+        Column(
+            "open_caseload",
+            "integer",
+            "People on the caseload at month end.",
+            minimum=0,
+            maximum=100_000,
+        ),
     ),
     foreign_keys=(ForeignKey("pcn_code", "practices.pcn_code"),),
 )
@@ -464,19 +509,23 @@ GEOGRAPHY = Contract(
         Column("lsoa_name", "string", "LSOA name."),
         Column("msoa_code", "string", "MSOA 2021.", pattern=MSOA_CODE, standard=GSS),
         Column("msoa_name", "string", "MSOA name (House of Commons Library name where known)."),
-        Column("ward_code", "string", "Electoral ward (best fit).", pattern=WARD_CODE,
-               standard=GSS),
+        Column(
+            "ward_code", "string", "Electoral ward (best fit).", pattern=WARD_CODE, standard=GSS
+        ),
         Column("ward_name", "string", "Ward name."),
-        Column("lad_code", "string", "Local authority district.", pattern=LAD_CODE,
-               standard=GSS),
+        Column("lad_code", "string", "Local authority district.", pattern=LAD_CODE, standard=GSS),
         Column("lad_name", "string", "Local authority name."),
-        Column("sub_icb_code", "string", "Sub-ICB location.", pattern=SUB_ICB_CODE,
-               standard=GSS),
+        Column("sub_icb_code", "string", "Sub-ICB location.", pattern=SUB_ICB_CODE, standard=GSS),
         Column("sub_icb_name", "string", "Sub-ICB location name."),
         Column("icb_code", "string", "Integrated Care Board.", pattern=ICB_CODE, standard=GSS),
         Column("icb_name", "string", "ICB name."),
-        Column("is_fictional", "boolean", "True for the demo's invented areas.",
-               nullable=True, optional=True),
+        Column(
+            "is_fictional",
+            "boolean",
+            "True for the demo's invented areas.",
+            nullable=True,
+            optional=True,
+        ),
     ),
 )
 
@@ -491,15 +540,23 @@ PRACTICES = Contract(
     freshness_warn_days=100,
     freshness_error_days=400,
     columns=(
-        Column("practice_code", "string", "GP practice (ODS).", pattern=PRACTICE_CODE,
-               standard=ODS),
+        Column(
+            "practice_code", "string", "GP practice (ODS).", pattern=PRACTICE_CODE, standard=ODS
+        ),
         Column("practice_name", "string", "Practice name."),
-        Column("pcn_code", "string", "PCN the practice belongs to.", pattern=PCN_CODE,
-               standard=ODS),
+        Column(
+            "pcn_code", "string", "PCN the practice belongs to.", pattern=PCN_CODE, standard=ODS
+        ),
         Column("pcn_name", "string", "PCN name."),
         _lsoa(what="LSOA 2021 of the main surgery.", nullable=True),
-        Column("registered_patients", "integer", "Registered list size.", nullable=True,
-               minimum=0, maximum=200_000),
+        Column(
+            "registered_patients",
+            "integer",
+            "Registered list size.",
+            nullable=True,
+            minimum=0,
+            maximum=200_000,
+        ),
     ),
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
 )
@@ -516,11 +573,23 @@ POPULATION = Contract(
     freshness_error_days=800,
     columns=(
         _lsoa(),
-        Column("population_year", "integer", "Year of the mid-year estimate.", minimum=2011,
-               maximum=2100),
+        Column(
+            "population_year",
+            "integer",
+            "Year of the mid-year estimate.",
+            minimum=2011,
+            maximum=2100,
+        ),
         Column("population_total", "integer", "All residents.", minimum=0, maximum=20_000),
-        Column("population_aged_65_plus", "integer", "Residents aged 65 and over.",
-               nullable=True, optional=True, minimum=0, maximum=20_000),
+        Column(
+            "population_aged_65_plus",
+            "integer",
+            "Residents aged 65 and over.",
+            nullable=True,
+            optional=True,
+            minimum=0,
+            maximum=20_000,
+        ),
     ),
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
 )
@@ -537,22 +606,46 @@ _DECILE = "(where 1 is most deprived 10% of LSOAs)"
 def _domain(key: str, published: str, *, score: bool) -> tuple[Column, ...]:
     columns = []
     if score:
-        score_name = f"{published} Score (rate)" if key in ("income", "employment") else (
-            f"{published} Score"
+        score_name = (
+            f"{published} Score (rate)"
+            if key in ("income", "employment")
+            else (f"{published} Score")
         )
         columns.append(
-            _iod(f"{key}_score", score_name, "float", f"{published} domain score.",
-                 nullable=True, optional=True, minimum=-10, maximum=100)
+            _iod(
+                f"{key}_score",
+                score_name,
+                "float",
+                f"{published} domain score.",
+                nullable=True,
+                optional=True,
+                minimum=-10,
+                maximum=100,
+            )
         )
     columns.append(
-        _iod(f"{key}_rank", f"{published} Rank {_WHERE}", "integer",
-             f"{published} national rank, 1 most deprived.", nullable=True, optional=True,
-             minimum=1, maximum=40_000)
+        _iod(
+            f"{key}_rank",
+            f"{published} Rank {_WHERE}",
+            "integer",
+            f"{published} national rank, 1 most deprived.",
+            nullable=True,
+            optional=True,
+            minimum=1,
+            maximum=40_000,
+        )
     )
     columns.append(
-        _iod(f"{key}_decile", f"{published} Decile {_DECILE}", "integer",
-             f"{published} national decile, 1 most deprived.", nullable=True, optional=True,
-             minimum=1, maximum=10)
+        _iod(
+            f"{key}_decile",
+            f"{published} Decile {_DECILE}",
+            "integer",
+            f"{published} national decile, 1 most deprived.",
+            nullable=True,
+            optional=True,
+            minimum=1,
+            maximum=10,
+        )
     )
     return tuple(columns)
 
@@ -574,16 +667,38 @@ DEPRIVATION = Contract(
     columns=(
         _iod("lsoa_code", "LSOA code (2021)", "string", "LSOA 2021 code.", pattern=LSOA_CODE),
         _iod("lsoa_name", "LSOA name (2021)", "string", "LSOA name."),
-        _iod("lad_code", "Local Authority District code (2024)", "string",
-             "Local authority.", pattern=LAD_CODE),
-        _iod("lad_name", "Local Authority District name (2024)", "string",
-             "Local authority name."),
-        _iod("imd_score", "Index of Multiple Deprivation (IMD) Score", "float",
-             "IMD score (higher is more deprived).", minimum=0, maximum=100),
-        _iod("imd_rank", f"Index of Multiple Deprivation (IMD) Rank {_WHERE}", "integer",
-             "IMD national rank, 1 most deprived.", minimum=1, maximum=40_000),
-        _iod("imd_decile", f"Index of Multiple Deprivation (IMD) Decile {_DECILE}", "integer",
-             "IMD national decile, 1 most deprived.", minimum=1, maximum=10),
+        _iod(
+            "lad_code",
+            "Local Authority District code (2024)",
+            "string",
+            "Local authority.",
+            pattern=LAD_CODE,
+        ),
+        _iod("lad_name", "Local Authority District name (2024)", "string", "Local authority name."),
+        _iod(
+            "imd_score",
+            "Index of Multiple Deprivation (IMD) Score",
+            "float",
+            "IMD score (higher is more deprived).",
+            minimum=0,
+            maximum=100,
+        ),
+        _iod(
+            "imd_rank",
+            f"Index of Multiple Deprivation (IMD) Rank {_WHERE}",
+            "integer",
+            "IMD national rank, 1 most deprived.",
+            minimum=1,
+            maximum=40_000,
+        ),
+        _iod(
+            "imd_decile",
+            f"Index of Multiple Deprivation (IMD) Decile {_DECILE}",
+            "integer",
+            "IMD national decile, 1 most deprived.",
+            minimum=1,
+            maximum=10,
+        ),
         *_domain("income", "Income", score=True),
         *_domain("employment", "Employment", score=True),
         *_domain("education", "Education, Skills and Training", score=True),
@@ -591,9 +706,16 @@ DEPRIVATION = Contract(
         *_domain("crime", "Crime", score=True),
         *_domain("barriers", "Barriers to Housing and Services", score=True),
         *_domain("living_environment", "Living Environment", score=True),
-        _iod("population_total", "Total population: mid 2022 (excluding prisoners)", "integer",
-             "Population denominator published with the IoD.", nullable=True, optional=True,
-             minimum=0, maximum=20_000),
+        _iod(
+            "population_total",
+            "Total population: mid 2022 (excluding prisoners)",
+            "integer",
+            "Population denominator published with the IoD.",
+            nullable=True,
+            optional=True,
+            minimum=0,
+            maximum=20_000,
+        ),
     ),
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
 )
