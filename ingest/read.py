@@ -12,10 +12,11 @@ including the ones the contract does not know and the reader would drop:
 The typed frame
 ---------------
 * ``_row_number`` (Int64) first: the row a person looking at the file would name. For CSV and
-  XLSX that is the spreadsheet row number: the header is row 1 (or whatever row it sits on in
-  the sheet), so the first data row is row 2. Rows are counted as records, so a quoted CSV field
-  that holds line breaks does not shift later rows; blank lines count as (empty) rows, as they do
-  when the file is opened in a spreadsheet. For JSON and Parquet it is the 1-based record index.
+  XLSX that is the spreadsheet row number: the header is row 1 (in a workbook, the row it sits
+  on: blank rows and a title above the header are allowed), so the first data row is row 2.
+  Rows are counted as records, so a quoted CSV field that holds line breaks does not shift
+  later rows; blank lines count as (empty) rows, as they do when the file is opened in a
+  spreadsheet. For JSON and Parquet it is the 1-based record index.
 * the contract's columns, in contract order, cast to their types. Text is stripped of
   surrounding whitespace; empty or whitespace-only values become null. Optional columns that
   are absent are all null.
@@ -116,7 +117,7 @@ def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.
     if file_format == "csv":
         raw = _read_csv(path)
     elif file_format == "xlsx":
-        raw = _read_xlsx(path, sheet)
+        raw = _read_xlsx(contract, path, sheet)
     elif file_format == "json":
         raw = _read_json(contract, path)
     else:
@@ -532,7 +533,24 @@ def _read_csv_slowly(
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> pl.DataFrame:
+def _title_rows(contract: Contract, frame: pl.DataFrame, scan: int = 20) -> int:
+    """Rows above the header: workbooks often open with a title or notes.
+
+    The header is the first of the top ``scan`` rows that names every required column, else
+    the one naming the most contract columns; with no such row, the first row.
+    """
+    best, best_count = 0, 0
+    required = set(contract.required_columns)
+    for index, cells in enumerate(frame.head(scan).iter_rows()):
+        named = {column_for_header(contract, str(cell)) for cell in cells if cell is not None}
+        if required <= named:
+            return index
+        if len(named - {None}) > best_count:
+            best, best_count = index, len(named - {None})
+    return best
+
+
+def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFrame:
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.startswith(b"PK\x03\x04"):
@@ -575,9 +593,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> pl.DataFrame:
     if frame.height == 0 or frame.width == 0:
         raise InputError(f"sheet {name!r} is empty", path=path)
     frame = frame.select(pl.all().cast(pl.String))
-    header_row = first_rows.get(name, 1)
-    names_map = _headers(frame.row(0), frame.columns, path)
-    body = frame.slice(1).rename(names_map)
+    skip = _title_rows(contract, frame)
+    header_row = first_rows.get(name, 1) + skip
+    names_map = _headers(frame.row(skip), frame.columns, path)
+    body = frame.slice(skip + 1).rename(names_map)
     body = body.select(
         pl.int_range(header_row + 1, header_row + 1 + body.height, dtype=pl.Int64).alias(
             ROW_NUMBER
