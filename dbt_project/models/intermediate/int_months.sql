@@ -30,7 +30,11 @@ spined as (
 
     select
         cast(
-            {{ dbt.dateadd('month', 'month_numbers.generated_number - 1', 'bounds.first_month_start_date') }}
+            {{ dbt.dateadd(
+                'month',
+                'month_numbers.generated_number - 1',
+                'bounds.first_month_start_date',
+            ) }}
             as date
         ) as month_start_date,
         bounds.as_of_date
