@@ -1,0 +1,212 @@
+"""Small vectorised helpers shared by every layer of the demo generator."""
+
+import zlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+EPOCH = date(1970, 1, 1)
+NATIONAL_LSOAS = 33_755  # LSOAs 2021 in England: national ranks run 1..33,755
+DECILE_WIDTH = NATIONAL_LSOAS / 10
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+# Positions forced to a letter so that no token holds a run of more than four digits
+# (a token must never look like an NHS number).
+_LETTER_POSITIONS = [0, 5, 10, 15]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a demo to build.
+
+    ``population`` and ``years`` are the headline numbers; the counts below fix the shape
+    of the fictional geography (England has 42 ICBs, 106 sub-ICB locations, 296 local
+    authority districts and 33,755 LSOAs).
+    """
+
+    name: str
+    population: int
+    years: float
+    n_lsoas: int
+    n_icbs: int = 1
+    n_sub_icbs: int = 3
+    n_las: int = 5
+    description: str = ""
+
+
+def rng_for(seed: int, phase: str) -> np.random.Generator:
+    """An independent random stream per phase, so changing one phase leaves the rest."""
+    return np.random.default_rng([seed, zlib.crc32(phase.encode())])
+
+
+def to_days(value: date) -> int:
+    return (value - EPOCH).days
+
+
+def from_days(days: int) -> date:
+    return EPOCH + timedelta(days=int(days))
+
+
+def date_series(name: str, days: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
+    """Days since 1970 as a polars Date column; ``valid`` False gives nulls."""
+    series = pl.Series(name, np.asarray(days, dtype=np.int32)).cast(pl.Date)
+    return series if valid is None else masked(name, series, valid)
+
+
+def masked(name: str, values: np.ndarray | pl.Series, valid: np.ndarray) -> pl.Series:
+    """A column of ``values`` with nulls where ``valid`` is False."""
+    series = pl.Series(name, values)
+    return (
+        pl.select(pl.when(pl.Series(np.asarray(valid, dtype=bool))).then(series).otherwise(None))
+        .to_series()
+        .alias(name)
+    )
+
+
+def month_index(days: np.ndarray) -> np.ndarray:
+    """Months since January 1970 for each day."""
+    return np.asarray(days, dtype="datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def month_of_year(days: np.ndarray) -> np.ndarray:
+    """Calendar month 1..12 for each day."""
+    return month_index(days) % 12 + 1
+
+
+def weekday(days: np.ndarray) -> np.ndarray:
+    """Monday = 0 .. Sunday = 6 (1 January 1970 was a Thursday)."""
+    return (np.asarray(days) + 3) % 7
+
+
+def month_start_days(month: np.ndarray) -> np.ndarray:
+    """First day (days since 1970) of months given as months since January 1970."""
+    return np.asarray(month, dtype="datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def add_months(value: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's last day."""
+    month_zero = value.month - 1 + months
+    year = value.year + month_zero // 12
+    month = month_zero % 12 + 1
+    for day in (value.day, 30, 29, 28):
+        try:
+            return date(year, month, min(value.day, day))
+        except ValueError:
+            continue
+    raise ValueError(value)  # pragma: no cover
+
+
+def tokens(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` distinct 16-character lowercase hex tokens, with letters at fixed positions."""
+    if n == 0:
+        return np.array([], dtype="<U16")
+    out = np.empty((n, 16), dtype=np.uint8)
+    todo = np.arange(n)
+    seen: np.ndarray | None = None
+    while todo.size:
+        digits = rng.integers(0, 16, size=(todo.size, 16), dtype=np.uint8)
+        digits[:, _LETTER_POSITIONS] = 10 + rng.integers(
+            0, 6, size=(todo.size, len(_LETTER_POSITIONS)), dtype=np.uint8
+        )
+        out[todo] = _HEX[digits]
+        packed = out.view("S16").ravel()
+        _, first = np.unique(packed, return_index=True)
+        keep = np.zeros(n, dtype=bool)
+        keep[first] = True
+        todo = np.flatnonzero(~keep)
+        seen = packed
+    assert seen is not None
+    return seen.astype("<U16")
+
+
+def draw_categories(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One category index per row of ``probs`` (rows need not sum to exactly 1)."""
+    probs = np.atleast_2d(np.asarray(probs, dtype=np.float64))
+    cumulative = np.cumsum(probs, axis=1)
+    cumulative /= cumulative[:, -1:]
+    u = rng.random(probs.shape[0])[:, None]
+    return np.minimum((u > cumulative).sum(axis=1), probs.shape[1] - 1)
+
+
+def draw_within_groups(
+    rng: np.random.Generator,
+    group_of_row: np.ndarray,
+    item_group: np.ndarray,
+    item_weight: np.ndarray,
+) -> np.ndarray:
+    """For each row, an item index from the row's group, chosen by ``item_weight``.
+
+    Items must be sorted by group and every group used by a row must have an item.
+    Vectorised: cumulative weights within a group are offset by the group number.
+    """
+    item_group = np.asarray(item_group, dtype=np.int64)
+    weight = np.asarray(item_weight, dtype=np.float64)
+    totals = np.bincount(item_group, weights=weight)
+    cumulative = np.cumsum(weight)
+    starts = np.concatenate([[0.0], np.cumsum(totals)[:-1]])
+    within = (cumulative - starts[item_group]) / totals[item_group]
+    last = np.flatnonzero(np.diff(np.append(item_group, -1)) != 0)
+    within[last] = 1.0
+    key = item_group + np.minimum(within, 1.0)
+    target = np.asarray(group_of_row) + rng.random(len(group_of_row)) * 0.999999 + 1e-9
+    return np.searchsorted(key, target, side="left")
+
+
+def national_ranks(q: np.ndarray, total: int = NATIONAL_LSOAS) -> np.ndarray:
+    """Distinct national ranks 1..total from fractions ``q`` (0 = most deprived), in order."""
+    n = len(q)
+    order = np.argsort(q, kind="stable")
+    ranks = np.empty(n, dtype=np.int64)
+    if n >= total:
+        ranks[order] = np.arange(1, n + 1)
+        return ranks
+    wanted = np.clip(1 + np.floor(q[order] * total).astype(np.int64), 1, total)
+    position = np.arange(n)
+    wanted = np.maximum.accumulate(wanted - position) + position
+    wanted = np.minimum(wanted, total - (n - 1 - position))
+    ranks[order] = wanted
+    return ranks
+
+
+def deciles(ranks: np.ndarray) -> np.ndarray:
+    """National decile of a rank: decile = ceil(rank / 3,375.5); 1 is most deprived."""
+    return np.clip(np.ceil(np.asarray(ranks) / DECILE_WIDTH), 1, 10).astype(np.int64)
+
+
+def percentile_within(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Where each value falls among all of them, 0 for the largest: (rank - u) / n with u
+    uniform in (0, 1), so that two columns ranked this way do not share the same fractions."""
+    n = len(values)
+    order = np.argsort(-np.asarray(values), kind="stable")
+    out = np.empty(n, dtype=np.float64)
+    out[order] = (np.arange(n) + rng.uniform(0.02, 0.98, n)) / n
+    return out
+
+
+def split_sizes(
+    rng: np.random.Generator, total: int, sizes: list[int], probs: list[float]
+) -> np.ndarray:
+    """Cut ``total`` consecutive items into runs whose lengths are drawn from ``sizes``."""
+    draws = rng.choice(sizes, size=total, p=probs)
+    cuts = np.cumsum(draws)
+    cuts = cuts[cuts < total]
+    runs = np.diff(np.concatenate([[0], cuts, [total]]))
+    if len(runs) > 1 and runs[-1] < min(sizes):
+        # hand the short last run out, one item each, to earlier runs with room
+        leftover = int(runs[-1])
+        runs = runs[:-1]
+        for i in range(len(runs) - 1, -1, -1):
+            if leftover == 0:
+                break
+            if runs[i] < max(sizes):
+                runs[i] += 1
+                leftover -= 1
+        runs[-1] += leftover
+    return runs
+
+
+def runs_to_labels(runs: np.ndarray) -> np.ndarray:
+    """[3, 2] -> [0, 0, 0, 1, 1]."""
+    return np.repeat(np.arange(len(runs)), runs)

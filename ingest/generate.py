@@ -1,0 +1,248 @@
+"""Synthetic demo sources for a fictional ICB, one file per input contract.
+
+``generate(out_dir)`` writes every source the pipeline accepts (file names and layouts from
+``ingest.contracts``), a ``demo_truth.json`` that lists the patterns planted in the data so
+end-to-end tests can check the marts find them, and a ``README.txt``. Same seed, scale and
+``as_of`` give byte-identical files. Everything is invented: the areas, codes (in ranges no
+real area uses), organisations and people.
+
+Planted patterns:
+
+- referral rates per 1,000 rise with deprivation and follow the seasons;
+- some deprived MSOAs have almost no community offer, others are well served;
+- some activities are always full, and onward referrals to them are waitlisted or refused;
+- some PCNs have far too few link workers (long waits, caseloads far above 250 per FTE);
+- supported first visits nearly always convert to attendance, unsupported ones mostly not;
+- some grants end in the months after ``as_of`` (the funding cliff).
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ingest.contracts import CONTRACTS
+from ingest.demo.common import Scale, to_days
+from ingest.demo.community import (
+    Community,
+    activities_frame,
+    build_community,
+    grants_ending,
+    providers_frame,
+)
+from ingest.demo.people import People, build_people
+from ingest.demo.places import Places, build_places
+from ingest.demo.scales import SCALES
+from ingest.demo.write import contract_layout, write_360giving, write_csv, write_xlsx
+from ingest.errors import InputError
+
+__all__ = ["SCALES", "GenerateResult", "Scale", "default_as_of", "generate"]
+
+log = logging.getLogger(__name__)
+
+TRUTH_FILE = "demo_truth.json"
+README_FILE = "README.txt"
+
+README_TEXT = """\
+icb-insight demo data ({scale} scale, seed {seed}, data up to {as_of})
+
+Everything in this folder is SYNTHETIC and FICTIONAL. It was made by
+`icb-insight generate` to demonstrate the pipeline.
+
+- The geography is invented: "{icb_name}", its sub-ICB locations, local
+  authorities, wards, MSOAs and LSOAs do not exist. Their codes use ranges
+  that no real area uses (E54000901, E389009xx, E0x000901.., E05900001..,
+  E02900001.., E01900001..). Practices (Z9xxxx) and PCNs (U9xxxx) are invented.
+- Community organisations, activities, funders and grants are invented; org-ids
+  use 360G-DEMO-, GB-CHC-9xxxxxx and GB-COH-DVxxxxxx numbers that belong to no one.
+- People are random draws: pseudonymous tokens, no NHS numbers, names,
+  addresses, postcodes or dates of birth. Any resemblance to real people or
+  places is accidental.
+- Deprivation figures imitate the layout of the English Indices of Deprivation
+  but are not the published values.
+
+demo_truth.json lists the patterns planted in the data (for tests); it is not
+a source file.
+"""
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What ``generate`` wrote: files and row counts by contract name, and the planted truth."""
+
+    files: dict[str, Path]
+    rows: dict[str, int]
+    as_of: date
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+def default_as_of(today: date | None = None) -> date:
+    """The most recent Sunday on or before ``today``."""
+    today = today or date.today()
+    return today - timedelta(days=(today.weekday() + 1) % 7)
+
+
+def history_start(as_of: date, years: float) -> date:
+    return as_of - timedelta(days=int(round(years * 365.25)) - 1)
+
+
+def generate(
+    out_dir: Path,
+    *,
+    seed: int = 42,
+    scale: str = "icb",
+    as_of: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GenerateResult:
+    """Write every demo source file for a fictional ICB into ``out_dir``."""
+    if scale not in SCALES:
+        raise InputError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    chosen = SCALES[scale]
+    as_of = as_of or default_as_of()
+    start = history_start(as_of, chosen.years)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def say(message: str) -> None:
+        log.debug(message)
+        if progress is not None:
+            progress(message)
+
+    say(f"inventing the geography ({chosen.n_lsoas:,} LSOAs), population and deprivation")
+    places = build_places(chosen, seed, population_year=as_of.year - 1)
+    say(f"inventing {len(places.practice_code):,} GP practices in {len(places.pcn_code):,} PCNs")
+    say("inventing community providers, activities, sessions and funding")
+    community = build_community(places, seed, as_of, start)
+    say(f"inventing referrals from {start} to {as_of}, onward referrals and attendance")
+    people = build_people(places, community, seed, as_of, start)
+
+    frames: dict[str, pl.DataFrame] = {
+        "geography": places.geography,
+        "practices": places.practices,
+        "population": places.population,
+        "deprivation": places.deprivation,
+        "providers": providers_frame(community, places),
+        "activities": activities_frame(community, places),
+        "activity_sessions": people.activity_sessions,
+        "link_worker_capacity": people.link_worker_capacity,
+        "referrals": people.referrals,
+        "onward_referrals": people.onward_referrals,
+    }
+    files: dict[str, Path] = {}
+    rows: dict[str, int] = {}
+    for name, contract in CONTRACTS.items():
+        path = out_dir / contract.file_name
+        say(f"writing {path.name}")
+        if name == "provider_funding":
+            write_360giving(community.grants, path)
+            rows[name] = len(community.grants)
+        else:
+            frame = contract_layout(contract, frames[name], published=name == "deprivation")
+            if contract.file_format == "xlsx":
+                write_xlsx(frame, path, sheet=name, created=as_of)
+            else:
+                write_csv(frame, path)
+            rows[name] = frame.height
+        files[name] = path
+
+    say("writing demo_truth.json and README.txt")
+    truth = _truth(chosen, seed, as_of, places, community, people)
+    (out_dir / TRUTH_FILE).write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    (out_dir / README_FILE).write_text(
+        README_TEXT.format(scale=scale, seed=seed, as_of=as_of, icb_name=places.icb_name[0]),
+        encoding="utf-8",
+    )
+    return GenerateResult(files=files, rows=rows, as_of=as_of, truth=truth)
+
+
+def _places_per_1000(places: Places, community: Community, as_of: date) -> np.ndarray:
+    """Weekly places at activities open on ``as_of``, per 1,000 residents, by MSOA."""
+    active = community.active_on(to_days(as_of))
+    weekly = community.act_places * community.act_spw * active
+    per_msoa = np.bincount(community.act_msoa, weights=weekly, minlength=len(places.msoa_code))
+    return per_msoa / places.msoa_pop * 1000
+
+
+def _truth(
+    scale: Scale, seed: int, as_of: date, places: Places, community: Community, people: People
+) -> dict[str, Any]:
+    order = np.argsort(-places.msoa_imd, kind="stable")
+    tenth = max(1, int(round(0.1 * len(order))))
+    offer = _places_per_1000(places, community, as_of)
+
+    def msoas(indices: np.ndarray) -> list[str]:
+        return [str(code) for code in places.msoa_code[np.sort(indices)]]
+
+    def offer_of(indices: np.ndarray) -> dict[str, float]:
+        return {str(places.msoa_code[i]): round(float(offer[i]), 2) for i in np.sort(indices)}
+
+    referrals = people.referrals
+    per_lsoa = referrals.group_by("lsoa_code").len().rename({"len": "referrals"})
+    rates = (
+        pl.DataFrame(
+            {
+                "lsoa_code": places.lsoa_code,
+                "imd_decile": places.imd_decile,
+                "population": places.lsoa_pop,
+            }
+        )
+        .join(per_lsoa, on="lsoa_code", how="left")
+        .with_columns(pl.col("referrals").fill_null(0))
+        .group_by("imd_decile")
+        .agg(pl.col("referrals").sum(), pl.col("population").sum())
+        .sort("imd_decile")
+    )
+    years = scale.years
+    rate_by_decile = {
+        str(decile): round(count / pop * 1000 / years, 2)
+        for decile, count, pop in rates.iter_rows()
+    }
+    return {
+        "fictional": True,
+        "seed": seed,
+        "scale": scale.name,
+        "as_of": as_of.isoformat(),
+        "history_start": history_start(as_of, scale.years).isoformat(),
+        "icb_code": str(places.icb_code[0]),
+        "icb_name": str(places.icb_name[0]),
+        "icb_codes": [str(code) for code in places.icb_code],
+        "sub_icb_codes": [str(code) for code in places.sub_code],
+        "la_codes": [str(code) for code in places.la_code],
+        "post_industrial_la_codes": [str(c) for c in places.la_code[places.la_deprived]],
+        "most_deprived_msoas": msoas(order[:tenth]),
+        "least_deprived_msoas": msoas(order[-tenth:]),
+        "deprived_msoas": msoas(community.deprived_msoas),
+        "underserved_deprived_msoas": msoas(community.underserved_msoas),
+        "well_served_deprived_msoas": msoas(community.well_served_msoas),
+        "weekly_places_per_1000_underserved": offer_of(community.underserved_msoas),
+        "weekly_places_per_1000_well_served": offer_of(community.well_served_msoas),
+        "oversubscribed_activities": [
+            str(a) for a in community.act_id[community.act_oversubscribed]
+        ],
+        "pcns_over_caseload": sorted(people.over_caseload_pcns),
+        "pcn_caseload": people.pcn_stats,
+        "grants_ending_within_6_months": sorted(grants_ending(community.grants, as_of, 6)),
+        "grants_ending_within_12_months": sorted(grants_ending(community.grants, as_of, 12)),
+        "referrals_per_1000_per_year_by_imd_decile": rate_by_decile,
+        "definitions": {
+            "most_deprived_msoas": "top 10% of MSOAs by population-weighted LSOA IMD score",
+            "least_deprived_msoas": "bottom 10% of MSOAs by population-weighted IMD score",
+            "deprived_msoas": "top 30% of MSOAs by population-weighted IMD score",
+            "underserved_deprived_msoas": "deprived MSOAs planted with none or one activity",
+            "well_served_deprived_msoas": "deprived MSOAs planted with at least eight activities",
+            "weekly_places": "places_per_session x sessions_per_week of activities open on "
+            "as_of (start_date <= as_of and end_date empty or >= as_of), by venue MSOA",
+            "oversubscribed_activities": "every session full (attendees >= places_available); "
+            "most onward referrals to them waitlisted or refused_no_capacity",
+            "pcns_over_caseload": "referrals in the 12 months to as_of per mean link worker "
+            "FTE over the months starting in that period, above 250 (safe: 200-250 a year)",
+            "grants_ending_within_n_months": "planned_end_date after as_of and on or before "
+            "as_of plus n calendar months",
+        },
+    }
