@@ -16,6 +16,7 @@ import typer
 
 from ingest.errors import InputError
 from orchestration import settings
+from orchestration.progress import quiet_output
 
 log = logging.getLogger("icb_insight")
 
@@ -49,12 +50,10 @@ def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail.")] = False,
 ) -> None:
     _state["debug"] = debug
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    # Our own progress messages at INFO; other libraries only when something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr, force=True)
+    for name in ("icb_insight", "ingest", "orchestration"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
@@ -195,26 +194,28 @@ def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:
 
     from orchestration.dbt.project import prepare
 
-    log.info("Preparing the dbt manifest")
+    log.info("Parsing the dbt project")
     prepare(force=True)
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("full_build")
-    log.info("Running the full_build job (ingest, then dbt build with tests) into %s", db_path)
+    log_path = settings.DATA_DIR / "logs" / f"build-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log.info("Running the full_build job (ingest, dbt build with tests, publish) into %s", db_path)
+    log.info("  full log: %s; every run is also in the Dagster UI (make dev)", log_path)
     started = time.monotonic()
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            raise_on_error=False,
-        )
+    with quiet_output(log_path), DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
     if not result.success:
         failures = [
             f"{event.step_key}: {event.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
             for event in result.all_events
             if event.is_step_failure
         ]
-        raise BuildFailed("the build failed:\n  " + "\n  ".join(failures))
+        raise BuildFailed(
+            "the build failed; the published warehouse is unchanged.\n  "
+            + "\n  ".join(failures)
+            + f"\nFull log: {log_path}"
+        )
     log.info("Build finished in %.0f s (run %s)", time.monotonic() - started, result.run_id)
     return db_path
 
