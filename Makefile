@@ -11,6 +11,7 @@ RUN := $(UV) run --frozen
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+export ICB_INSIGHT_DUCKDB_PATH ?= $(CURDIR)/data/warehouse/warehouse.duckdb
 export DAGSTER_DISABLE_TELEMETRY := true
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -53,6 +54,7 @@ lint: setup ## Check Python style (ruff)
 docs: setup manifest ## Regenerate docs from their sources of truth
 	$(RUN) python -m ingest.contracts.docs
 	$(RUN) python -m ingest.contracts.dbt_sources
+	$(RUN) python -m orchestration.metrics_doc
 	$(RUN) dbt docs generate --quiet --project-dir dbt_project
 
 clean: ## Remove generated data and build output (keeps the Python environment)

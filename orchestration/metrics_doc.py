@@ -1,0 +1,71 @@
+"""Render docs/metrics.md from the marts' dbt yml (``python -m orchestration.metrics_doc``).
+
+The yml is the one place each mart column and its formula is written; this page is a
+readable copy for people who do not open dbt docs. tests/orchestration/test_metrics_doc.py
+fails when the committed page differs.
+"""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
+DOC_PATH = PROJECT_ROOT / "docs" / "metrics.md"
+DOC_BLOCK = re.compile(r"{%\s*docs\s+(\w+)\s*%}(.*?){%\s*enddocs\s*%}", re.S)
+DOC_REF = re.compile(r"{{\s*doc\(\s*['\"](\w+)['\"]\s*\)\s*}}")
+
+
+def _doc_blocks() -> dict[str, str]:
+    blocks: dict[str, str] = {}
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.md")):
+        for name, body in DOC_BLOCK.findall(path.read_text()):
+            blocks[name] = body.strip()
+    return blocks
+
+
+def _resolve(text: str, blocks: dict[str, str]) -> str:
+    return DOC_REF.sub(lambda match: blocks.get(match.group(1), match.group(0)), text or "")
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def render_markdown() -> str:
+    blocks = _doc_blocks()
+    lines = [
+        "# Metrics: every mart column and how it is worked out",
+        "",
+        "<!-- Generated from dbt_project/models/marts/*.yml by `python -m "
+        "orchestration.metrics_doc` (make docs). Edit the yml, not this page. -->",
+        "",
+        "The marts are in the `marts` schema of the warehouse. Rates say their base in their "
+        "name (`_per_1000`, `_pct`); money is in pounds (`_gbp`).",
+    ]
+    for path in sorted(MARTS_DIR.glob("*.yml")):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            lines += [
+                "",
+                f"## `marts.{model['name']}`",
+                "",
+                _resolve(model.get("description", ""), blocks).strip(),
+            ]
+            lines += ["", "| column | type | definition |", "|---|---|---|"]
+            for column in model.get("columns", []):
+                description = _cell(_resolve(column.get("description", ""), blocks))
+                lines.append(
+                    f"| `{column['name']}` | {column.get('data_type', '')} | {description} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    DOC_PATH.write_text(render_markdown())
+    print(f"wrote {DOC_PATH}")
+
+
+if __name__ == "__main__":
+    main()
