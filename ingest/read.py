@@ -159,27 +159,53 @@ def to_typed(
         if ROW_NUMBER in raw.columns
         else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     ).alias(ROW_NUMBER)
-    typed_exprs: list[pl.Expr] = [row_number]
-    raw_exprs: list[pl.Expr] = []
-    for column in contract.columns:
-        header = matched.get(column.name)
-        if header is None:
-            typed_exprs.append(pl.lit(None, POLARS_TYPES[column.dtype]).alias(column.name))
-            continue
-        value, failed = cast_expr(column, header)
-        typed_exprs.append(value.alias(column.name))
-        if failed is not None:
-            text = _clean(header, raw.schema[header])
-            raw_exprs.append(pl.when(failed).then(text).alias(raw_column(column.name)))
-    extra = [pl.col(LINE_NUMBER).cast(pl.Int64)] if LINE_NUMBER in raw.columns else []
-    typed = raw.select(*typed_exprs, *raw_exprs, *extra)
+    # Cast in two passes: a cheap cast of every column first, then the full cast (other date
+    # layouts, "12.0" for integers, thousands separators) only for columns the cheap cast left
+    # with failures. Clean files never pay for the full cast.
+    # Strip every mapped column once; casts then read the clean text.
+    mapped = matched
+    clean = raw.lazy().select(
+        row_number,
+        *(_clean(header, raw.schema[header]).alias(name) for name, header in mapped.items()),
+        *([pl.col(LINE_NUMBER).cast(pl.Int64)] if LINE_NUMBER in raw.columns else []),
+    )
+    clean = clean.collect()
 
-    if raw_exprs:
-        raw_names = [raw_column(c.name) for c in contract.columns if raw_column(c.name) in typed]
-        counts = typed.select(pl.col(raw_names).null_count()).row(0)
-        typed = typed.drop(
-            name for name, nulls in zip(raw_names, counts, strict=True) if nulls == typed.height
+    exprs: list[pl.Expr] = [pl.col(ROW_NUMBER)]
+    pending: list[str] = []  # columns whose values need the full cast
+    for column in contract.columns:
+        if column.name not in mapped:
+            exprs.append(pl.lit(None, POLARS_TYPES[column.dtype]).alias(column.name))
+            continue
+        value, failed = _quick_cast(column, pl.col(column.name))
+        exprs.append(value.alias(column.name))
+        if failed is not None:
+            exprs.append(failed.alias(f"__failed__{column.name}"))
+            pending.append(column.name)
+    if LINE_NUMBER in clean.columns:
+        exprs.append(pl.col(LINE_NUMBER))
+    typed = clean.lazy().select(exprs).collect()
+    flags = [f"__failed__{name}" for name in pending]
+    counts = typed.select(pl.col(flags).sum()).row(0) if flags else ()
+    typed = typed.drop(flags)
+
+    fixes: list[pl.Expr] = []
+    for name, count in zip(pending, counts, strict=True):
+        if count:
+            value, failed = cast_expr(contract.column(name), pl.col(name))
+            assert failed is not None
+            fixes += [value.alias(name), pl.when(failed).then(pl.col(name)).alias(raw_column(name))]
+    if fixes:
+        fixed = clean.lazy().select(fixes).collect()
+        raw_names = [name for name in fixed.columns if name.startswith(RAW_PREFIX)]
+        nulls = fixed.select(pl.col(raw_names).null_count()).row(0)
+        fixed = fixed.drop(
+            name for name, count in zip(raw_names, nulls, strict=True) if count == fixed.height
         )
+        typed = typed.with_columns(fixed)
+        order = [ROW_NUMBER, *contract.column_names]
+        order += [raw_column(n) for n in contract.column_names if raw_column(n) in typed.columns]
+        typed = typed.select(*order, *([LINE_NUMBER] if LINE_NUMBER in typed.columns else []))
     return typed
 
 
@@ -276,9 +302,32 @@ def _clean(header: str, dtype: pl.DataType | None = None) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
-def cast_expr(column: Column, header: str) -> tuple[pl.Expr, pl.Expr | None]:
-    """(typed value, failed-to-cast flag) for ``column`` read from the text column ``header``."""
-    text = _clean(header)
+def _quick_cast(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+    """A cheap cast that is right for plain values; the flag marks values it could not read.
+
+    ``text`` is already stripped with empty as null (``_clean``).
+    """
+    if column.dtype == "string":
+        return text, None
+    if column.dtype == "integer":
+        value = text.cast(pl.Int64, strict=False)
+    elif column.dtype == "float":
+        as_float = text.cast(pl.Float64, strict=False)
+        value = pl.when(as_float.is_finite()).then(as_float)
+    elif column.dtype == "date":
+        value = pl.when(text.str.len_bytes() == 10).then(text.str.to_date("%Y-%m-%d", strict=False))
+    else:
+        return cast_expr(column, text)
+    return value, text.is_not_null() & value.is_null()
+
+
+def cast_expr(column: Column, text: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+    """(typed value, failed-to-cast flag) for ``column`` from clean text (see ``_clean``).
+
+    Integers accept "12", "12.0", "1,234" and "1e3" but not "12.5"; floats must be finite;
+    dates are yyyy-mm-dd (a time after it is ignored) or dd/mm/yyyy; booleans are
+    true/false, yes/no, y/n, t/f or 1/0 in any case.
+    """
     if column.dtype == "string":
         return text, None
     if column.dtype in ("integer", "float"):
@@ -344,7 +393,7 @@ def _drop_empty_rows(raw: pl.DataFrame) -> pl.DataFrame:
     if not cells:
         return raw.clear()
     filled = pl.any_horizontal(
-        [pl.col(name).cast(pl.String).str.strip_chars().str.len_bytes() > 0 for name in cells]
+        [pl.col(name).cast(pl.String).str.contains(r"\S") for name in cells]
     ).fill_null(False)
     return raw.filter(filled)
 
@@ -384,12 +433,17 @@ def _is_binary(head: bytes) -> bool:
 
 
 def _decode_text(data: bytes, path: Path, what: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else (CSV only) Windows-1252."""
+    return _decode(_screen_bytes(data, path, what), path, what)
+
+
+def _screen_bytes(data: bytes, path: Path, what: str) -> bytes:
+    """Refuse binary content; return the bytes without a UTF-8 BOM (UTF-16 is decoded)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise InputError("unreadable text: broken UTF-16", path=path) from None
     kind = _looks_like(data[:8])
@@ -397,6 +451,10 @@ def _decode_text(data: bytes, path: Path, what: str) -> str:
         raise InputError(f"not a {what} file: it looks like {kind}", path=path)
     if b"\x00" in data or _is_binary(data[:_SNIFF_CHARS]):
         raise InputError(f"not a {what} file: it holds binary data", path=path)
+    return data
+
+
+def _decode(data: bytes, path: Path, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
@@ -439,26 +497,41 @@ def sniff_delimiter(sample: str, *, prefer_tab: bool = False) -> str:
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
-    text = _decode_text(path.read_bytes(), path, "CSV")
-    if not text.strip():
+    payload = _screen_bytes(path.read_bytes(), path, "CSV")
+    if not payload or payload.isspace():
         raise InputError("the file is empty", path=path)
-    stripped = text.lstrip("\r\n")
-    leading_blank = text[: len(text) - len(stripped)].count("\n")
-    text = stripped
-    delimiter = sniff_delimiter(text[:_SNIFF_CHARS], prefer_tab=path.suffix.lower() == ".tsv")
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+    leading_blank = 0
+    if payload[:1] in (b"\r", b"\n"):
+        stripped = payload.lstrip(b"\r\n")
+        leading_blank = payload[: len(payload) - len(stripped)].count(b"\n")
+        payload = stripped
+    sample = payload[:_SNIFF_CHARS].decode("utf-8", errors="ignore")
+    delimiter = sniff_delimiter(sample, prefer_tab=path.suffix.lower() == ".tsv")
+
+    def parse(data: bytes) -> pl.DataFrame:
+        return pl.read_csv(
+            io.BytesIO(data),
             has_header=False,
             infer_schema=False,
             separator=delimiter,
             quote_char='"',
         )
-        lines = None
+
+    lines = None
+    try:  # polars checks the bytes are UTF-8 as it parses them
+        frame = parse(payload)
     except pl.exceptions.PolarsError:
-        # Malformed for polars (ragged rows, a stray quote): the standard library either reads
-        # it or says where the problem is, without echoing the content.
-        frame, lines = _read_csv_slowly(text, delimiter, path, leading_blank)
+        text = _decode(payload, path, "CSV")
+        encoded = text.encode("utf-8")
+        try:
+            if encoded == payload:
+                raise ValueError("not an encoding problem")
+            payload = encoded
+            frame = parse(payload)
+        except (pl.exceptions.PolarsError, ValueError):
+            # Malformed for polars (ragged rows, a stray quote): the standard library either
+            # reads it or says where the problem is, without echoing the content.
+            frame, lines = _read_csv_slowly(text, delimiter, path, leading_blank)
     if frame.height == 0:
         raise InputError("the file is empty", path=path)
 
@@ -468,8 +541,10 @@ def _read_csv(path: Path) -> pl.DataFrame:
     body = body.with_columns(
         pl.int_range(header_row + 1, header_row + 1 + body.height, dtype=pl.Int64).alias(ROW_NUMBER)
     )
-    if lines is None and '"' in text:
-        lines = _record_lines(frame, leading_blank)
+    if lines is None and b'"' in payload:
+        physical = payload.count(b"\n") + (0 if payload.endswith(b"\n") else 1)
+        if physical != frame.height:  # some record spans several lines
+            lines = _record_lines(frame, leading_blank)
     if lines is not None:
         body = body.with_columns(pl.Series(LINE_NUMBER, lines[1:], dtype=pl.Int64))
         if body.select((pl.col(LINE_NUMBER) == pl.col(ROW_NUMBER)).all()).item():

@@ -298,7 +298,7 @@ def _key_checks(
             _Check(
                 name,
                 "foreign_key",
-                pl.col(name).is_not_null() & ~pl.col(name).cast(pl.String).is_in(known),
+                pl.col(name).is_not_null() & ~pl.col(name).cast(pl.String).is_in(known.implode()),
                 _message(
                     name,
                     _shown(contract, name),
@@ -346,13 +346,18 @@ def split_rows(
     output = [name for name in frame.columns if not name.startswith(RAW_PREFIX)]
     helpers = [helper for check in checks for helper in check.helpers]
     flags = [f"__failed_{index}" for index in range(len(checks))]
-    work = frame.with_columns(helpers) if helpers else frame
-    work = work.with_columns(
-        check.failed.fill_null(False).alias(flag) for check, flag in zip(checks, flags, strict=True)
-    )
+    lazy = frame.lazy().with_columns(helpers) if helpers else frame.lazy()
     failed_any = pl.any_horizontal(flags) if flags else pl.lit(False)
-    valid = work.filter(~failed_any).select(output)
-    bad = work.filter(failed_any)
+    work = (
+        lazy.with_columns(
+            check.failed.fill_null(False).alias(flag)
+            for check, flag in zip(checks, flags, strict=True)
+        )
+        .with_columns(failed_any.alias("__failed_any"))
+        .collect()
+    )
+    valid = work.filter(~pl.col("__failed_any")).select(output)
+    bad = work.filter(pl.col("__failed_any"))
 
     reason = pl.concat_str(
         [
