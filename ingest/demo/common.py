@@ -57,7 +57,7 @@ def date_series(name: str, days: np.ndarray, valid: np.ndarray | None = None) ->
 
 def masked(name: str, values: np.ndarray | pl.Series, valid: np.ndarray) -> pl.Series:
     """A column of ``values`` with nulls where ``valid`` is False."""
-    series = pl.Series(name, values)
+    series = values.alias(name) if isinstance(values, pl.Series) else pl.Series(name, values)
     return (
         pl.select(pl.when(pl.Series(np.asarray(valid, dtype=bool))).then(series).otherwise(None))
         .to_series()
@@ -99,26 +99,59 @@ def add_months(value: date, months: int) -> date:
 
 
 def tokens(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` distinct 16-character lowercase hex tokens, with letters at fixed positions."""
-    if n == 0:
-        return np.array([], dtype="<U16")
-    out = np.empty((n, 16), dtype=np.uint8)
+    """``n`` distinct 16-character lowercase hex tokens (numpy ``S16``), with letters at fixed
+    positions so that no token holds a run of more than four digits."""
+    keys = np.empty(n, dtype=np.uint64)
     todo = np.arange(n)
-    seen: np.ndarray | None = None
     while todo.size:
-        digits = rng.integers(0, 16, size=(todo.size, 16), dtype=np.uint8)
-        digits[:, _LETTER_POSITIONS] = 10 + rng.integers(
-            0, 6, size=(todo.size, len(_LETTER_POSITIONS)), dtype=np.uint8
+        fresh = rng.integers(
+            0, np.iinfo(np.uint64).max, size=todo.size, dtype=np.uint64, endpoint=True
         )
-        out[todo] = _HEX[digits]
-        packed = out.view("S16").ravel()
-        _, first = np.unique(packed, return_index=True)
-        keep = np.zeros(n, dtype=bool)
-        keep[first] = True
-        todo = np.flatnonzero(~keep)
-        seen = packed
-    assert seen is not None
-    return seen.astype("<U16")
+        for position in _LETTER_POSITIONS:
+            shift = np.uint64(4 * (15 - position))
+            nibble = (fresh >> shift) & np.uint64(15)
+            letter = np.uint64(10) + nibble % np.uint64(6)
+            fresh = (fresh & ~(np.uint64(15) << shift)) | (letter << shift)
+        keys[todo] = fresh
+        todo = _repeats(keys)
+    # big-endian bytes -> two hex digits each
+    pairs = keys.byteswap().view(np.uint8).reshape(n, 8)
+    digits = np.empty((n, 16), dtype=np.uint8)
+    digits[:, 0::2] = pairs >> 4
+    digits[:, 1::2] = pairs & 15
+    return np.ascontiguousarray(_HEX[digits]).view("S16").ravel()
+
+
+def _repeats(keys: np.ndarray) -> np.ndarray:
+    """Positions holding a key already seen earlier in the array."""
+    ordered = np.sort(keys)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return np.array([], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    repeated = np.zeros(keys.size, dtype=bool)
+    repeated[1:] = ordered[1:] == ordered[:-1]
+    return np.sort(order[repeated])
+
+
+def draw_one(rng: np.random.Generator, probs: np.ndarray | list[float]) -> int:
+    """One category index drawn with ``probs`` (a cheap scalar ``draw_categories``)."""
+    cumulative = np.cumsum(probs)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+
+
+def text(name: str, values: np.ndarray) -> pl.Series:
+    """A String column from a numpy array of bytes (``S``) or unicode strings."""
+    if values.dtype.kind == "S":
+        return pl.Series(name, values).cast(pl.String)
+    return pl.Series(name, values, dtype=pl.String)
+
+
+def pick(
+    name: str, values: np.ndarray | list[str] | tuple[str, ...], index: np.ndarray
+) -> pl.Series:
+    """``values[index]`` as a String column, gathered in polars (fast for long columns)."""
+    return pl.Series(name, list(values), dtype=pl.String).gather(np.asarray(index, dtype=np.int64))
 
 
 def draw_categories(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:

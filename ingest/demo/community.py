@@ -19,6 +19,7 @@ from ingest.demo.common import (
     add_months,
     date_series,
     draw_categories,
+    draw_one,
     draw_within_groups,
     from_days,
     month_index,
@@ -253,7 +254,7 @@ def build_community(places: Places, seed: int, as_of: date, history_start: date)
         cuts = cuts[cuts < members.size]
         for group in np.split(members, cuts):
             act_provider[group] = len(prov_type)
-            kind = str(local_types[draw_categories(rng, local_probs)[0]])
+            kind = str(local_types[draw_one(rng, local_probs)])
             prov_type.append(kind)
             prov_lsoa.append(int(act_lsoa[group[0]]))
             place = places.msoa_name[m]
@@ -517,7 +518,7 @@ def _grants(
             n_past = 0
         for _ in range(n_past):
             purpose = "core" if rng.random() < 0.25 else "project"
-            days = int(durations[draw_categories(rng, np.array([0.45, 0.35, 0.2]))[0]])
+            days = int(durations[draw_one(rng, [0.45, 0.35, 0.2])])
             award = as_of_day - int(rng.integers(30, 5 * 365))
             start = award + int(rng.integers(14, 90))
             add(
@@ -531,7 +532,7 @@ def _grants(
             )
         if at_cliff[p]:
             purpose = "core" if rng.random() < 0.3 else "project"
-            days = int(durations[draw_categories(rng, np.array([0.4, 0.4, 0.2]))[0]])
+            days = int(durations[draw_one(rng, [0.4, 0.4, 0.2])])
             end = as_of_day + int(rng.integers(20, 366))
             start = end - days + 1
             award = min(start - int(rng.integers(14, 90)), as_of_day - 1)

@@ -19,6 +19,7 @@ import polars as pl
 from ingest.contracts.sources import (
     AGE_BANDS,
     ETHNIC_GROUPS,
+    ONWARD_STATUSES,
     PRIMARY_NEEDS,
     REFERRAL_OUTCOMES,
     REFERRAL_SOURCES,
@@ -34,7 +35,9 @@ from ingest.demo.common import (
     month_index,
     month_of_year,
     month_start_days,
+    pick,
     rng_for,
+    text,
     to_days,
     tokens,
     weekday,
@@ -103,6 +106,10 @@ _AFFINITY = np.array(
     ]
 )
 COMPLETED, DECLINED, DID_NOT_ENGAGE, CLOSED_OTHER, IN_PROGRESS = range(5)
+# onward statuses, as positions in the contract's ONWARD_STATUSES
+ACCEPTED, WAITLISTED, REFUSED, ATTENDED, DID_NOT_ATTEND, DECLINED_BY_PERSON = range(6)
+assert ONWARD_STATUSES[REFUSED] == "refused_no_capacity"
+assert ONWARD_STATUSES[DECLINED_BY_PERSON] == "declined_by_person"
 _OUTCOME_NAMES = np.array(
     ["completed", "declined", "did_not_engage", "closed_other", "in_progress"]
 )
@@ -182,7 +189,7 @@ def build_people(
     for _ in range(20):
         person_root = person_root[person_root]
     roots = np.unique(person_root)
-    person_token = np.empty(n, dtype="<U16")
+    person_token = np.empty(n, dtype="S16")
     person_token[roots] = tokens(rng, roots.size)
     person_id = person_token[person_root]
 
@@ -211,7 +218,7 @@ def build_people(
         [DECLINED, DID_NOT_ENGAGE, CLOSED_OTHER],
         COMPLETED,
     )
-    wait = np.round(rng.gamma(2.0, np.where(over, 19.0, 4.5))).astype(np.int64)
+    wait = 1 + np.round(rng.gamma(2.0, np.where(over, 19.0, 4.0))).astype(np.int64)
     first = ref_day + wait
     first = first + np.where(weekday(first) == 6, 1, np.where(weekday(first) == 5, 2, 0))
     has_first = np.ones(n, dtype=bool)
@@ -280,7 +287,7 @@ def build_people(
         as_of_day,
     )
     attended_any = np.zeros(n, dtype=bool)
-    attended_any[onward["referral"][onward["status"] == "attended"]] = True
+    attended_any[onward["referral"][onward["status"] == ATTENDED]] = True
 
     # SWEMWBS follow-up at discharge for some completed referrals
     p_followup = np.where(over, 0.3, 0.5)
@@ -290,56 +297,60 @@ def build_people(
 
     reason_pick = rng.random(n)
     reason_empty = rng.random(n) < 0.15
-    all_reasons = np.array([text for key in PRIMARY_NEEDS for text in REFERRAL_REASONS[key]])
+    all_reasons = np.array([reason for key in PRIMARY_NEEDS for reason in REFERRAL_REASONS[key]])
     per_need = np.array([len(REFERRAL_REASONS[key]) for key in PRIMARY_NEEDS])
     offset = np.cumsum(per_need) - per_need
     reason_index = offset[need] + (reason_pick * per_need[need]).astype(np.int64)
-    reasons = all_reasons[reason_index]
 
     w = written
     referrals = pl.DataFrame(
-        {
-            "referral_id": referral_token[w],
-            "person_id": person_id[w],
-        }
-    ).with_columns(
-        date_series("referral_date", ref_day[w]),
-        pl.Series(
-            "snomed_code",
-            np.where(
-                outcome[w] == DECLINED,
-                SNOMED_SOCIAL_PRESCRIBING_DECLINED,
-                SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING,
+        [
+            text("referral_id", referral_token[w]),
+            text("person_id", person_id[w]),
+            date_series("referral_date", ref_day[w]),
+            pick(
+                "snomed_code",
+                (SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING, SNOMED_SOCIAL_PRESCRIBING_DECLINED),
+                (outcome[w] == DECLINED).astype(np.int64),
             ),
-        ),
-        pl.Series("referral_source", np.array(REFERRAL_SOURCES)[source[w]]),
-        pl.Series("practice_code", places.practice_code[practice[w]]),
-        pl.Series("lsoa_code", places.lsoa_code[lsoa[w]]),
-        pl.Series("age_band", np.array(AGE_BANDS)[age[w]]),
-        pl.Series("sex", np.array(SEXES)[sex[w]]),
-        pl.Series("ethnic_group", np.array(ETHNIC_GROUPS)[ethnic[w]]),
-        pl.Series("primary_need", np.array(PRIMARY_NEEDS)[need[w]]),
-        masked("referral_reason", reasons[w], ~reason_empty[w]),
-        masked("link_worker_id", worker_token[worker][w], allocated[w]),
-        date_series("first_contact_date", first[w], has_first[w]),
-        pl.Series("contacts_count", contacts[w]),
-        pl.Series("outcome", _OUTCOME_NAMES[outcome[w]]),
-        date_series("discharge_date", discharge[w], closed[w]),
-        masked("wellbeing_baseline_swemwbs", SWEMWBS_METRIC[baseline_raw[w] - 7], has_baseline[w]),
-        masked("wellbeing_followup_swemwbs", SWEMWBS_METRIC[followup_raw[w] - 7], has_followup[w]),
+            pick("referral_source", REFERRAL_SOURCES, source[w]),
+            pick("practice_code", places.practice_code, practice[w]),
+            pick("lsoa_code", places.lsoa_code, lsoa[w]),
+            pick("age_band", AGE_BANDS, age[w]),
+            pick("sex", SEXES, sex[w]),
+            pick("ethnic_group", ETHNIC_GROUPS, ethnic[w]),
+            pick("primary_need", PRIMARY_NEEDS, need[w]),
+            masked(
+                "referral_reason",
+                pick("referral_reason", all_reasons, reason_index[w]),
+                ~reason_empty[w],
+            ),
+            masked("link_worker_id", text("link_worker_id", worker_token[worker[w]]), allocated[w]),
+            date_series("first_contact_date", first[w], has_first[w]),
+            pl.Series("contacts_count", contacts[w]),
+            pick("outcome", _OUTCOME_NAMES, outcome[w]),
+            date_series("discharge_date", discharge[w], closed[w]),
+            masked(
+                "wellbeing_baseline_swemwbs", SWEMWBS_METRIC[baseline_raw[w] - 7], has_baseline[w]
+            ),
+            masked(
+                "wellbeing_followup_swemwbs", SWEMWBS_METRIC[followup_raw[w] - 7], has_followup[w]
+            ),
+        ]
     )
 
     onward_frame = pl.DataFrame(
-        {
-            "onward_referral_id": tokens(rng_for(seed, "onward-ids"), onward["referral"].size),
-            "referral_id": referral_token[onward["referral"]],
-            "activity_id": community.act_id[onward["activity"]],
-        }
-    ).with_columns(
-        date_series("onward_referral_date", onward["day"]),
-        pl.Series("status", onward["status"]),
-        pl.Series("supported_first_visit", onward["supported"]),
-        date_series("first_attended_date", onward["attended_day"], onward["attended_day"] >= 0),
+        [
+            text(
+                "onward_referral_id", tokens(rng_for(seed, "onward-ids"), onward["referral"].size)
+            ),
+            text("referral_id", referral_token[onward["referral"]]),
+            pick("activity_id", community.act_id, onward["activity"]),
+            date_series("onward_referral_date", onward["day"]),
+            pick("status", ONWARD_STATUSES, onward["status"]),
+            pl.Series("supported_first_visit", onward["supported"]),
+            date_series("first_attended_date", onward["attended_day"], onward["attended_day"] >= 0),
+        ]
     )
 
     sessions = _attendance(rng_for(seed, "attendance"), community, onward)
@@ -467,13 +478,12 @@ def _onward(
         attended_day = np.full(n, -1, dtype=np.int64)
     recent = day >= as_of_day - 21
     status = np.select(
-        [declined, waitlisted, full, attends & found_ok, attends | recent],
-        ["declined_by_person", "waitlisted", "refused_no_capacity", "attended", "accepted"],
-        "did_not_attend",
+        [declined, waitlisted, full, attends & found_ok, recent],
+        [DECLINED_BY_PERSON, WAITLISTED, REFUSED, ATTENDED, ACCEPTED],
+        DID_NOT_ATTEND,
     )
-    status = np.where((status == "accepted") & ~recent, "did_not_attend", status)
-    attended = status == "attended"
-    supported &= ~np.isin(status, ["declined_by_person", "waitlisted", "refused_no_capacity"])
+    attended = status == ATTENDED
+    supported &= ~np.isin(status, [DECLINED_BY_PERSON, WAITLISTED, REFUSED])
     order = np.lexsort((referral, day))
     return {
         "referral": referral[order],
@@ -510,11 +520,14 @@ def _attendance(
         np.minimum(walk_ins + referred, places_available),
     )
     referred = np.minimum(referred, attendees)
-    return pl.DataFrame({"activity_id": community.act_id[community.sess_act]}).with_columns(
-        date_series("session_date", community.sess_day),
-        pl.Series("places_available", places_available.astype(np.int64)),
-        pl.Series("attendees", attendees.astype(np.int64)),
-        pl.Series("referred_attendees", referred.astype(np.int64)),
+    return pl.DataFrame(
+        [
+            pick("activity_id", community.act_id, community.sess_act),
+            date_series("session_date", community.sess_day),
+            pl.Series("places_available", places_available.astype(np.int64)),
+            pl.Series("attendees", attendees.astype(np.int64)),
+            pl.Series("referred_attendees", referred.astype(np.int64)),
+        ]
     )
 
 
@@ -555,23 +568,25 @@ def _capacity(
     fte = np.round(np.clip(fte, 1.0, 6.0), 1)
 
     open_until = np.where(closed, discharge, np.iinfo(np.int64).max)
+    # open at a month end = referred on or before it minus discharged on or before it
     caseload = np.zeros((n_pcns, months.size), dtype=np.int64)
+    by_opened = np.lexsort((ref_day, pcn))
+    by_shut = np.lexsort((open_until, pcn))
+    bounds = np.searchsorted(pcn[by_opened], np.arange(n_pcns + 1))
     for p in range(n_pcns):
-        mine = pcn == p
-        opened = np.sort(ref_day[mine])
-        shut = np.sort(open_until[mine])
+        opened = ref_day[by_opened[bounds[p] : bounds[p + 1]]]
+        shut = open_until[by_shut[bounds[p] : bounds[p + 1]]]
         caseload[p] = np.searchsorted(opened, month_end, side="right") - np.searchsorted(
             shut, month_end, side="right"
         )
 
     frame = pl.DataFrame(
-        {
-            "pcn_code": np.repeat(places.pcn_code, months.size),
-        }
-    ).with_columns(
-        date_series("month_start_date", np.tile(month_start, n_pcns)),
-        pl.Series("link_worker_fte", fte.ravel()),
-        pl.Series("open_caseload", caseload.ravel()),
+        [
+            pick("pcn_code", places.pcn_code, np.repeat(np.arange(n_pcns), months.size)),
+            date_series("month_start_date", np.tile(month_start, n_pcns)),
+            pl.Series("link_worker_fte", fte.ravel()),
+            pl.Series("open_caseload", caseload.ravel()),
+        ]
     )
     recent = month_start > as_of_day - 365
     stats: dict[str, dict[str, Any]] = {}

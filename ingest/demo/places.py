@@ -263,14 +263,14 @@ def build_places(scale: Scale, seed: int, population_year: int) -> Places:
         total = 0.0
         target = rng.uniform(32_000, 48_000)
         for m in members:
-            if total >= target or (groups[-1] and total + msoa_pop[m] > 52_000):
+            if total >= target or (groups[-1] and total + msoa_pop[m] > 50_000):
                 groups.append([])
                 total = 0.0
                 target = rng.uniform(32_000, 48_000)
             groups[-1].append(int(m))
             total += msoa_pop[m]
         if len(groups) > 1 and msoa_pop[groups[-1]].sum() < 25_000:
-            if msoa_pop[groups[-2]].sum() + msoa_pop[groups[-1]].sum() <= 62_000:
+            if msoa_pop[groups[-2]].sum() + msoa_pop[groups[-1]].sum() <= 55_000:
                 groups[-2].extend(groups.pop())
         for group in groups:
             msoa_pcn[group] = len(pcn_la_list)

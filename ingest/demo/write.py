@@ -57,5 +57,6 @@ def _json_default(value: Any) -> Any:
 def write_360giving(rows: list[dict[str, Any]], path: Path) -> None:
     """A 360Giving JSON package ``{"grants": [...]}`` built with ``row_to_grant``."""
     grants = [row_to_grant(row) for row in rows]
-    text = json.dumps({"grants": grants}, indent=1, default=_json_default, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    # one grant a line: readable, and fast (the C encoder only runs without ``indent``)
+    lines = [json.dumps(grant, default=_json_default, ensure_ascii=False) for grant in grants]
+    path.write_text('{"grants": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
