@@ -33,7 +33,9 @@ import polars as pl
 
 from ingest.contracts.model import Contract
 from ingest.errors import InputError
-from ingest.read import HELPER_COLUMNS, RAW_PREFIX, column_for_header
+from ingest.read import HELPER_COLUMNS, RAW_PREFIX, column_for_header, header_looks_like_data
+
+_DATA_HEADER = "the header holds an NHS number or a postcode (was the header row left out?)"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Finding:
     count: int  # values that matched; 0 when the header alone gave it away
 
     def describe(self) -> str:
+        if self.kind == _DATA_HEADER:
+            return f"{self.column}: {self.kind}"
         if self.count == 0:
             return f"column {self.column!r}: the header names {self.kind}"
         values = "value looks" if self.count == 1 else "values look"
@@ -167,11 +171,22 @@ def find_identifiable(contract: Contract, frame: pl.DataFrame) -> list[Finding]:
         for name in frame.columns
         if name not in HELPER_COLUMNS and not name.startswith(RAW_PREFIX)
     ]
+    # Columns are named by their header, or by position when the header may itself be a value
+    # (a file sent without its header row): messages never repeat a value.
+    label = {
+        name: f"column {position}" if header_looks_like_data(name) else name
+        for position, name in enumerate(columns, start=1)
+    }
     findings: list[Finding] = []
     for name in columns:
         kind = identifiable_header(name)
         if kind is not None:
-            findings.append(Finding(name, kind, 0))
+            findings.append(Finding(label[name], kind, 0))
+    headers = pl.Series("header", columns, dtype=pl.String)
+    for name in columns:
+        single = headers.filter(headers == name)
+        if _count_nhs_numbers(single) or single.str.contains(FULL_POSTCODE).any():
+            findings.append(Finding(label[name], _DATA_HEADER, 0))
 
     free_text = _free_text_headers(contract, columns)
     text = frame.select(
@@ -211,9 +226,9 @@ def find_identifiable(contract: Contract, frame: pl.DataFrame) -> list[Finding]:
         if check == "nhs":
             count = _count_nhs_numbers(text.get_column(name))
             if count:
-                findings.append(Finding(name, "an NHS number (valid check digit)", count))
+                findings.append(Finding(label[name], "an NHS number (valid check digit)", count))
         else:
-            findings.append(Finding(name, kinds[check], count))
+            findings.append(Finding(label[name], kinds[check], count))
     return findings
 
 

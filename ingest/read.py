@@ -150,7 +150,7 @@ def to_typed(
     if strict and unknown:
         raise InputError(
             f"unexpected column{'s' if len(unknown) > 1 else ''} (strict mode): "
-            + ", ".join(repr(header) for header in unknown),
+            + ", ".join(shown_header(header) for header in unknown),
             path=path,
         )
 
@@ -270,7 +270,8 @@ def match_headers(
             continue
         if name in matched:
             raise InputError(
-                f"duplicate columns: {matched[name]!r} and {header!r} both give {name}",
+                f"duplicate columns: {shown_header(matched[name])} and {shown_header(header)} "
+                f"both give {name}",
                 path=path,
                 column=name,
             )
@@ -278,8 +279,24 @@ def match_headers(
     return matched
 
 
+# A header that looks like data (a file sent without its header row) is not repeated.
+_DATA_LIKE = re.compile(r"\d{5}|@|(?i:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})")
+
+
+def header_looks_like_data(header: str) -> bool:
+    """True for a header that may be a value (5+ digits, an @, a postcode shape, very long)."""
+    return bool(_DATA_LIKE.search(header)) or len(header) > 100
+
+
+def shown_header(header: str) -> str:
+    """A header as messages show it: quoted, unless it looks like a value rather than a name."""
+    if header_looks_like_data(header):
+        return "(a header that looks like data; was the header row left out?)"
+    return repr(header)
+
+
 def _list_headers(headers: Sequence[str], limit: int = 30) -> str:
-    shown = ", ".join(repr(header) for header in headers[:limit])
+    shown = ", ".join(shown_header(header) for header in headers[:limit])
     return shown + (f" and {len(headers) - limit} more" if len(headers) > limit else "")
 
 
@@ -376,10 +393,12 @@ def _headers(cells: Sequence[Any], columns: Sequence[str], path: Path) -> dict[s
         if not header:
             header = f"(unnamed column {position})"
         if header in HELPER_COLUMNS or header.startswith(RAW_PREFIX):
-            raise InputError(f"column {position} has a reserved header {header!r}", path=path)
+            raise InputError(
+                f"column {position} has a reserved header {shown_header(header)}", path=path
+            )
         if header in seen:
             raise InputError(
-                f"duplicate header {header!r} (columns {seen[header]} and {position})",
+                f"duplicate header {shown_header(header)} (columns {seen[header]} and {position})",
                 path=path,
                 column=header,
             )
@@ -760,7 +779,9 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as error:
-        raise InputError(f"a JSON object repeats the key {error}", path=path) from None
+        raise InputError(
+            f"a JSON object repeats the key {shown_header(str(error))}", path=path
+        ) from None
     except json.JSONDecodeError as error:
         raise InputError(
             f"not valid JSON (truncated or corrupt?): {error.msg} at line {error.lineno} "

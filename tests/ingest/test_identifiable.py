@@ -16,7 +16,7 @@ from ingest.identifiable import (
     identifiable_header,
     nhs_number_is_valid,
 )
-from ingest.read import read_raw
+from ingest.read import read_raw, to_typed
 
 PATH = Path("referrals.csv")
 VALID_NHS = "9434765919"  # the NHS's own example of a valid number
@@ -226,3 +226,20 @@ def test_every_finding_is_reported_with_counts() -> None:
 def test_typed_frames_are_screened_too() -> None:
     frame = pl.DataFrame({"person_id": [9434765919], "contacts_count": [3]})
     assert find_identifiable(REFERRALS, frame)[0].kind.startswith("an NHS number")
+
+
+def test_a_file_without_its_header_row_is_refused_without_echoing(tmp_path: Path) -> None:
+    path = tmp_path / "referrals.csv"
+    path.write_text(
+        "R000001,9434765919,2025-01-10,SW1A 1AA\nR000002,4010232137,2025-01-11,M1 1AE\n"
+    )
+    raw = read_raw(REFERRALS, path)
+    error = refusal(raw)
+    assert "column 2: the header holds an NHS number or a postcode" in error.reason
+    assert "column 4" in error.reason
+    for value in ("9434765919", "4010232137", "SW1A 1AA", "M1 1AE"):
+        assert value not in str(error)
+    with pytest.raises(InputError) as caught:  # the reader alone does not echo them either
+        to_typed(REFERRALS, raw, path=path)
+    for value in ("9434765919", "SW1A 1AA"):
+        assert value not in str(caught.value)
