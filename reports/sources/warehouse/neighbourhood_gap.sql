@@ -3,6 +3,7 @@
 select
     neighbourhood_code,
     neighbourhood_name,
+    neighbourhood_level,
     lad_name,
     period_start_date,
     period_end_date,
