@@ -33,7 +33,7 @@ import polars as pl
 
 from ingest.contracts.model import Contract
 from ingest.errors import InputError
-from ingest.read import HELPER_COLUMNS, RAW_PREFIX, column_for_header, header_looks_like_data
+from ingest.read import HELPER_COLUMNS, column_for_header, header_looks_like_data
 
 _DATA_HEADER = "the header holds an NHS number or a postcode (was the header row left out?)"
 
@@ -166,11 +166,7 @@ def _count_nhs_numbers(text: pl.Series) -> int:
 
 def find_identifiable(contract: Contract, frame: pl.DataFrame) -> list[Finding]:
     """Every reason to refuse ``frame`` (raw text with the file's headers, or a typed frame)."""
-    columns = [
-        name
-        for name in frame.columns
-        if name not in HELPER_COLUMNS and not name.startswith(RAW_PREFIX)
-    ]
+    columns = [name for name in frame.columns if name not in HELPER_COLUMNS]
     # Columns are named by their header, or by position when the header may itself be a value
     # (a file sent without its header row): messages never repeat a value.
     label = {

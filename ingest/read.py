@@ -159,22 +159,24 @@ def to_typed(
         if ROW_NUMBER in raw.columns
         else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     ).alias(ROW_NUMBER)
-    # Cast in two passes: a cheap cast of every column first, then the full cast (other date
-    # layouts, "12.0" for integers, thousands separators) only for columns the cheap cast left
-    # with failures. Clean files never pay for the full cast.
-    # Strip every mapped column once; casts then read the clean text.
-    mapped = matched
-    clean = raw.lazy().select(
-        row_number,
-        *(_clean(header, raw.schema[header]).alias(name) for name, header in mapped.items()),
-        *([pl.col(LINE_NUMBER).cast(pl.Int64)] if LINE_NUMBER in raw.columns else []),
+    # Strip every mapped column once, under its contract name. Then cast in two passes: a cheap
+    # cast of every column, and the full cast (other date layouts, "12.0" for an integer,
+    # thousands separators) only for columns the cheap cast could not read completely, so
+    # clean files never pay for the full cast.
+    clean = (
+        raw.lazy()
+        .select(
+            row_number,
+            *(_clean(header, raw.schema[header]).alias(name) for name, header in matched.items()),
+            *([pl.col(LINE_NUMBER).cast(pl.Int64)] if LINE_NUMBER in raw.columns else []),
+        )
+        .collect()
     )
-    clean = clean.collect()
 
     exprs: list[pl.Expr] = [pl.col(ROW_NUMBER)]
     pending: list[str] = []  # columns whose values need the full cast
     for column in contract.columns:
-        if column.name not in mapped:
+        if column.name not in matched:
             exprs.append(pl.lit(None, POLARS_TYPES[column.dtype]).alias(column.name))
             continue
         value, failed = _quick_cast(column, pl.col(column.name))
@@ -193,8 +195,9 @@ def to_typed(
     for name, count in zip(pending, counts, strict=True):
         if count:
             value, failed = cast_expr(contract.column(name), pl.col(name))
-            assert failed is not None
-            fixes += [value.alias(name), pl.when(failed).then(pl.col(name)).alias(raw_column(name))]
+            fixes.append(value.alias(name))
+            if failed is not None:
+                fixes.append(pl.when(failed).then(pl.col(name)).alias(raw_column(name)))
     if fixes:
         fixed = clean.lazy().select(fixes).collect()
         raw_names = [name for name in fixed.columns if name.startswith(RAW_PREFIX)]
