@@ -450,8 +450,11 @@ def _onward(
         same_place[chosen],
     )
     # one onward referral per referral and activity
-    _, unique_rows = np.unique(referral * (len(community.act_id) + 1) + activity, return_index=True)
-    unique_rows = np.sort(unique_rows)
+    key = referral * (len(community.act_id) + 1) + activity
+    by_key = np.argsort(key, kind="stable")
+    first_of_key = np.ones(key.size, dtype=bool)
+    first_of_key[1:] = key[by_key][1:] != key[by_key][:-1]
+    unique_rows = np.sort(by_key[first_of_key])
     referral, day, activity, same_place = (
         referral[unique_rows],
         day[unique_rows],
