@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.contracts import CONTRACTS
+from orchestration.publish import published_path
 
 GAP_QUERY = """
 select
@@ -25,7 +26,7 @@ def build_summary(db_path: Path) -> str:
     """Rows per table and the five neighbourhoods with the widest need-capacity gap."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        lines = [f"Warehouse: {db_path}", "", "Rows loaded per source (quarantined):"]
+        lines = ["Rows loaded per source (quarantined):"]
         quarantined = dict(
             con.execute(
                 "select source, sum(rows_quarantined) from audit.loads "
@@ -54,6 +55,12 @@ def build_summary(db_path: Path) -> str:
                 f"  {rank:>4}  {code:<10} {name[:32]:<32} {referrals:>7} {places:>9} "
                 f"{funding:>7} {gap:>6}"
             )
+        lines += [
+            "",
+            f"Build warehouse (written by the pipeline): {db_path}",
+            f"Published warehouse (open this, read-only): {published_path(db_path)}",
+            "Run history and the asset graph: `make dev`, then http://127.0.0.1:3000",
+        ]
         return "\n".join(lines)
     finally:
         con.close()
