@@ -71,9 +71,10 @@ PATTERN_WORDS: dict[str, str] = {
     sources.ICB_CODE: "an ICB code (E54 and 6 digits)",
     sources.PRACTICE_CODE: "a GP practice ODS code (a capital letter and 5 digits)",
     sources.PCN_CODE: "a PCN code (U and 5 digits)",
-    sources.ORG_ID: "an org-id (GB-CHC-, GB-COH-, GB-SC-, GB-NIC- or 360G-)",
+    sources.ORG_ID: "an org-id (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G-)",
+    sources.GSS_CODE: "an ONS GSS code (E, W, S or N and 8 digits)",
     sources.GRANT_ID: "a 360Giving grant id (360G-...)",
-    sources.TOKEN: "a pseudonymised token (6-64 letters, digits, _ or -)",
+    sources.TOKEN: "a pseudonymised token (6-64 letters, digits, _ or -, with at least one letter)",
 }
 
 TYPE_WORDS = {

@@ -12,10 +12,24 @@ ICB_CODE = r"^E54\d{6}$"
 PRACTICE_CODE = r"^[A-Z]\d{5}$"
 PCN_CODE = r"^U\d{5}$"
 # 360Giving org-id prefixes: GB-CHC charity, GB-COH company, GB-SC Scottish charity,
-# GB-NIC Northern Ireland charity, 360G- for groups with no registration.
-ORG_ID = r"^(GB-CHC-\d{6,8}|GB-COH-[A-Z0-9]{8}|GB-SC-SC\d{6}|GB-NIC-\d{6}|360G-[A-Za-z0-9-]+)$"
+# GB-NIC Northern Ireland charity, GB-LAE / GB-LAS English / Scottish local authority (a
+# register code of letters, e.g. GB-LAE-ABC), 360G- for groups with no registration.
+ORG_ID = (
+    r"^(GB-CHC-\d{6,8}|GB-COH-[A-Z0-9]{8}|GB-SC-SC\d{6}|GB-NIC-\d{6}|GB-LA[ES]-[A-Z]{3,4}"
+    r"|360G-[A-Za-z0-9-]+)$"
+)
 GRANT_ID = r"^360G-[A-Za-z0-9-]+$"
-TOKEN = r"^[A-Za-z0-9_-]{6,64}$"
+# 6-64 letters, digits, _ or -, at least one of them a letter, so a bare number (an NHS
+# number, say) is never a token. Without look-ahead (polars' regex has none), one branch per
+# place of the first letter: in the first five characters (exact), or later (then a token
+# may run past 64 characters, which is harmless).
+TOKEN = (
+    r"^(?:[A-Za-z][A-Za-z0-9_-]{5,63}|[0-9_-][A-Za-z][A-Za-z0-9_-]{4,62}"
+    r"|[0-9_-]{2}[A-Za-z][A-Za-z0-9_-]{3,61}|[0-9_-]{3}[A-Za-z][A-Za-z0-9_-]{2,60}"
+    r"|[0-9_-]{4}[A-Za-z][A-Za-z0-9_-]{1,59}|[0-9_-]{5,63}[A-Za-z][A-Za-z0-9_-]{0,58})$"
+)
+# Any ONS GSS code: a country letter and 8 digits.
+GSS_CODE = r"^[EWSN]\d{8}$"
 
 # --- Shared value lists -----------------------------------------------------------------------
 SNOMED_REFERRAL_TO_SOCIAL_PRESCRIBING = "871731000000106"
@@ -240,7 +254,12 @@ ONWARD_REFERRALS = Contract(
     columns=(
         Column("onward_referral_id", "string", "Pseudonymised onward referral id.", pattern=TOKEN),
         Column("referral_id", "string", "The referral this came from.", pattern=TOKEN),
-        Column("activity_id", "string", "The activity referred to (Open Referral UK service)."),
+        Column(
+            "activity_id",
+            "string",
+            "The activity referred to (Open Referral UK service).",
+            pattern=TOKEN,
+        ),
         Column("onward_referral_date", "date", "Date of the onward referral.", not_future=True),
         Column(
             "status",
@@ -286,7 +305,8 @@ PROVIDERS = Contract(
         Column(
             "provider_id",
             "string",
-            "Org-id (GB-CHC-, GB-COH-, GB-SC-, GB-NIC- or 360G- for unregistered groups).",
+            "Org-id (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G- for "
+            "unregistered groups).",
             pattern=ORG_ID,
             standard=GIVING,
         ),
@@ -446,7 +466,13 @@ PROVIDER_FUNDING = Contract(
             "Recipient organisation name.",
             aliases=("Recipient Org:Name",),
         ),
-        Column("funding_org_id", "string", "Funder org-id.", aliases=("Funding Org:Identifier",)),
+        Column(
+            "funding_org_id",
+            "string",
+            "Funder org-id.",
+            pattern=ORG_ID,
+            aliases=("Funding Org:Identifier",),
+        ),
         Column("funding_org_name", "string", "Funder name.", aliases=("Funding Org:Name",)),
         Column(
             "funding_purpose",
@@ -461,7 +487,7 @@ PROVIDER_FUNDING = Contract(
             "string",
             "GSS code of the area that benefits.",
             nullable=True,
-            pattern=r"^E0[0-9]\d{6}$",
+            pattern=GSS_CODE,
             aliases=("Beneficiary Location:Geographic Code",),
         ),
     ),
