@@ -1,17 +1,21 @@
-"""The one ``defs`` Dagster loads: ingest, dbt, publishing and scheduling merged."""
+"""The one ``defs`` Dagster loads: ingest, dbt, publishing and scheduling merged.
+
+Each domain module builds its own ``defs``; they are imported as modules (not as names) so
+that this module holds exactly one Definitions object, as ``dagster dev -m`` requires.
+"""
 
 from dagster import Definitions
 
-from orchestration.dbt.assets import defs as dbt_defs
-from orchestration.ingest.assets import defs as ingest_defs
-from orchestration.publishing.assets import defs as publish_defs
+from orchestration import schedules
+from orchestration.dbt import assets as dbt_assets
+from orchestration.ingest import assets as ingest_assets
+from orchestration.publishing import assets as publishing_assets
 from orchestration.resources import default_resources
-from orchestration.schedules import defs as schedule_defs
 
 defs = Definitions.merge(
-    ingest_defs,
-    dbt_defs,
-    publish_defs,
-    schedule_defs,
+    ingest_assets.defs,
+    dbt_assets.defs,
+    publishing_assets.defs,
+    schedules.defs,
     Definitions(resources=default_resources()),
 )

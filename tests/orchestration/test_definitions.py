@@ -31,3 +31,13 @@ def test_every_dbt_source_is_an_ingest_asset(dbt_manifest) -> None:
         for parent in parents:
             if parent.path[0] == "raw":
                 assert graph.get(parent).is_materializable, f"{parent} is not an ingest asset"
+
+
+def test_module_holds_exactly_one_definitions_object(dbt_manifest) -> None:
+    """`dagster dev -m orchestration.definitions` refuses a module with several."""
+    from dagster import Definitions
+
+    import orchestration.definitions as module
+
+    found = [name for name, value in vars(module).items() if isinstance(value, Definitions)]
+    assert found == ["defs"]
