@@ -20,7 +20,11 @@ export UV_NO_PROGRESS := 1
 VENV_STAMP := .venv/.icb-insight-synced
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help setup demo test dev lint docs manifest clean
+REPORT_STAMP := reports/node_modules/.icb-insight-installed
+# The report reads the published warehouse (the copy that passed every check).
+ICB_INSIGHT_REPORT_DB ?= $(CURDIR)/data/warehouse/published.duckdb
+
+.PHONY: help setup demo test dev lint docs manifest report clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,8 +40,22 @@ setup: $(VENV_STAMP) ## Install the Python environment (uv, from uv.lock)
 manifest: $(VENV_STAMP) ## Parse the dbt project so Dagster can load it
 	$(RUN) dbt parse --quiet --project-dir dbt_project
 
-demo: setup manifest ## Generate demo data and run the whole pipeline on it
+demo: setup manifest ## Generate demo data, run the whole pipeline on it, build the report
 	$(RUN) icb-insight demo
+	$(MAKE) --no-print-directory report
+	@echo ""
+	@echo "Report: reports/build (serve it: python3 -m http.server 8000 --bind 127.0.0.1 --directory reports/build)"
+
+$(REPORT_STAMP): reports/package.json reports/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make report needs Node 20 and npm"; exit 2; }
+	cd reports && timeout 900 npm install --no-audit --no-fund
+	@touch $@
+
+report: $(REPORT_STAMP) ## Build the Evidence report into reports/build (ICB_INSIGHT_REPORT_DB=path chooses the warehouse)
+	cd reports && ICB_INSIGHT_REPORT_DB="$(abspath $(ICB_INSIGHT_REPORT_DB))" timeout 300 npm run sources
+	cd reports && timeout 900 npm run build:strict
+	@echo "Report built in reports/build. Serve it with:"
+	@echo "  python3 -m http.server 8000 --bind 127.0.0.1 --directory reports/build"
 
 test: setup manifest ## Run every test
 	$(RUN) pytest
@@ -58,4 +76,4 @@ docs: setup manifest ## Regenerate docs from their sources of truth
 	$(RUN) dbt docs generate --quiet --project-dir dbt_project
 
 clean: ## Remove generated data and build output (keeps the Python environment)
-	rm -rf data dbt_project/target dbt_project/logs
+	rm -rf data dbt_project/target dbt_project/logs reports/build
