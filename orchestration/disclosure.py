@@ -1,0 +1,555 @@
+"""Statistical disclosure control: the one place every outward product (local authority
+extracts, the ICP report) makes its tables safe to leave the NHS.
+
+The rule (``DisclosureRule``, defaults the NHS convention):
+
+* **primary suppression**: a count of people from 1 to ``threshold`` (7) is not shown;
+  0 stays 0 (a true zero discloses nobody, and NHS Digital, OpenSAFELY and ONS all
+  publish zeros);
+* **rounding**: every other count is rounded to the nearest ``rounding_base`` (5), half up,
+  and never to 0; totals are rounded from their true value, so rounded cells need not add
+  up to the rounded total;
+* **secondary suppression**: wherever published totals (a local authority total row, or
+  parts that add up to a total column) would let a suppressed value be worked out, more
+  cells are suppressed, the smallest first, until none can be (see ``secondary_suppress``);
+* **rates** are recomputed from the published (rounded) numerator, and are suppressed with it;
+* a suppressed cell is ``null`` with a companion ``<column>_is_suppressed`` flag in
+  Parquet, and the text ``[c]`` in CSV and XLSX (``as_text``).
+
+What each column is (a count of people, a rate and of what, money, a public figure) is
+declared once, in ``TABLES`` below. A table not declared falls back to the naming
+convention of the marts (``_count`` is a count, ``_gbp`` money, ...); any column neither
+declared nor recognised never leaves (fail closed). ``python -m orchestration.disclosure``
+writes the generated part of docs/disclosure.md from this module.
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+
+import polars as pl
+
+log = logging.getLogger(__name__)
+
+TOTAL_FLAG = "is_total"
+SUPPRESSED_SUFFIX = "_is_suppressed"
+
+
+class DisclosureError(Exception):
+    """A table could not be made safe; nothing of it may be published."""
+
+
+class Kind(StrEnum):
+    KEY = "key"  # identifies the row (codes)
+    LABEL = "label"  # names
+    PERIOD = "period"  # dates
+    FLAG = "flag"  # booleans about the row, not about people
+    COUNT = "count"  # a count of people or of their events: suppressed and rounded
+    RATE = "rate"  # numerator / denominator x per, recomputed from published figures
+    PUBLIC = "public"  # a figure already public or not about people (population, places)
+    MONEY = "money"  # pounds to organisations: rounded to pence, never suppressed
+    CONTEXT = "context"  # a public, non-additive descriptor (deprivation scores)
+
+
+ADDITIVE = (Kind.COUNT, Kind.PUBLIC, Kind.MONEY)
+
+
+@dataclass(frozen=True)
+class Column:
+    kind: Kind
+    numerator: str | None = None  # RATE only
+    denominator: str | None = None  # RATE only
+    per: float = 1.0  # RATE only: 1000 for per-1,000
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: dict[str, Column]
+    # Parts that add up exactly to a total within each row: (total column, part columns).
+    breakdowns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _rate(numerator: str, denominator: str, per: float = 1.0) -> Column:
+    return Column(Kind.RATE, numerator, denominator, per)
+
+
+_NEIGHBOURHOOD_ID = {
+    "neighbourhood_code": Column(Kind.KEY),
+    "neighbourhood_name": Column(Kind.LABEL),
+    "lad_code": Column(Kind.KEY),
+    "lad_name": Column(Kind.LABEL),
+}
+
+# The one declaration of what every published column is.
+TABLES: dict[str, Table] = {
+    "dim_neighbourhoods": Table(
+        {
+            **_NEIGHBOURHOOD_ID,
+            "neighbourhood_level": Column(Kind.LABEL),
+            "icb_code": Column(Kind.KEY),
+            "icb_name": Column(Kind.LABEL),
+            "population_total": Column(Kind.PUBLIC),  # ONS mid-year estimates
+            "lsoa_count": Column(Kind.PUBLIC),
+            "lsoas_with_imd_count": Column(Kind.PUBLIC),
+            "imd_score_pop_weighted": Column(Kind.CONTEXT),
+            "share_lsoas_most_deprived_decile_pct": Column(Kind.CONTEXT),
+            "population_core20_pct": Column(Kind.CONTEXT),
+            "is_core20": Column(Kind.FLAG),
+        }
+    ),
+    "fct_neighbourhood_need_capacity_monthly": Table(
+        {
+            **_NEIGHBOURHOOD_ID,
+            "month_start_date": Column(Kind.PERIOD),
+            "is_complete_month": Column(Kind.FLAG),
+            "population_total": Column(Kind.PUBLIC),
+            "referrals_count": Column(Kind.COUNT),
+            "referrals_per_1000": _rate("referrals_count", "population_total", 1000),
+            "onward_referrals_count": Column(Kind.COUNT),
+            # a part of onward_referrals_count whose complement is not published: no equation
+            "onward_referrals_refused_no_capacity_count": Column(Kind.COUNT),
+            "activities_active_count": Column(Kind.PUBLIC),  # advertised groups, not people
+            "weekly_places": Column(Kind.PUBLIC),
+            "weekly_places_per_1000": _rate("weekly_places", "population_total", 1000),
+            "funding_gbp": Column(Kind.MONEY),
+            "funding_per_head_gbp": _rate("funding_gbp", "population_total"),
+            "imd_score_pop_weighted": Column(Kind.CONTEXT),
+        }
+    ),
+}
+
+# For tables not in TABLES: the marts' naming convention (STYLE.md). Rates are not
+# recognised this way: without a declared numerator they cannot be recomputed, so they stay in.
+_CONVENTION: tuple[tuple[str, Kind], ...] = (
+    ("_count", Kind.COUNT),
+    ("_gbp", Kind.MONEY),
+    ("_code", Kind.KEY),
+    ("_name", Kind.LABEL),
+    ("_date", Kind.PERIOD),
+)
+
+
+def table_spec(table: str, columns: Iterable[str]) -> Table:
+    """The declaration for ``table``, or one inferred from the naming convention."""
+    if table in TABLES:
+        return TABLES[table]
+    inferred: dict[str, Column] = {}
+    for name in columns:
+        if name.startswith(("is_", "has_")):
+            inferred[name] = Column(Kind.FLAG)
+            continue
+        for suffix, kind in _CONVENTION:
+            if name.endswith(suffix):
+                inferred[name] = Column(kind)
+                break
+    return Table(inferred)
+
+
+@dataclass(frozen=True)
+class DisclosureRule:
+    threshold: int = 7  # counts 1..threshold are suppressed
+    rounding_base: int = 5  # other counts rounded to the nearest; 1 turns rounding off
+    marker: str = "[c]"  # how CSV and XLSX show a suppressed cell
+    money_decimals: int = 2
+    rate_decimals: int = 2
+
+    def __post_init__(self) -> None:
+        if self.threshold < 0 or self.rounding_base < 1:
+            raise ValueError("threshold must be >= 0 and rounding_base >= 1")
+
+    def round_count(self, value: int) -> int:
+        """Nearest multiple of the base, halves up; a non-zero count never becomes 0."""
+        if value == 0 or self.rounding_base == 1:
+            return value
+        rounded = (value + self.rounding_base // 2) // self.rounding_base * self.rounding_base
+        return max(rounded, self.rounding_base)
+
+    def is_primary(self, value: int | None) -> bool:
+        return value is not None and 1 <= value <= self.threshold
+
+    def describe(self) -> str:
+        """The rule in one paragraph, for README sheets and report footers."""
+        rounding = (
+            f"Other counts are rounded to the nearest {self.rounding_base} (a count above "
+            f"zero never shows as 0), and totals are rounded from their true value, so "
+            f"rounded figures need not add up to the rounded total. "
+            if self.rounding_base > 1
+            else "Other counts are shown exactly. "
+        )
+        return (
+            f"Counts of people from 1 to {self.threshold} are suppressed and shown as "
+            f"{self.marker} (null in Parquet, with a companion <column>{SUPPRESSED_SUFFIX} "
+            f"flag); 0 is shown as 0. {rounding}Where a total would let a suppressed count "
+            f"be worked out, further counts are suppressed (secondary suppression, also shown "
+            f"as {self.marker}). Rates are recomputed from the published counts and are "
+            f"suppressed with them. Population, places, activities and funding are not "
+            f"counts of people and are shown as they are."
+        )
+
+
+DEFAULT_RULE = DisclosureRule()
+
+
+# --------------------------------------------------------------------------- totals
+
+
+def with_totals(
+    frame: pl.DataFrame,
+    table: str,
+    *,
+    by: Sequence[str],
+    key: str,
+    key_value: str,
+    label: str | None = None,
+    label_value: str | None = None,
+) -> pl.DataFrame:
+    """Append one total row per ``by`` group (true sums of the additive columns), flagged
+    ``is_total``; rates are filled in later by ``protect``, other columns are null."""
+    spec = table_spec(table, frame.columns)
+    additive = [
+        name
+        for name in frame.columns
+        if name in spec.columns and spec.columns[name].kind in ADDITIVE
+    ]
+    fixed = {key: pl.lit(key_value)}
+    if label is not None:
+        fixed[label] = pl.lit(label_value)
+    totals = frame.group_by(list(by), maintain_order=True).agg(
+        [pl.col(name).sum() for name in additive]
+        + [pl.col(name).first() for name in frame.columns if _same_in_group(name, spec, by)]
+    )
+    totals = totals.with_columns(**fixed)
+    body = frame.with_columns(pl.lit(False).alias(TOTAL_FLAG))
+    totals = totals.with_columns(pl.lit(True).alias(TOTAL_FLAG))
+    return pl.concat([body, totals], how="diagonal_relaxed").select(body.columns)
+
+
+def _same_in_group(name: str, spec: Table, by: Sequence[str]) -> bool:
+    """Flags such as is_complete_month describe the group (the month), not the row."""
+    column = spec.columns.get(name)
+    return name not in by and column is not None and column.kind == Kind.FLAG
+
+
+# --------------------------------------------------------------------------- protect
+
+
+def protect(
+    frame: pl.DataFrame,
+    table: str,
+    rule: DisclosureRule = DEFAULT_RULE,
+    *,
+    by: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Make ``frame`` (rows of mart ``table``) safe to publish.
+
+    If the frame has an ``is_total`` column, within each ``by`` group the non-total rows of
+    every count column add up to the total row: published totals. Declared breakdowns add
+    up within each row. Returns the declared columns only, counts suppressed (null) or
+    rounded with ``<column>_is_suppressed`` flags, rates recomputed.
+    """
+    spec = table_spec(table, frame.columns)
+    dropped = [name for name in frame.columns if name not in spec.columns and name != TOTAL_FLAG]
+    if dropped:
+        log.info("%s: not published (not declared in orchestration.disclosure): %s", table, dropped)
+    keep = [name for name in frame.columns if name in spec.columns or name == TOTAL_FLAG]
+    frame = frame.select(keep)
+    counts = [name for name in keep if spec.columns.get(name, Column(Kind.KEY)).kind == Kind.COUNT]
+
+    values: list[int] = []
+    cell_of: dict[tuple[int, str], int] = {}
+    for name in counts:
+        for row, value in enumerate(frame[name].to_list()):
+            if value is not None:
+                cell_of[(row, name)] = len(values)
+                values.append(int(value))
+    equations = _equations(frame, spec, counts, cell_of, by)
+    suppressed = secondary_suppress(values, equations, rule)
+
+    out = {}
+    for name in counts:
+        column = frame[name].to_list()
+        flags = [
+            (row, name) in cell_of and cell_of[(row, name)] in suppressed
+            for row in range(len(column))
+        ]
+        out[name] = pl.Series(
+            name,
+            [
+                None if flag or v is None else rule.round_count(int(v))
+                for v, flag in zip(column, flags, strict=True)
+            ],
+            dtype=pl.Int64,
+        )
+        out[name + SUPPRESSED_SUFFIX] = pl.Series(name + SUPPRESSED_SUFFIX, flags, dtype=pl.Boolean)
+    frame = frame.with_columns(list(out.values()))
+    frame = frame.with_columns(
+        [
+            pl.col(name).round(rule.money_decimals)
+            for name in keep
+            if spec.columns.get(name, Column(Kind.KEY)).kind == Kind.MONEY
+        ]
+    )
+    frame = frame.with_columns(_rates(frame, spec, rule))
+    order = []
+    for name in keep:
+        order.append(name)
+        if name + SUPPRESSED_SUFFIX in frame.columns:
+            order.append(name + SUPPRESSED_SUFFIX)
+    return frame.select(order)
+
+
+def _rates(frame: pl.DataFrame, spec: Table, rule: DisclosureRule) -> list[pl.Expr]:
+    expressions = []
+    for name in frame.columns:
+        column = spec.columns.get(name)
+        if column is None or column.kind != Kind.RATE:
+            continue
+        assert column.numerator and column.denominator, name
+        numerator, denominator = pl.col(column.numerator), pl.col(column.denominator)
+        expressions.append(
+            pl.when(denominator.is_null() | (denominator == 0))
+            .then(None)
+            .otherwise(numerator.cast(pl.Float64) / denominator * column.per)
+            .round(rule.rate_decimals)
+            .alias(name)
+        )
+        flag = column.numerator + SUPPRESSED_SUFFIX
+        if flag in frame.columns:
+            expressions.append(pl.col(flag).alias(name + SUPPRESSED_SUFFIX))
+    return expressions
+
+
+Equation = list[tuple[int, int]]  # (cell, coefficient): sum of coefficient x value = 0
+
+
+def _equations(
+    frame: pl.DataFrame,
+    spec: Table,
+    counts: Sequence[str],
+    cell_of: dict[tuple[int, str], int],
+    by: Sequence[str],
+) -> list[Equation]:
+    equations: list[Equation] = []
+    if TOTAL_FLAG in frame.columns:
+        indexed = frame.select(list(by) + [TOTAL_FLAG]).with_row_index("_row")
+        groups = indexed.group_by(list(by), maintain_order=True) if by else [((), indexed)]
+        for _, group in groups:
+            rows = group["_row"].to_list()
+            totals = group[TOTAL_FLAG].to_list()
+            if sum(totals) != 1:
+                continue
+            for name in counts:
+                equation = [
+                    (cell_of[(row, name)], -1 if total else 1)
+                    for row, total in zip(rows, totals, strict=True)
+                    if (row, name) in cell_of
+                ]
+                equations.append(equation)
+    for total, parts in spec.breakdowns:
+        if total not in counts or not all(part in counts for part in parts):
+            continue
+        for row in range(frame.height):
+            names = [total, *parts]
+            if all((row, name) in cell_of for name in names):
+                equations.append(
+                    [(cell_of[(row, total)], -1)] + [(cell_of[(row, part)], 1) for part in parts]
+                )
+    return equations
+
+
+# ----------------------------------------------------------------- secondary suppression
+
+
+def secondary_suppress(
+    values: Sequence[int], equations: Sequence[Equation], rule: DisclosureRule = DEFAULT_RULE
+) -> set[int]:
+    """Cells to suppress: every 1..threshold count, plus the fewest-smallest others found
+    one at a time until no suppressed cell can be worked out from the published ones.
+
+    A cell can be worked out when (a) it is fixed by the linear equations of published
+    totals (exact linear algebra over the suppressed cells of each connected block), or
+    (b) an equation's suppressed cells all carry the same sign and are all at the smallest
+    value a suppressed cell can take (all 1) or all primary at the threshold, since a
+    reader knows a suppressed count is at least 1.
+    """
+    suppressed = {cell for cell, value in enumerate(values) if rule.is_primary(value)}
+    by_cell: dict[int, list[int]] = {}
+    for index, equation in enumerate(equations):
+        for cell, _ in equation:
+            by_cell.setdefault(cell, []).append(index)
+    while True:
+        exposed = exposed_cells(values, equations, suppressed, rule)
+        if not exposed:
+            return suppressed
+        cell = min(exposed)
+        added = False
+        for index in by_cell.get(cell, []):
+            candidate = _next_to_suppress(values, equations[index], suppressed)
+            if candidate is not None:
+                suppressed.add(candidate)
+                added = True
+                break
+        if not added:
+            raise DisclosureError(
+                f"cell {cell} cannot be protected: every cell beside it is hidden"
+            )
+
+
+def _next_to_suppress(
+    values: Sequence[int], equation: Equation, suppressed: set[int]
+) -> int | None:
+    """The smallest non-zero published cell of the equation, parts before totals."""
+    open_cells = [(cell, coefficient) for cell, coefficient in equation if cell not in suppressed]
+    for pool in (
+        [c for c in open_cells if values[c[0]] > 0],
+        open_cells,  # only zeros left: hide one
+    ):
+        if pool:
+            return min(pool, key=lambda c: (values[c[0]], c[1] < 0, c[0]))[0]
+    return None
+
+
+def exposed_cells(
+    values: Sequence[int],
+    equations: Sequence[Equation],
+    suppressed: set[int],
+    rule: DisclosureRule = DEFAULT_RULE,
+) -> set[int]:
+    """Suppressed cells a reader could work out from the published cells and totals."""
+    exposed: set[int] = set()
+    relevant = [eq for eq in equations if any(cell in suppressed for cell, _ in eq)]
+    for block in _blocks(relevant, suppressed):
+        exposed |= _linearly_determined(block, suppressed)
+    for equation in relevant:
+        hidden = [(cell, c) for cell, c in equation if cell in suppressed]
+        if len({c for _, c in hidden}) == 1:
+            hidden_values = [values[cell] for cell, _ in hidden]
+            all_primary = all(rule.is_primary(value) for value in hidden_values)
+            if all(value == 1 for value in hidden_values) or (
+                all_primary and all(value == rule.threshold for value in hidden_values)
+            ):
+                exposed |= {cell for cell, _ in hidden}
+    return exposed
+
+
+def _blocks(equations: Sequence[Equation], suppressed: set[int]) -> list[list[Equation]]:
+    """Group equations that share a suppressed cell (union-find)."""
+    parent = list(range(len(equations)))
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    owner: dict[int, int] = {}
+    for index, equation in enumerate(equations):
+        for cell, _ in equation:
+            if cell in suppressed:
+                if cell in owner:
+                    parent[find(index)] = find(owner[cell])
+                else:
+                    owner[cell] = index
+    blocks: dict[int, list[Equation]] = {}
+    for index, equation in enumerate(equations):
+        blocks.setdefault(find(index), []).append(equation)
+    return list(blocks.values())
+
+
+def _linearly_determined(block: Sequence[Equation], suppressed: set[int]) -> set[int]:
+    """Suppressed cells fixed by the equations: reduce the matrix over the suppressed cells
+    (exact fractions); a pivot cell is fixed when its row has nothing in a free column."""
+    cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
+    column = {cell: index for index, cell in enumerate(cells)}
+    rows = []
+    for equation in block:
+        row = [Fraction(0)] * len(cells)
+        for cell, coefficient in equation:
+            if cell in column:
+                row[column[cell]] += coefficient
+        rows.append(row)
+    pivots: list[int] = []
+    rank = 0
+    for col in range(len(cells)):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        lead = rows[rank][col]
+        rows[rank] = [value / lead for value in rows[rank]]
+        for r in range(len(rows)):
+            if r != rank and rows[r][col] != 0:
+                factor = rows[r][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
+        pivots.append(col)
+        rank += 1
+    free = [col for col in range(len(cells)) if col not in pivots]
+    return {
+        cells[col] for row, col in enumerate(pivots) if all(rows[row][other] == 0 for other in free)
+    }
+
+
+# --------------------------------------------------------------------------- output
+
+
+def as_text(frame: pl.DataFrame, rule: DisclosureRule = DEFAULT_RULE) -> pl.DataFrame:
+    """For CSV and XLSX: suppressed cells become the marker, the flag columns go."""
+    flags = [name for name in frame.columns if name.endswith(SUPPRESSED_SUFFIX)]
+    expressions = []
+    for flag in flags:
+        name = flag.removesuffix(SUPPRESSED_SUFFIX)
+        expressions.append(
+            pl.when(pl.col(flag))
+            .then(pl.lit(rule.marker))
+            .otherwise(pl.col(name).cast(pl.String))
+            .alias(name)
+        )
+    return frame.with_columns(expressions).drop(flags)
+
+
+# --------------------------------------------------------------------------- docs
+
+DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "disclosure.md"
+BEGIN, END = "<!-- BEGIN generated by orchestration.disclosure -->", "<!-- END generated -->"
+
+
+def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
+    """The generated part of docs/disclosure.md: parameters and every declared column."""
+    lines = [
+        "| parameter | value |",
+        "|---|---|",
+        f"| threshold (counts 1 to this are suppressed) | {rule.threshold} |",
+        f"| rounding base (other counts, nearest multiple) | {rule.rounding_base} |",
+        f"| marker in CSV and XLSX | `{rule.marker}` |",
+        f"| money rounded to decimals | {rule.money_decimals} |",
+        f"| rates rounded to decimals | {rule.rate_decimals} |",
+        "",
+        f"In words (also the README sheet of every extract): {rule.describe()}",
+        "",
+        "Declared columns (`orchestration.disclosure.TABLES`):",
+        "",
+        "| table | column | kind | recomputed as |",
+        "|---|---|---|---|",
+    ]
+    for table, spec in TABLES.items():
+        for name, column in spec.columns.items():
+            formula = (
+                f"{column.numerator} / {column.denominator} x {column.per:g}"
+                if column.kind == Kind.RATE
+                else ""
+            )
+            lines.append(f"| {table} | {name} | {column.kind} | {formula} |")
+    return "\n".join(lines)
+
+
+def render_doc(text: str, rule: DisclosureRule = DEFAULT_RULE) -> str:
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n{rule_markdown(rule)}\n{END}{tail}"
+
+
+if __name__ == "__main__":
+    DOC_PATH.write_text(render_doc(DOC_PATH.read_text()))

@@ -1,0 +1,424 @@
+"""Local authority extracts: for each local authority in the ICB, a folder
+``<warehouse dir>/../extracts/RUN_DATE/LA_CODE/`` (``data/extracts/...`` by default) holding
+its own neighbourhoods only, with small numbers suppressed (``orchestration.disclosure``):
+
+* ``neighbourhoods``: the neighbourhood list (marts.dim_neighbourhoods);
+* ``need_capacity_monthly``: need next to community capacity per neighbourhood and month
+  (marts.fct_neighbourhood_need_capacity_monthly), with one total row per month for the
+  local authority;
+* ``activity_pressure``: the activity pressure mart, when the warehouse has one;
+
+each as CSV and Parquet, all of them in one XLSX workbook with a README sheet (definitions,
+period, build date, suppression rule), and ``manifest.json`` (row counts, sha256 of every
+file, the source files loaded, the dbt and project versions).
+
+Extracts are read from the PUBLISHED warehouse (read-only), so they only ever show a build
+that passed every check. Each package is written into a hidden folder and renamed into place,
+so a package is either complete or absent.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import yaml
+
+from orchestration.disclosure import (
+    DEFAULT_RULE,
+    TOTAL_FLAG,
+    DisclosureRule,
+    Kind,
+    as_text,
+    protect,
+    table_spec,
+    with_totals,
+)
+from orchestration.metrics_doc import MARTS_DIR, _doc_blocks, _resolve
+from orchestration.publish import published_path
+
+log = logging.getLogger(__name__)
+
+EXTRACTS_DIR = "extracts"
+NEED_MART = "fct_neighbourhood_need_capacity_monthly"
+ACTIVITY_PRESSURE_PREFIX = "fct_activity_pressure"
+
+
+class ExtractError(Exception):
+    """An extract could not be made (no published warehouse, unknown local authority)."""
+
+
+@dataclass(frozen=True)
+class Extract:
+    la_code: str
+    path: Path
+    manifest: dict[str, Any]
+
+
+def extracts_root(build_db: Path) -> Path:
+    """``<warehouse dir>/../extracts``: data/extracts beside data/warehouse."""
+    return Path(build_db).resolve().parent.parent / EXTRACTS_DIR
+
+
+def _connect(build_db: Path) -> duckdb.DuckDBPyConnection:
+    published = published_path(build_db)
+    if not published.exists():
+        raise ExtractError(f"{published} does not exist; run the build first")
+    return duckdb.connect(str(published), read_only=True)
+
+
+def _frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(sql, params=params or []).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def local_authorities(build_db: Path) -> list[tuple[str, str]]:
+    """(code, name) of every local authority with a neighbourhood in the published marts."""
+    con = _connect(build_db)
+    try:
+        return [
+            (code, name)
+            for code, name in con.execute(
+                "select lad_code, any_value(lad_name) from marts.dim_neighbourhoods "
+                "group by lad_code order by lad_code"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
+def build_extracts(
+    build_db: Path,
+    la_codes: Sequence[str] | None = None,
+    *,
+    run_date: date | None = None,
+    rule: DisclosureRule = DEFAULT_RULE,
+) -> list[Extract]:
+    """Write the package of every local authority (or of ``la_codes``)."""
+    known = dict(local_authorities(build_db))
+    chosen = list(la_codes) if la_codes else list(known)
+    unknown = [code for code in chosen if code not in known]
+    if unknown:
+        raise ExtractError(
+            f"no neighbourhoods for local authority {', '.join(unknown)} in the published "
+            f"warehouse; known: {', '.join(known) or 'none'}"
+        )
+    run_date = run_date or datetime.now(UTC).date()
+    con = _connect(build_db)
+    try:
+        context = _Context.read(con, rule, run_date)
+        return [
+            _build_one(
+                con, context, extracts_root(build_db) / run_date.isoformat(), code, known[code]
+            )
+            for code in chosen
+        ]
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every package of one run shares."""
+
+    rule: DisclosureRule
+    run_date: date
+    build_info: dict[str, Any]
+    sources: list[dict[str, Any]]
+    activity_pressure: str | None
+
+    @classmethod
+    def read(
+        cls, con: duckdb.DuckDBPyConnection, rule: DisclosureRule, run_date: date
+    ) -> "_Context":
+        info = {
+            key: json.loads(value)
+            for key, value in con.execute("select * from meta.build_info").fetchall()
+        }
+        sources = (
+            _frame(
+                con,
+                "select source, file_name, file_sha256, rows_loaded, loaded_at from audit.loads "
+                "where status = 'loaded' order by loaded_at, source",
+            )
+            .with_columns(pl.col("loaded_at").cast(pl.String))
+            .to_dicts()
+        )
+        pressure = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_name like ? order by table_name limit 1",
+            [ACTIVITY_PRESSURE_PREFIX + "%"],
+        ).fetchone()
+        return cls(rule, run_date, info, sources, pressure[0] if pressure else None)
+
+
+def _build_one(
+    con: duckdb.DuckDBPyConnection, context: _Context, run_dir: Path, la_code: str, la_name: str
+) -> Extract:
+    tables = _tables(con, context, la_code, la_name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    partial = run_dir / f".{la_code}.partial.{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        for name, (frame, _) in tables.items():
+            as_text(frame, context.rule).write_csv(partial / f"{name}.csv")
+            frame.write_parquet(partial / f"{name}.parquet")
+        workbook = partial / f"{la_code}_extract.xlsx"
+        _write_workbook(workbook, tables, context, la_code, la_name)
+        manifest = _manifest(partial, tables, context, la_code, la_name)
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        final = run_dir / la_code
+        if final.exists():
+            old = run_dir / f".{la_code}.old.{os.getpid()}"
+            os.replace(final, old)
+            os.replace(partial, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(partial, final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    log.info("extract for %s %s: %s", la_code, la_name, final)
+    return Extract(la_code, final, manifest)
+
+
+def _tables(
+    con: duckdb.DuckDBPyConnection, context: _Context, la_code: str, la_name: str
+) -> dict[str, tuple[pl.DataFrame, str]]:
+    """Name -> (protected frame, source mart)."""
+    rule = context.rule
+    neighbourhoods = _frame(
+        con,
+        "select * from marts.dim_neighbourhoods where lad_code = ? order by neighbourhood_code",
+        [la_code],
+    )
+    tables = {
+        "neighbourhoods": (
+            protect(neighbourhoods, "dim_neighbourhoods", rule),
+            "dim_neighbourhoods",
+        )
+    }
+    need = _frame(
+        con,
+        f"""
+        select dim.neighbourhood_name, dim.lad_code, dim.lad_name, mart.*
+        from marts.{NEED_MART} as mart
+        inner join marts.dim_neighbourhoods as dim using (neighbourhood_code)
+        where dim.lad_code = ?
+        order by mart.month_start_date, mart.neighbourhood_code
+        """,
+        [la_code],
+    )
+    need = need.select(
+        ["neighbourhood_code", *[c for c in need.columns if c != "neighbourhood_code"]]
+    )
+    tables["need_capacity_monthly"] = (
+        _with_la_totals(need, NEED_MART, la_code, la_name, rule),
+        NEED_MART,
+    )
+    if context.activity_pressure:
+        pressure = _activity_pressure(con, context.activity_pressure, la_code)
+        if pressure is not None:
+            tables["activity_pressure"] = (
+                _with_la_totals(pressure, context.activity_pressure, la_code, la_name, rule),
+                context.activity_pressure,
+            )
+    return tables
+
+
+def _activity_pressure(
+    con: duckdb.DuckDBPyConnection, table: str, la_code: str
+) -> pl.DataFrame | None:
+    columns = [name for (name, *_) in con.execute(f"describe marts.{table}").fetchall()]
+    if "neighbourhood_code" not in columns:
+        log.warning("marts.%s has no neighbourhood_code: left out of the extracts", table)
+        return None
+    return _frame(
+        con,
+        f"""
+        select mart.*
+        from marts.{table} as mart
+        where mart.neighbourhood_code in (
+            select neighbourhood_code from marts.dim_neighbourhoods where lad_code = ?
+        )
+        order by all
+        """,
+        [la_code],
+    )
+
+
+def _with_la_totals(
+    frame: pl.DataFrame, table: str, la_code: str, la_name: str, rule: DisclosureRule
+) -> pl.DataFrame:
+    """Add the local authority total row for each period, then protect the whole table."""
+    spec = table_spec(table, frame.columns)
+    periods = [
+        name
+        for name in frame.columns
+        if name in spec.columns and spec.columns[name].kind == Kind.PERIOD
+    ]
+    label = "neighbourhood_name" if "neighbourhood_name" in frame.columns else None
+    totals = with_totals(
+        frame,
+        table,
+        by=periods,
+        key="neighbourhood_code",
+        key_value=la_code,
+        label=label,
+        label_value=f"All neighbourhoods in {la_name}",
+    )
+    for name in ("lad_code", "lad_name"):
+        if name in totals.columns:
+            totals = totals.with_columns(
+                pl.col(name).fill_null(la_code if name == "lad_code" else la_name)
+            )
+    return protect(totals, table, rule, by=periods)
+
+
+def column_descriptions() -> dict[str, dict[str, str]]:
+    """Model -> column -> description, from the marts yml (doc blocks resolved)."""
+    blocks = _doc_blocks()
+    described: dict[str, dict[str, str]] = {}
+    for path in sorted(MARTS_DIR.glob("*.yml")):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            described[model["name"]] = {
+                column["name"]: " ".join(_resolve(column.get("description", ""), blocks).split())
+                for column in model.get("columns", [])
+            }
+    return described
+
+
+def _period(tables: dict[str, tuple[pl.DataFrame, str]]) -> str:
+    need = tables["need_capacity_monthly"][0]
+    if need.is_empty():
+        return "no months"
+    first, last = need["month_start_date"].min(), need["month_start_date"].max()
+    return f"months starting {first} to {last} (the last may be incomplete: see is_complete_month)"
+
+
+def _write_workbook(
+    path: Path,
+    tables: dict[str, tuple[pl.DataFrame, str]],
+    context: _Context,
+    la_code: str,
+    la_name: str,
+) -> None:
+    import xlsxwriter
+
+    described = column_descriptions()
+    readme: list[tuple[str, str, str]] = [
+        ("Extract", f"{la_name} ({la_code}): its neighbourhoods only", ""),
+        ("Period", _period(tables), ""),
+        ("Build date", str(context.build_info.get("published_at", "")), ""),
+        ("Extract date", context.run_date.isoformat(), ""),
+        ("Published version", str(context.build_info.get("version_id", "")), ""),
+        ("Suppression rule", context.rule.describe(), ""),
+        ("Total rows", "is_total = true: the sum over the local authority's neighbourhoods", ""),
+        ("", "", ""),
+        ("Sheet", "Column", "Definition"),
+    ]
+    for name, (frame, mart) in tables.items():
+        readme.append((name, "", f"from marts.{mart}"))
+        for column in frame.columns:
+            if column == TOTAL_FLAG:
+                text = "True on the local authority total row (one per period)."
+            else:
+                text = described.get(mart, {}).get(column) or described.get(
+                    "dim_neighbourhoods", {}
+                ).get(column, "")
+            readme.append((name, column, text))
+    with xlsxwriter.Workbook(path) as book:
+        _write_sheet(book.add_worksheet("README"), readme)
+        book.worksheets()[0].set_column(0, 1, 28)
+        book.worksheets()[0].set_column(2, 2, 120)
+        for name, (frame, _) in tables.items():
+            shown = as_text(frame, context.rule)
+            # numbers stay numbers; only a suppressed cell is text (the marker)
+            rows = [
+                tuple(_typed(value, original) for value, original in zip(text, typed, strict=True))
+                for text, typed in zip(
+                    shown.iter_rows(), frame.select(shown.columns).iter_rows(), strict=True
+                )
+            ]
+            sheet = book.add_worksheet(name)
+            _write_sheet(sheet, [tuple(shown.columns), *rows])
+            sheet.freeze_panes(1, 0)
+
+
+def _typed(text: Any, original: Any) -> Any:
+    return original if original is not None else text
+
+
+def _write_sheet(sheet: Any, rows: Sequence[Sequence[Any]]) -> None:
+    for row, values in enumerate(rows):
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _manifest(
+    folder: Path,
+    tables: dict[str, tuple[pl.DataFrame, str]],
+    context: _Context,
+    la_code: str,
+    la_name: str,
+) -> dict[str, Any]:
+    rule = context.rule
+    return {
+        "la_code": la_code,
+        "la_name": la_name,
+        "run_date": context.run_date.isoformat(),
+        "created_at": datetime.now(UTC).isoformat(),
+        "period": _period(tables),
+        "tables": {
+            name: {"rows": frame.height, "source": f"marts.{mart}"}
+            for name, (frame, mart) in tables.items()
+        },
+        "files": {
+            path.name: {"sha256": _sha256(path), "bytes": path.stat().st_size}
+            for path in sorted(folder.iterdir())
+            if path.is_file()
+        },
+        "disclosure": {
+            "threshold": rule.threshold,
+            "rounding_base": rule.rounding_base,
+            "marker": rule.marker,
+            "rule": rule.describe(),
+        },
+        "published_version": context.build_info,
+        "source_files": context.sources,
+        "versions": {
+            "icb-insight": version("icb-insight"),
+            "dbt-core": version("dbt-core"),
+            "dbt-duckdb": version("dbt-duckdb"),
+            "duckdb": version("duckdb"),
+            "polars": version("polars"),
+        },
+    }
