@@ -17,3 +17,24 @@
         cast('{{ value | string | trim }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The as-of date the month spine was built with (int_months), as a scalar subquery, for
+    models that judge things "on the as-of date".
+-#}
+{% macro spine_as_of_date() -%}
+    (select max(as_of_date) from {{ ref('int_months') }})
+{%- endmacro %}
+
+{#-
+    A query returning one row, referrals_count: referrals in staging whose LSOA is in the
+    geography lookup, made on or before the as-of date; what every mart counting referrals
+    must add up to.
+-#}
+{% macro icb_referrals_to_as_of_count() -%}
+    select count(*) as referrals_count
+    from {{ ref('stg_social_prescribing__referrals') }} as referrals
+    inner join {{ ref('stg_reference__geography') }} as geography
+        on referrals.lsoa_code = geography.lsoa_code
+    where referrals.referral_date <= {{ spine_as_of_date() }}
+{%- endmacro %}

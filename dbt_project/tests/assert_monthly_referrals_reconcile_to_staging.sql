@@ -11,24 +11,6 @@ monthly as (
 
 ),
 
-referrals as (
-
-    select * from {{ ref('stg_social_prescribing__referrals') }}
-
-),
-
-geography as (
-
-    select * from {{ ref('stg_reference__geography') }}
-
-),
-
-months as (
-
-    select * from {{ ref('int_months') }}
-
-),
-
 mart_total as (
 
     select coalesce(sum(referrals_count), 0) as referrals_count
@@ -38,11 +20,7 @@ mart_total as (
 
 staging_total as (
 
-    select count(*) as referrals_count
-    from referrals
-    inner join geography
-        on referrals.lsoa_code = geography.lsoa_code
-    where referrals.referral_date <= (select max(as_of_date) from months)
+    {{ icb_referrals_to_as_of_count() }}
 
 ),
 

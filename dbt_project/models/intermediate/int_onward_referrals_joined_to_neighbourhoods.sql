@@ -36,18 +36,23 @@ joined as (
         onward_referrals.onward_referral_id,
         onward_referrals.referral_id,
         onward_referrals.activity_id,
+        activities.provider_id,
         referrals.neighbourhood_code,
+        referrals.pcn_code,
         venue_lsoas.neighbourhood_code as activity_neighbourhood_code,
 
         -- status
         onward_referrals.status,
         onward_referrals.is_refused_no_capacity,
+        onward_referrals.is_waitlisted,
         onward_referrals.is_attended,
         onward_referrals.is_supported_first_visit,
 
         -- dates
         onward_referrals.onward_referral_date,
-        onward_referrals.onward_referral_month
+        onward_referrals.onward_referral_month,
+        onward_referrals.first_attended_date,
+        onward_referrals.days_onward_referral_to_first_attendance
 
     from onward_referrals
     inner join referrals

@@ -17,6 +17,7 @@ renamed as (
         -- status
         status,
         status = 'refused_no_capacity' as is_refused_no_capacity,
+        status = 'waitlisted' as is_waitlisted,
         (status = 'attended' or first_attended_date is not null) as is_attended,
         supported_first_visit as is_supported_first_visit,
 

@@ -1,0 +1,54 @@
+{#-
+    Day spine: one row per day from the first day of the month spine (int_months) to the
+    as-of date, with the ISO week, month and quarter each day belongs to.
+-#}
+with
+
+months as (
+
+    select * from {{ ref('int_months') }}
+
+),
+
+bounds as (
+
+    select
+        min(month_start_date) as first_date,
+        max(as_of_date) as as_of_date
+    from months
+
+),
+
+days as (
+
+    select
+        cast(day_value as date) as date_day,
+        bounds.as_of_date
+    from bounds
+    cross join range(
+        cast(bounds.first_date as timestamp),
+        cast(bounds.as_of_date as timestamp) + interval 1 day,
+        interval 1 day
+    ) as day_range (day_value)
+
+),
+
+final as (
+
+    select
+        date_day,
+        cast(date_trunc('week', date_day) as date) as week_start_date,
+        cast(date_trunc('month', date_day) as date) as month_start_date,
+        cast(date_trunc('quarter', date_day) as date) as quarter_start_date,
+        cast(isoyear(date_day) as integer) as iso_year,
+        cast(week(date_day) as integer) as iso_week,
+        cast(isodow(date_day) as integer) as iso_day_of_week,
+        cast(year(date_day) as integer) as calendar_year,
+        cast(quarter(date_day) as integer) as calendar_quarter,
+        isodow(date_day) >= 6 as is_weekend,
+        as_of_date
+    from days
+
+)
+
+select * from final
