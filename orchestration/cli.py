@@ -184,6 +184,33 @@ def publish(
         typer.echo(f" {marker} {version.version_id}  run {run}")
 
 
+@app.command()
+def extracts(
+    la: Annotated[
+        list[str] | None,
+        typer.Option("--la", help="Local authority code (repeat for more) [default: all]."),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write local authority extracts from the published warehouse, small numbers suppressed.
+
+    One folder per local authority, <warehouse folder>/../extracts/RUN_DATE/LA_CODE/ (so
+    data/extracts/ by default), holding its neighbourhoods only as CSV, Parquet and one XLSX
+    workbook with a README sheet, and manifest.json with row counts and sha256 of every file.
+    The suppression rule is in docs/disclosure.md.
+    """
+    from orchestration import extracts as la_extracts
+
+    db_path = settings.warehouse_db_path(warehouse)
+    try:
+        written = la_extracts.build_extracts(db_path, la or None)
+    except la_extracts.ExtractError as error:
+        raise InputError(str(error)) from None
+    for extract in written:
+        rows = ", ".join(f"{name} {t['rows']:,}" for name, t in extract.manifest["tables"].items())
+        typer.echo(f"{extract.la_code} {extract.manifest['la_name']}: {extract.path} ({rows} rows)")
+
+
 def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:
     db_path = settings.warehouse_db_path(warehouse)
     os.environ[settings.WAREHOUSE_ENV] = str(db_path)

@@ -205,10 +205,11 @@ def with_totals(
     key_value: str,
     label: str | None = None,
     label_value: str | None = None,
+    spec: Table | None = None,
 ) -> pl.DataFrame:
     """Append one total row per ``by`` group (true sums of the additive columns), flagged
     ``is_total``; rates are filled in later by ``protect``, other columns are null."""
-    spec = table_spec(table, frame.columns)
+    spec = spec or table_spec(table, frame.columns)
     additive = [
         name
         for name in frame.columns
@@ -242,15 +243,17 @@ def protect(
     rule: DisclosureRule = DEFAULT_RULE,
     *,
     by: Sequence[str] = (),
+    spec: Table | None = None,
 ) -> pl.DataFrame:
     """Make ``frame`` (rows of mart ``table``) safe to publish.
 
     If the frame has an ``is_total`` column, within each ``by`` group the non-total rows of
     every count column add up to the total row: published totals. Declared breakdowns add
     up within each row. Returns the declared columns only, counts suppressed (null) or
-    rounded with ``<column>_is_suppressed`` flags, rates recomputed.
+    rounded with ``<column>_is_suppressed`` flags, rates recomputed. ``spec`` overrides the
+    declaration in ``TABLES`` (for a table made for one product, such as a report page).
     """
-    spec = table_spec(table, frame.columns)
+    spec = spec or table_spec(table, frame.columns)
     dropped = [name for name in frame.columns if name not in spec.columns and name != TOTAL_FLAG]
     if dropped:
         log.info("%s: not published (not declared in orchestration.disclosure): %s", table, dropped)
@@ -384,32 +387,31 @@ def secondary_suppress(
         exposed = exposed_cells(values, equations, suppressed, rule)
         if not exposed:
             return suppressed
-        cell = min(exposed)
-        added = False
-        for index in by_cell.get(cell, []):
-            candidate = _next_to_suppress(values, equations[index], suppressed)
-            if candidate is not None:
-                suppressed.add(candidate)
-                added = True
-                break
-        if not added:
+        candidate = _next_to_suppress(
+            values, [equations[i] for c in exposed for i in by_cell.get(c, [])], suppressed
+        )
+        if candidate is None:
             raise DisclosureError(
-                f"cell {cell} cannot be protected: every cell beside it is hidden"
+                f"cells {sorted(exposed)} cannot be protected: every cell beside them is hidden"
             )
+        suppressed.add(candidate)
 
 
 def _next_to_suppress(
-    values: Sequence[int], equation: Equation, suppressed: set[int]
+    values: Sequence[int], equations: Sequence[Equation], suppressed: set[int]
 ) -> int | None:
-    """The smallest non-zero published cell of the equation, parts before totals."""
-    open_cells = [(cell, coefficient) for cell, coefficient in equation if cell not in suppressed]
-    for pool in (
-        [c for c in open_cells if values[c[0]] > 0],
-        open_cells,  # only zeros left: hide one
-    ):
-        if pool:
-            return min(pool, key=lambda c: (values[c[0]], c[1] < 0, c[0]))[0]
-    return None
+    """The smallest published non-zero cell of the equations holding an exposed cell, parts
+    before totals. Zeros are never hidden: a reader knows a hidden count is at least 1, and
+    a hidden zero beside a hidden count could not stop the count being worked out anyway."""
+    pool = {
+        (cell, coefficient)
+        for equation in equations
+        for cell, coefficient in equation
+        if cell not in suppressed and values[cell] > 0
+    }
+    if not pool:
+        return None
+    return min(pool, key=lambda c: (values[c[0]], c[1] < 0, c[0]))[0]
 
 
 def exposed_cells(

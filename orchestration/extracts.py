@@ -191,7 +191,7 @@ def _build_one(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    log.info("extract for %s %s: %s", la_code, la_name, final)
+    log.debug("extract for %s %s: %s", la_code, la_name, final)
     return Extract(la_code, final, manifest)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.contracts import CONTRACTS
+from orchestration.extracts import extracts_root
 from orchestration.publish import published_path
 
 GAP_QUERY = """
@@ -59,6 +60,7 @@ def build_summary(db_path: Path) -> str:
             "",
             f"Build warehouse (written by the pipeline): {db_path}",
             f"Published warehouse (open this, read-only): {published_path(db_path)}",
+            f"Local authority extracts (small numbers suppressed): {extracts_root(db_path)}/",
             "Run history and the asset graph: `make dev`, then http://127.0.0.1:3000",
         ]
         return "\n".join(lines)

@@ -1,0 +1,269 @@
+"""Disclosure control: small counts never shown, the rest rounded, and no suppressed count
+recoverable from the published totals (checked by solving for it with an exact integer
+program, independent of the module's own check)."""
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from orchestration.disclosure import (
+    DOC_PATH,
+    SUPPRESSED_SUFFIX,
+    TOTAL_FLAG,
+    Column,
+    DisclosureRule,
+    Kind,
+    Table,
+    as_text,
+    protect,
+    render_doc,
+    secondary_suppress,
+    with_totals,
+)
+
+NEED = "fct_neighbourhood_need_capacity_monthly"
+
+# ------------------------------------------------------------------ the attacker's solver
+
+Cell = tuple[int, str]  # (row, column)
+
+
+def published_bounds(
+    value: int | None, suppressed: bool, rule: DisclosureRule
+) -> tuple[float, float]:
+    """What a reader knows about a cell's true value from what is published."""
+    if suppressed or value is None:
+        return (1, math.inf)  # 0 is always shown, so a hidden count is at least 1
+    if value == 0 or rule.rounding_base == 1:
+        return (value, value)
+    half = rule.rounding_base // 2
+    low = 1 if value == rule.rounding_base else value - half  # 1 and 2 also show as 5
+    return (max(low, rule.threshold + 1), value + (rule.rounding_base - 1 - half))
+
+
+def recoverable(
+    bounds: dict[Cell, tuple[float, float]],
+    equations: Sequence[Sequence[tuple[Cell, int]]],
+    hidden: Sequence[Cell],
+) -> dict[Cell, int]:
+    """Hidden cells whose value is the same in every integer solution of the published
+    equations and bounds: {cell: value}."""
+    cells = sorted(bounds)
+    index = {cell: i for i, cell in enumerate(cells)}
+    matrix = np.zeros((max(len(equations), 1), len(cells)))
+    for row, equation in enumerate(equations):
+        for cell, coefficient in equation:
+            matrix[row, index[cell]] += coefficient
+    lower = np.array([bounds[cell][0] for cell in cells])
+    upper = np.array([bounds[cell][1] for cell in cells])
+    constraint = LinearConstraint(matrix, 0, 0)
+    integral = np.ones(len(cells))
+    feasible = milp(
+        np.zeros(len(cells)),
+        integrality=integral,
+        bounds=Bounds(lower, upper),
+        constraints=constraint,
+    )
+    assert feasible.status == 0, "the published figures contradict the reader's model"
+    found = {}
+    for cell in hidden:
+        objective = np.zeros(len(cells))
+        objective[index[cell]] = 1
+        ends = []
+        for sign in (1, -1):
+            result = milp(
+                sign * objective,
+                integrality=integral,
+                bounds=Bounds(lower, upper),
+                constraints=constraint,
+            )
+            # feasible, so anything but optimal means unbounded that way
+            ends.append(round(sign * result.fun) if result.status == 0 else None)
+        if ends[0] is not None and ends[0] == ends[1]:
+            found[cell] = ends[0]
+    return found
+
+
+def table_equations(frame: pl.DataFrame, counts: Sequence[str], spec: Table) -> list:
+    """The published totals: each count column's rows add up to the total row (one group),
+    and each row's declared parts add up to its total column."""
+    rows = list(range(frame.height))
+    totals = frame[TOTAL_FLAG].to_list()
+    equations = [[((row, name), -1 if totals[row] else 1) for row in rows] for name in counts]
+    for total, parts in spec.breakdowns:
+        for row in rows:
+            equations.append([((row, total), -1)] + [((row, part), 1) for part in parts])
+    return equations
+
+
+def assert_nothing_recoverable(
+    published: pl.DataFrame, counts: Sequence[str], spec: Table, rule: DisclosureRule
+) -> None:
+    bounds, hidden = {}, []
+    for name in counts:
+        flags = published[name + SUPPRESSED_SUFFIX].to_list()
+        for row, (value, flag) in enumerate(zip(published[name].to_list(), flags, strict=True)):
+            bounds[(row, name)] = published_bounds(value, flag, rule)
+            if flag:
+                hidden.append((row, name))
+    found = recoverable(bounds, table_equations(published, counts, spec), hidden)
+    assert not found, f"suppressed cells worked out from totals: {found}"
+
+
+# ------------------------------------------------------------------ tables to protect
+
+
+def crossed_spec(parts: int) -> tuple[Table, list[str]]:
+    names = [f"group{i}_count" for i in range(parts)]
+    columns = {
+        "area_code": Column(Kind.KEY),
+        "month_start_date": Column(Kind.PERIOD),
+        "population_total": Column(Kind.PUBLIC),
+        **{name: Column(Kind.COUNT) for name in names},
+        "people_count": Column(Kind.COUNT),
+        "people_per_1000": Column(Kind.RATE, "people_count", "population_total", 1000),
+    }
+    breakdowns = (("people_count", tuple(names)),) if parts > 1 else ()
+    return Table(columns, breakdowns), [*names, "people_count"]
+
+
+def crossed_table(values: list[list[int]], populations: list[int]) -> pl.DataFrame:
+    """Areas x groups, a people_count column that is their sum (the row total)."""
+    parts = len(values[0])
+    data = {
+        "area_code": [f"A{i}" for i in range(len(values))],
+        "month_start_date": ["2026-01-01"] * len(values),
+        "population_total": populations,
+    }
+    for j in range(parts):
+        data[f"group{j}_count"] = [row[j] for row in values]
+    data["people_count"] = [sum(row) for row in values]
+    data["people_per_1000"] = [0.0] * len(values)
+    return pl.DataFrame(data)
+
+
+def protect_crossed(values, populations, rule):
+    spec, counts = crossed_spec(len(values[0]))
+    frame = crossed_table(values, populations)
+    truth = with_totals(
+        frame, "test", by=["month_start_date"], key="area_code", key_value="ALL", spec=spec
+    )
+    published = protect(truth, "test", rule, by=["month_start_date"], spec=spec)
+    return truth, published, spec, counts
+
+
+counts_strategy = st.one_of(st.integers(0, 9), st.integers(0, 60))
+
+
+@st.composite
+def crossed_tables(draw):
+    rows = draw(st.integers(2, 6))
+    parts = draw(st.integers(1, 3))
+    values = [[draw(counts_strategy) for _ in range(parts)] for _ in range(rows)]
+    populations = [draw(st.integers(0, 5000)) for _ in range(rows)]
+    return values, populations
+
+
+RULES = [DisclosureRule(), DisclosureRule(rounding_base=1), DisclosureRule(threshold=4)]
+
+
+# ------------------------------------------------------------------ properties
+
+
+@pytest.mark.parametrize("rule", RULES, ids=["default", "no-rounding", "threshold-4"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=crossed_tables())
+def test_disclosure_rule_holds_for_any_table(table, rule: DisclosureRule) -> None:
+    values, populations = table
+    truth, published, spec, counts = protect_crossed(values, populations, rule)
+    for name in counts:
+        flags = published[name + SUPPRESSED_SUFFIX].to_list()
+        for true, shown, flag in zip(truth[name], published[name], flags, strict=True):
+            if rule.is_primary(true):
+                assert flag and shown is None  # every small count is hidden
+            if flag:
+                assert shown is None
+                continue
+            assert not rule.is_primary(shown)  # nothing from 1 to the threshold is shown
+            assert shown == rule.round_count(true)
+            assert (shown == 0) == (true == 0)  # 0 stays 0, nothing else becomes 0
+            assert shown % rule.rounding_base == 0
+    # rates only from what is shown
+    for row in published.iter_rows(named=True):
+        if row["people_count_is_suppressed"] or not row["population_total"]:
+            assert row["people_per_1000"] is None
+        else:
+            expected = round(row["people_count"] / row["population_total"] * 1000, 2)
+            assert row["people_per_1000"] == pytest.approx(expected)
+    assert_nothing_recoverable(published, counts, spec, rule)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(counts_strategy, min_size=1, max_size=12),
+    threshold=st.integers(0, 10),
+)
+def test_secondary_suppression_of_one_total_never_leaves_one_cell_alone(
+    values: list[int], threshold: int
+) -> None:
+    rule = DisclosureRule(threshold=threshold, rounding_base=1)
+    cells = [*values, sum(values)]
+    equation = [(i, 1) for i in range(len(values))] + [(len(values), -1)]
+    hidden = secondary_suppress(cells, [equation], rule)
+    assert {i for i, v in enumerate(cells) if rule.is_primary(v)} <= hidden
+    assert len(hidden) != 1
+    if hidden:  # not all at the least a hidden count can be
+        same_sign = [i for i in hidden if i < len(values)]
+        assert len(hidden) > len(same_sign) or any(cells[i] > 1 for i in hidden)
+
+
+@pytest.mark.parametrize("rounding", [1, 5])
+def test_rounding_nearest_base_halves_up_never_to_zero(rounding: int) -> None:
+    rule = DisclosureRule(threshold=0, rounding_base=rounding)
+    if rounding == 5:
+        assert [rule.round_count(v) for v in (0, 1, 2, 3, 8, 12, 13, 17, 18)] == [
+            0, 5, 5, 5, 10, 10, 15, 15, 20,
+        ]  # fmt: skip
+    else:
+        assert [rule.round_count(v) for v in (0, 1, 12)] == [0, 1, 12]
+
+
+def test_one_small_count_beside_a_total_takes_a_second_cell_with_it() -> None:
+    # referrals 3 (hidden) beside 20, 40, 0 and a total: the smallest other non-zero cell
+    # (20) is hidden too; the zero stays 0; onward 1 + 1 are both at the least a hidden
+    # count can be, so a third cell goes.
+    frame = pl.DataFrame(
+        {
+            "neighbourhood_code": ["A", "B", "C", "D"],
+            "month_start_date": ["2026-01-01"] * 4,
+            "population_total": [1000, 2000, 1500, 500],
+            "referrals_count": [3, 20, 40, 0],
+            "referrals_per_1000": [0.0] * 4,
+            "onward_referrals_count": [1, 1, 30, 0],
+            "gap_score": [1.0] * 4,
+        }
+    )
+    truth = with_totals(
+        frame, NEED, by=["month_start_date"], key="neighbourhood_code", key_value="LA"
+    )
+    published = protect(truth, NEED, by=["month_start_date"])
+    assert published["referrals_count"].to_list() == [None, None, 40, 0, 65]
+    assert published["onward_referrals_count"].to_list() == [None, None, None, 0, 30]
+    assert published["referrals_per_1000"].to_list() == [None, None, 26.67, 0.0, 13.0]
+    assert "gap_score" not in published.columns  # undeclared: never leaves
+    text = as_text(published)
+    assert text["referrals_count"].to_list() == ["[c]", "[c]", "40", "0", "65"]
+    assert not any(name.endswith(SUPPRESSED_SUFFIX) for name in text.columns)
+
+
+def test_docs_show_the_rule_as_configured() -> None:
+    text = DOC_PATH.read_text()
+    assert render_doc(text) == text, (
+        "docs/disclosure.md is stale: python -m orchestration.disclosure"
+    )
