@@ -11,6 +11,16 @@ Loading the same bytes again (same source, same sha256) is a no-op reported as `
 Periods: for a contract with a ``period_column``, a file replaces the rows already loaded for
 the months it covers (a corrected file for March replaces March). Contracts without one are
 snapshots (reference data, the community offer): a new file replaces the table.
+
+``audit.loads.status`` says what became of each file:
+
+* ``loaded``: its rows are in the warehouse (or it had none that passed);
+* ``superseded``: a later file replaced some or all of its rows (its months, or the whole
+  snapshot); loading it again is a real load, not a no-op, and puts its rows back;
+* ``refused``: nothing of it was loaded; ``message`` says why, without a value from the file.
+
+Every accepted file is first copied unchanged into the archive (``ingest.archive``), and
+``audit.loads.archive_path`` says where.
 """
 
 import hashlib
@@ -24,6 +34,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ingest.archive import archive_file
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
 from ingest.identifiable import check_identifiable
@@ -60,6 +71,8 @@ create table if not exists audit.loads (
     message varchar,
     loaded_at timestamp not null
 );
+-- Added after the first release: older warehouses gain the column on their next load.
+alter table audit.loads add column if not exists archive_path varchar;
 create table if not exists audit.quarantine (
     load_id varchar not null,
     source varchar not null,
@@ -86,7 +99,11 @@ class LoadResult:
     rows_quarantined: int = 0
     rows_replaced: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    # per quarantine_reasons key: the first rows (up to five) and the first row's reason
+    quarantine_rows: dict[str, list[int]] = field(default_factory=dict)
+    quarantine_examples: dict[str, str] = field(default_factory=dict)
     load_id: str | None = None
+    archive_path: Path | None = None
 
     def summary(self) -> str:
         if self.status == "unchanged":
@@ -98,6 +115,22 @@ class LoadResult:
         if self.rows_replaced:
             text += f" ({self.rows_replaced:,} earlier rows for the same period replaced)"
         return text
+
+    def quarantine_lines(self) -> list[str]:
+        """One line per (rule, column) that set rows aside: how many, where, and an example."""
+        lines = []
+        for key, count in self.quarantine_reasons.items():
+            rows = self.quarantine_rows.get(key, [])
+            shown = ", ".join(str(row) for row in rows)
+            more = ", ..." if count > len(rows) else ""
+            noun = "row" if count == 1 else "rows"
+            where = f" ({noun} {shown}{more})" if rows else ""
+            example = self.quarantine_examples.get(key)
+            lines.append(
+                f"quarantined {count:,} {noun}: {key}{where}"
+                + (f"; first: {example}" if example else "")
+            )
+        return lines
 
 
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -177,17 +210,25 @@ def load_file(
     try:
         ensure_schema(con)
         already = con.execute(
-            "select load_id from audit.loads where source = ? and file_sha256 = ? "
-            "and status = 'loaded' limit 1",
+            "select load_id, archive_path from audit.loads where source = ? "
+            "and file_sha256 = ? and status = 'loaded' limit 1",
             [contract.name, sha],
         ).fetchone()
         if already:
-            return LoadResult(contract.name, path, "unchanged", sha, load_id=already[0])
+            kept = archive_file(path, contract.name, sha, db_path)
+            return LoadResult(
+                contract.name, path, "unchanged", sha, load_id=already[0], archive_path=kept
+            )
 
-        raw = read_raw(contract, path, sheet=sheet)
-        check_identifiable(contract, raw, path)
-        typed = to_typed(contract, raw, path=path, strict=strict)
-        split = split_rows(contract, typed, today=today, known_keys=_known_keys(con, contract))
+        try:
+            raw = read_raw(contract, path, sheet=sheet)
+            check_identifiable(contract, raw, path)
+            typed = to_typed(contract, raw, path=path, strict=strict)
+            known = _known_keys(con, contract)
+            split = split_rows(contract, typed, today=today, known_keys=known)
+        except InputError as error:
+            _record_refusal(con, contract, path, sha, error)
+            raise
         valid = split.valid.select(["_row_number", *contract.column_names])
         quarantined = split.quarantined
 
@@ -195,27 +236,27 @@ def load_file(
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         periods = _periods(contract, valid)
         rows_read = typed.height
+        archived = archive_file(path, contract.name, sha, db_path)
 
         con.execute("begin transaction")
         try:
-            rows_replaced = _replace_scope(con, contract, periods)
+            rows_replaced = _replace_scope(con, contract, periods, load_id, path.name)
             _insert_valid(con, contract, valid, load_id, path.name, sha, loaded_at)
             _insert_quarantine(con, contract, quarantined, load_id, path.name)
-            con.execute(
-                "insert into audit.loads values (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    load_id,
-                    contract.name,
-                    path.name,
-                    sha,
-                    rows_read,
-                    valid.height,
-                    quarantined.height,
-                    rows_replaced,
-                    ",".join(month.strftime("%Y-%m") for month in periods) or None,
-                    None,
-                    loaded_at,
-                ],
+            _insert_audit(
+                con,
+                load_id=load_id,
+                source=contract.name,
+                file_name=path.name,
+                file_sha256=sha,
+                status="loaded",
+                rows_read=rows_read,
+                rows_loaded=valid.height,
+                rows_quarantined=quarantined.height,
+                rows_replaced=rows_replaced,
+                periods=",".join(month.strftime("%Y-%m") for month in periods) or None,
+                loaded_at=loaded_at,
+                archive_path=str(archived),
             )
             con.execute("commit")
         except BaseException:
@@ -224,11 +265,6 @@ def load_file(
     finally:
         con.close()
 
-    reasons: dict[str, int] = {}
-    if quarantined.height:
-        grouped = quarantined.group_by("rule", "column").len().sort("len", descending=True)
-        for rule, column, count in grouped.iter_rows():
-            reasons[f"{rule} ({column})"] = count
     result = LoadResult(
         source=contract.name,
         path=path,
@@ -238,28 +274,105 @@ def load_file(
         rows_loaded=valid.height,
         rows_quarantined=quarantined.height,
         rows_replaced=rows_replaced,
-        quarantine_reasons=reasons,
         load_id=load_id,
+        archive_path=archived,
+        **_quarantine_groups(quarantined),
     )
-    log.info(result.summary())
+    log.debug(result.summary())  # callers report it (the CLI on stdout, assets in Dagster)
     return result
 
 
-def _replace_scope(con: duckdb.DuckDBPyConnection, contract: Contract, periods: list[date]) -> int:
-    """Delete what the incoming file supersedes; return how many rows went."""
+def _quarantine_groups(quarantined: pl.DataFrame) -> dict[str, dict]:
+    """Quarantined rows grouped by first failing rule and columns, largest group first."""
+    reasons: dict[str, int] = {}
+    rows: dict[str, list[int]] = {}
+    examples: dict[str, str] = {}
+    if quarantined.height:
+        grouped = (
+            quarantined.sort("_row_number")
+            .group_by("rule", "column", maintain_order=True)
+            .agg(
+                pl.len().alias("count"),
+                pl.col("_row_number").head(5).alias("rows"),
+                pl.col("reason").first().alias("example"),
+            )
+            .sort("count", descending=True, maintain_order=True)
+        )
+        for rule, column, count, first_rows, example in grouped.iter_rows():
+            key = f"{rule} ({column})"
+            reasons[key] = count
+            rows[key] = list(first_rows)
+            examples[key] = example
+    return {
+        "quarantine_reasons": reasons,
+        "quarantine_rows": rows,
+        "quarantine_examples": examples,
+    }
+
+
+def _insert_audit(con: duckdb.DuckDBPyConnection, **values: object) -> None:
+    values.setdefault("message", None)
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    con.execute(f"insert into audit.loads ({names}) values ({marks})", list(values.values()))
+
+
+def _record_refusal(
+    con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, sha: str, error: InputError
+) -> None:
+    """An audit row for a refused file: its name, sha256 and the reason; never a value."""
+    where = InputError(error.reason, row=error.row, column=error.column).message
+    _insert_audit(
+        con,
+        load_id=uuid.uuid4().hex,
+        source=contract.name,
+        file_name=path.name,
+        file_sha256=sha,
+        status="refused",
+        rows_read=0,
+        rows_loaded=0,
+        rows_quarantined=0,
+        rows_replaced=0,
+        message=where,
+        loaded_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+
+
+def _replace_scope(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    periods: list[date],
+    load_id: str,
+    file_name: str,
+) -> int:
+    """Delete what the incoming file supersedes, mark the loads that lost rows ``superseded``,
+    and return how many rows went."""
     table = f"raw.{contract.name}"
     if contract.period_column is None:
-        (count,) = con.execute(f"select count(*) from {table}").fetchone()  # type: ignore[misc]
-        con.execute(f"delete from {table}")
-        return int(count)
-    if not periods:
+        condition, params = "true", []
+    elif periods:
+        condition = f"date_trunc('month', {contract.period_column}) in (select unnest(?))"
+        params = [periods]
+    else:
         return 0
-    condition = f"date_trunc('month', {contract.period_column}) in (select unnest(?))"
-    (count,) = con.execute(  # type: ignore[misc]
-        f"select count(*) from {table} where {condition}", [periods]
-    ).fetchone()
-    con.execute(f"delete from {table} where {condition}", [periods])
-    return int(count)
+    replaced = con.execute(
+        f"select _load_id, count(*) from {table} where {condition} group by _load_id", params
+    ).fetchall()
+    if contract.period_column is None:
+        # a snapshot replaces every earlier load, including ones whose rows were all set aside
+        con.execute(
+            "update audit.loads set status = 'superseded', message = ? "
+            "where source = ? and status = 'loaded'",
+            [f"replaced by {file_name} (load {load_id})", contract.name],
+        )
+    elif replaced:
+        con.execute(
+            "update audit.loads set status = 'superseded', message = ? "
+            "where status = 'loaded' and load_id in (select unnest(?))",
+            [f"rows replaced by {file_name} (load {load_id})", [row[0] for row in replaced]],
+        )
+    con.execute(f"delete from {table} where {condition}", params)
+    return sum(int(count) for _, count in replaced)
 
 
 def _insert_valid(

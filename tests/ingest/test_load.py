@@ -1,0 +1,134 @@
+"""load_file: archive, audit, no-op reloads, period replacement and superseded loads."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.archive import data_dir
+from ingest.errors import InputError
+from ingest.load import file_sha256, load_file
+
+HEADER = (
+    "referral_id,person_id,referral_date,snomed_code,referral_source,practice_code,lsoa_code,"
+    "age_band,sex,ethnic_group,primary_need,referral_reason,link_worker_id,first_contact_date,"
+    "contacts_count,outcome,discharge_date,wellbeing_baseline_swemwbs,wellbeing_followup_swemwbs"
+)
+
+
+def referral(token: str, day: str, *, lsoa: str = "E01900007", person: str = "") -> str:
+    person = person or f"p{token}"
+    return (
+        f"r{token},{person},{day},871731000000106,gp,Z90003,{lsoa},65-74,male,white,"
+        f"long_term_condition,,lw0001aa,,1,in_progress,,21.54,"
+    )
+
+
+def write(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_accepted_file_is_archived_unchanged_and_recorded(tmp_path, warehouse_path) -> None:
+    path = write(tmp_path / "march.csv", referral("aaaa01", "2026-03-02"))
+    result = load_file("referrals", path, warehouse_path)
+    sha = file_sha256(path)
+    expected = tmp_path / "archive" / "referrals" / sha / "march.csv"
+    assert result.archive_path == expected
+    assert expected.read_bytes() == path.read_bytes()
+    assert query(warehouse_path, "select status, archive_path, file_sha256 from audit.loads") == [
+        ("loaded", str(expected), sha)
+    ]
+
+
+def test_data_dir_is_beside_the_warehouse_folder(tmp_path) -> None:
+    assert data_dir(tmp_path / "warehouse" / "w.duckdb") == tmp_path
+    assert data_dir(tmp_path / "elsewhere" / "w.duckdb") == tmp_path / "elsewhere"
+
+
+def test_same_file_again_is_a_no_op(tmp_path, warehouse_path) -> None:
+    path = write(tmp_path / "march.csv", referral("aaaa01", "2026-03-02"))
+    first = load_file("referrals", path, warehouse_path)
+    again = load_file("referrals", path, warehouse_path)
+    assert (first.status, again.status) == ("loaded", "unchanged")
+    assert "already loaded" in again.summary()
+    assert query(warehouse_path, "select count(*) from raw.referrals") == [(1,)]
+    assert query(warehouse_path, "select count(*) from audit.loads") == [(1,)]
+
+
+def test_corrected_month_replaces_and_old_file_is_superseded(tmp_path, warehouse_path) -> None:
+    old = write(
+        tmp_path / "old.csv",
+        referral("aaaa01", "2026-03-02"),
+        referral("aaaa02", "2026-03-20"),
+        referral("aaaa03", "2026-04-01"),
+    )
+    corrected = write(tmp_path / "march.csv", referral("bbbb01", "2026-03-05"))
+    load_file("referrals", old, warehouse_path)
+    result = load_file("referrals", corrected, warehouse_path)
+    assert result.rows_replaced == 2
+    ids = query(warehouse_path, "select referral_id from raw.referrals order by 1")
+    assert ids == [("raaaa03",), ("rbbbb01",)]
+    statuses = dict(query(warehouse_path, "select file_name, status from audit.loads"))
+    assert statuses == {"old.csv": "superseded", "march.csv": "loaded"}
+
+    # the old file again is a real load (not "unchanged"): it takes March back
+    again = load_file("referrals", old, warehouse_path)
+    assert again.status == "loaded" and again.rows_replaced == 2
+    ids = query(warehouse_path, "select referral_id from raw.referrals order by 1")
+    assert ids == [("raaaa01",), ("raaaa02",), ("raaaa03",)]
+    assert query(
+        warehouse_path, "select file_name, status from audit.loads order by loaded_at"
+    ) == [("old.csv", "superseded"), ("march.csv", "superseded"), ("old.csv", "loaded")]
+
+
+def test_snapshot_replaces_the_table_and_supersedes_every_earlier_load(
+    tmp_path, warehouse_path
+) -> None:
+    header = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
+    first = tmp_path / "p1.csv"
+    first.write_text(header + "Z90001,One Surgery,U90001,North PCN,E01900023,12042\n")
+    second = tmp_path / "p2.csv"
+    second.write_text(header + "Z90002,Two Surgery,U90001,North PCN,E01900023,9000\n")
+    load_file("practices", first, warehouse_path)
+    load_file("practices", second, warehouse_path)
+    assert query(warehouse_path, "select practice_code from raw.practices") == [("Z90002",)]
+    assert dict(query(warehouse_path, "select file_name, status from audit.loads")) == {
+        "p1.csv": "superseded",
+        "p2.csv": "loaded",
+    }
+    assert load_file("practices", first, warehouse_path).status == "loaded"
+
+
+def test_refusal_is_audited_without_values_and_not_archived(tmp_path, warehouse_path) -> None:
+    path = write(tmp_path / "nhs.csv", referral("aaaa01", "2026-03-02", person="943 476 5919"))
+    with pytest.raises(InputError, match="NHS number"):
+        load_file("referrals", path, warehouse_path)
+    ((status, message, rows),) = query(
+        warehouse_path, "select status, message, rows_loaded from audit.loads"
+    )
+    assert (status, rows) == ("refused", 0)
+    assert "person_id" in message and "943" not in message
+    assert not (tmp_path / "archive").exists()
+    assert query(warehouse_path, "select count(*) from raw.referrals") == [(0,)]
+
+
+def test_old_warehouse_without_archive_column_keeps_working(tmp_path, warehouse_path) -> None:
+    path = write(tmp_path / "march.csv", referral("aaaa01", "2026-03-02"))
+    load_file("referrals", path, warehouse_path)
+    con = duckdb.connect(str(warehouse_path))
+    con.execute("alter table audit.loads drop column archive_path")
+    con.close()
+    assert load_file("referrals", path, warehouse_path).status == "unchanged"
+    other = write(tmp_path / "april.csv", referral("aaaa02", "2026-04-02"))
+    assert load_file("referrals", other, warehouse_path).status == "loaded"
+    rows = query(warehouse_path, "select file_name, archive_path is null from audit.loads")
+    assert sorted(rows) == [("april.csv", False), ("march.csv", True)]
