@@ -65,6 +65,7 @@ final as (
     select
         month_start_date,
         month_end_date,
+        month_start_date as period_start_date,
         -- the part of the month the marts cover: all of it, or up to the as-of date
         case
             when month_end_date <= as_of_date then month_end_date
