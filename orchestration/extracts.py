@@ -160,8 +160,8 @@ class _Context:
             "select table_name from information_schema.tables where table_schema = 'marts' "
             "and table_name like ? order by table_name limit 1",
             [ACTIVITY_PRESSURE_PREFIX + "%"],
-        ).fetchone()
-        return cls(rule, run_date, info, sources, pressure[0] if pressure else None)
+        ).fetchall()
+        return cls(rule, run_date, info, sources, pressure[0][0] if pressure else None)
 
 
 def _build_one(

@@ -10,6 +10,8 @@ read it), checks the copy, and then swaps ``published.duckdb`` to it with one ``
   rename, so ``published.duckdb`` stays exactly as it was;
 * an analyst holding ``published.duckdb`` open read-only keeps reading the version they
   opened (the old file lives on until they close it); the next open sees the new version.
+  (DuckDB shares one database per path within a process: a new connection made while
+  another in the same process is still open gets the version that one opened.)
   No lock is shared between the build and the readers, so readers never block a build.
 
 The last ``keep`` versions are kept with their build metadata (``versions/<id>.json``);
@@ -159,6 +161,8 @@ def publish(
     directory = _versions_dir(build_db)
     directory.mkdir(parents=True, exist_ok=True)
     for leftover in directory.glob(".*.partial*"):  # from a publish that was killed
+        leftover.unlink()
+    for leftover in build_db.parent.glob(f".{PUBLISHED_NAME}.*.tmp"):  # killed mid-swap
         leftover.unlink()
 
     now = datetime.now(UTC)

@@ -1,0 +1,278 @@
+"""Local authority extracts, from a published warehouse with known numbers (many of them
+small): each LA gets its own neighbourhoods and all of them, no count from 1 to 7 in any
+file, no suppressed count recoverable from the LA totals, checksummed manifests, and the
+Dagster assets and the CLI write them."""
+
+import hashlib
+import json
+import random
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from test_disclosure import assert_nothing_recoverable
+
+from orchestration.disclosure import DEFAULT_RULE, TABLES, TOTAL_FLAG, Kind, table_spec
+from orchestration.extracts import build_extracts, extracts_root
+from orchestration.publish import publish
+
+RUN_DATE = date(2026, 11, 23)
+NEED = "fct_neighbourhood_need_capacity_monthly"
+PRESSURE = "fct_activity_pressure_weekly"
+LAS = {"E06000901": 5, "E06000902": 3, "E08000901": 1}  # neighbourhoods per LA
+MONTHS = [date(2026, month, 1) for month in range(1, 7)]
+WEEKS = [date(2026, 1, 5), date(2026, 1, 12)]
+
+
+def _make_build(db: Path) -> None:
+    """A build warehouse with the mart columns and lots of counts from 0 to 10."""
+    rng = random.Random(6)
+    dims, months, weeks = [], [], []
+    number = 0
+    for la, count in LAS.items():
+        for _ in range(count):
+            number += 1
+            code = f"E029{number:05d}"
+            population = rng.randint(3000, 12000)
+            dims.append((code, la, "E54000901", f"Place {number}", "msoa", f"LA {la}", "ICB",
+                         population, 5, 5, 20.0, 10.0, 30.0, False))  # fmt: skip
+            for month in MONTHS:
+                referrals = rng.choice([0, 1, 2, 3, 5, 7, 8, 9, 12, 30])
+                onward = rng.choice([0, 1, 2, 6, 8, 14])
+                months.append((code, month, month != MONTHS[-1], population, referrals, 0.0,
+                               onward, rng.randint(0, onward), rng.randint(0, 6), 50.0, 0.0,
+                               1000.0, 0.0, 20.0))  # fmt: skip
+            for week in WEEKS:
+                weeks.append((code, week, rng.choice([0, 1, 3, 9, 20]), 0.5))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db))
+    con.execute("create schema marts; create schema audit")
+    con.execute(
+        "create table marts.dim_neighbourhoods (neighbourhood_code varchar, lad_code varchar, "
+        "icb_code varchar, neighbourhood_name varchar, neighbourhood_level varchar, "
+        "lad_name varchar, icb_name varchar, population_total bigint, lsoa_count bigint, "
+        "lsoas_with_imd_count bigint, imd_score_pop_weighted double, "
+        "share_lsoas_most_deprived_decile_pct double, population_core20_pct double, "
+        "is_core20 boolean)"
+    )
+    con.executemany(f"insert into marts.dim_neighbourhoods values ({','.join('?' * 14)})", dims)
+    con.execute(
+        f"create table marts.{NEED} (neighbourhood_code varchar, month_start_date date, "
+        "is_complete_month boolean, population_total bigint, referrals_count bigint, "
+        "referrals_per_1000 double, onward_referrals_count bigint, "
+        "onward_referrals_refused_no_capacity_count bigint, activities_active_count bigint, "
+        "weekly_places double, weekly_places_per_1000 double, funding_gbp double, "
+        "funding_per_head_gbp double, imd_score_pop_weighted double)"
+    )
+    con.executemany(f"insert into marts.{NEED} values ({','.join('?' * 14)})", months)
+    con.execute(
+        f"create table marts.{PRESSURE} (neighbourhood_code varchar, week_start_date date, "
+        "sessions_full_count bigint, pressure_z double)"
+    )
+    con.executemany(f"insert into marts.{PRESSURE} values (?, ?, ?, ?)", weeks)
+    con.execute(
+        "create table audit.loads as select 'l1' as load_id, 'referrals' as source, "
+        "'referrals.csv' as file_name, 'ab' || repeat('0', 62) as file_sha256, "
+        "'loaded' as status, 10 as rows_loaded, timestamp '2026-11-23 06:00' as loaded_at"
+    )
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("extracts") / "warehouse" / "warehouse.duckdb"
+    _make_build(db)
+    publish(db, build_info={"run_id": "test"})
+    build_extracts(db, run_date=RUN_DATE)
+    return db
+
+
+def _folder(warehouse: Path, la: str) -> Path:
+    return extracts_root(warehouse) / RUN_DATE.isoformat() / la
+
+
+def _dim(warehouse: Path) -> pl.DataFrame:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return pl.from_arrow(con.sql("select * from marts.dim_neighbourhoods").to_arrow_table())
+    finally:
+        con.close()
+
+
+def test_extracts_land_beside_the_warehouse_one_folder_per_la(warehouse: Path) -> None:
+    root = extracts_root(warehouse)
+    assert root == warehouse.parent.parent / "extracts"
+    assert sorted(path.name for path in (root / RUN_DATE.isoformat()).iterdir()) == sorted(LAS)
+    for la in LAS:
+        names = {path.name for path in _folder(warehouse, la).iterdir()}
+        tables = ("neighbourhoods", "need_capacity_monthly", "activity_pressure")
+        expected = {f"{t}.{ext}" for t in tables for ext in ("csv", "parquet")}
+        assert names == expected | {f"{la}_extract.xlsx", "manifest.json"}
+
+
+def test_each_la_has_its_own_neighbourhoods_and_all_of_them(warehouse: Path) -> None:
+    dim = _dim(warehouse)
+    for la in LAS:
+        own = set(dim.filter(pl.col("lad_code") == la)["neighbourhood_code"])
+        folder = _folder(warehouse, la)
+        assert set(pl.read_csv(folder / "neighbourhoods.csv")["neighbourhood_code"]) == own
+        for table, periods in (("need_capacity_monthly", MONTHS), ("activity_pressure", WEEKS)):
+            frame = pl.read_parquet(folder / f"{table}.parquet")
+            body = frame.filter(~pl.col(TOTAL_FLAG))
+            assert set(body["neighbourhood_code"]) == own
+            assert body.height == len(own) * len(periods)
+            totals = frame.filter(pl.col(TOTAL_FLAG))
+            assert totals["neighbourhood_code"].to_list() == [la] * len(periods)
+
+
+def _count_columns(frame_columns: list[str], mart: str) -> list[str]:
+    spec = table_spec(mart, frame_columns)
+    return [
+        name
+        for name in frame_columns
+        if name in spec.columns and spec.columns[name].kind == Kind.COUNT
+    ]
+
+
+MARTS = {
+    "need_capacity_monthly": NEED,
+    "activity_pressure": PRESSURE,
+    "neighbourhoods": "dim_neighbourhoods",
+}
+
+
+def test_no_count_from_one_to_the_threshold_in_any_file(warehouse: Path) -> None:
+    low = set(range(1, DEFAULT_RULE.threshold + 1))
+    for la in LAS:
+        folder = _folder(warehouse, la)
+        for table, mart in MARTS.items():
+            text = pl.read_csv(folder / f"{table}.csv", infer_schema=False)
+            typed = pl.read_parquet(folder / f"{table}.parquet")
+            sheet = pl.read_excel(
+                folder / f"{la}_extract.xlsx", sheet_name=table, infer_schema_length=0
+            )
+            counts = _count_columns(typed.columns, mart)
+            assert (mart == "dim_neighbourhoods") == (not counts)
+            for name in counts:
+                for values in (text[name], sheet[name].cast(pl.String)):
+                    shown = [v for v in values.to_list() if v != DEFAULT_RULE.marker]
+                    assert not {int(float(v)) for v in shown} & low, (la, table, name)
+                assert not set(typed[name].drop_nulls().to_list()) & low
+                assert typed[name].null_count() == typed[f"{name}_is_suppressed"].sum()
+    # the data is full of small numbers, so something must have been hidden
+    need = pl.read_csv(
+        _folder(warehouse, "E06000901") / "need_capacity_monthly.csv", infer_schema=False
+    )
+    assert (need["referrals_count"] == DEFAULT_RULE.marker).sum() > 3
+
+
+def test_no_suppressed_count_can_be_worked_out_from_the_la_totals(warehouse: Path) -> None:
+    for la in LAS:
+        for table, mart in (("need_capacity_monthly", NEED), ("activity_pressure", PRESSURE)):
+            frame = pl.read_parquet(_folder(warehouse, la) / f"{table}.parquet")
+            period = "month_start_date" if mart == NEED else "week_start_date"
+            counts = _count_columns(frame.columns, mart)
+            for (_,), group in frame.group_by([period]):
+                assert_nothing_recoverable(
+                    group, counts, table_spec(mart, frame.columns), DEFAULT_RULE
+                )
+
+
+def test_undeclared_columns_never_leave(warehouse: Path) -> None:
+    pressure = pl.read_parquet(_folder(warehouse, "E06000901") / "activity_pressure.parquet")
+    assert "pressure_z" not in pressure.columns  # a score is neither declared nor recognised
+    need = pl.read_parquet(_folder(warehouse, "E06000901") / "need_capacity_monthly.parquet")
+    assert set(need.columns) - {TOTAL_FLAG} - {
+        c for c in need.columns if c.endswith("_is_suppressed")
+    } <= set(TABLES[NEED].columns)
+
+
+def test_manifest_has_checksums_row_counts_and_source_versions(warehouse: Path) -> None:
+    for la in LAS:
+        folder = _folder(warehouse, la)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        files = {path.name for path in folder.iterdir()} - {"manifest.json"}
+        assert set(manifest["files"]) == files
+        for name, entry in manifest["files"].items():
+            assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == entry["sha256"]
+        for table, entry in manifest["tables"].items():
+            assert pl.read_parquet(folder / f"{table}.parquet").height == entry["rows"]
+        assert manifest["source_files"][0]["file_name"] == "referrals.csv"
+        assert manifest["source_files"][0]["file_sha256"].startswith("ab")
+        assert {"icb-insight", "dbt-core", "duckdb"} <= set(manifest["versions"])
+        assert manifest["published_version"]["run_id"] == "test"
+        assert manifest["disclosure"]["threshold"] == DEFAULT_RULE.threshold
+
+
+def test_workbook_has_a_readme_with_definitions_and_a_sheet_per_table(warehouse: Path) -> None:
+    import fastexcel
+
+    path = _folder(warehouse, "E06000902") / "E06000902_extract.xlsx"
+    assert fastexcel.read_excel(path).sheet_names == [
+        "README", "neighbourhoods", "need_capacity_monthly", "activity_pressure",
+    ]  # fmt: skip
+    readme = pl.read_excel(path, sheet_name="README", has_header=False, infer_schema_length=0)
+    cells = " ".join(str(v) for row in readme.iter_rows() for v in row if v)
+    assert "Suppression rule" in cells and DEFAULT_RULE.describe() in cells
+    assert "Period" in cells and "2026-01-01" in cells and "Build date" in cells
+    assert "Referrals to social prescribing made in the month" in cells  # from the marts yml
+    sheet = pl.read_excel(path, sheet_name="need_capacity_monthly")
+    assert sheet["population_total"].dtype.is_numeric()  # numbers stay numbers
+
+
+def test_cli_rebuilds_one_la(warehouse: Path, monkeypatch, capsys) -> None:
+    from orchestration.cli import main
+
+    monkeypatch.setattr(
+        sys, "argv", ["icb-insight", "extracts", "--la", "E08000901", "--warehouse", str(warehouse)]
+    )
+    main()
+    out = capsys.readouterr().out
+    assert "E08000901" in out and "E06000901" not in out
+    monkeypatch.setattr(
+        sys, "argv", ["icb-insight", "extracts", "--la", "E0NOPE", "--warehouse", str(warehouse)]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    assert "E0NOPE" in capsys.readouterr().err
+
+
+def test_dagster_builds_all_then_one_la_by_partition(warehouse: Path, dagster_home) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.publishing.extracts import (
+        la_extract,
+        la_extracts,
+        local_authority_partitions,
+    )
+    from orchestration.resources import WarehouseResource
+
+    resources = {"warehouse": WarehouseResource(location=str(warehouse))}
+    with DagsterInstance.ephemeral() as instance:
+        assert materialize([la_extracts], resources=resources, instance=instance).success
+        assert sorted(instance.get_dynamic_partitions(local_authority_partitions.name)) == sorted(
+            LAS
+        )
+        result = materialize(
+            [la_extract], resources=resources, instance=instance, partition_key="E06000902"
+        )
+        assert result.success
+    today = extracts_root(warehouse) / datetime.now(UTC).date().isoformat()
+    assert sorted(path.name for path in today.iterdir()) == sorted(LAS)
+
+
+def test_full_build_writes_every_extract_and_the_partitioned_asset_has_its_own_job(
+    dbt_manifest,
+) -> None:
+    from dagster import AssetKey
+
+    from orchestration.definitions import defs
+
+    full = defs.resolve_job_def("full_build").asset_layer.executable_asset_keys
+    assert AssetKey(["la_extracts"]) in full and AssetKey(["la_extract"]) not in full
+    one = defs.resolve_job_def("la_extract_job").asset_layer.executable_asset_keys
+    assert one == {AssetKey(["la_extract"])}
