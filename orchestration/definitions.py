@@ -11,14 +11,12 @@ from orchestration.dbt import assets as dbt_assets
 from orchestration.ingest import assets as ingest_assets
 from orchestration.publishing import assets as publishing_assets
 from orchestration.publishing import extracts as publishing_extracts
-from orchestration.reporting import assets as reporting_assets
 from orchestration.resources import default_resources
 
 defs = Definitions.merge(
     ingest_assets.defs,
     dbt_assets.defs,
     publishing_assets.defs,
-    reporting_assets.defs,
     publishing_extracts.defs,
     schedules.defs,
     Definitions(resources=default_resources()),
