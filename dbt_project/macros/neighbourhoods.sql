@@ -45,15 +45,19 @@
 {%- endmacro %}
 
 {#-
-    z-score of a column across the rows of the query: (value - mean) / population standard
-    deviation; 0 when every row has the same value; null when the value is null.
+    z-score of a column across the rows of the query (or of each partition): (value - mean) /
+    population standard deviation; 0 when every row has the same value; null when the value
+    is null.
 -#}
-{% macro z_score(column) -%}
+{% macro z_score(column, partition_by=none) -%}
+    {%- set over -%}
+        over ({% if partition_by %}partition by {{ partition_by }}{% endif %})
+    {%- endset -%}
     case
         when {{ column }} is null then null
         else coalesce(
-            ({{ column }} - avg({{ column }}) over ())
-            / nullif(stddev_pop({{ column }}) over (), 0),
+            ({{ column }} - avg({{ column }}) {{ over }})
+            / nullif(stddev_pop({{ column }}) {{ over }}, 0),
             0
         )
     end

@@ -97,51 +97,15 @@ rates as (
 
 ),
 
--- mean and population standard deviation of each measure across neighbourhoods
-distributions as (
-
-    select
-        *,
-        avg(referrals_per_1000_12m) over () as referrals_per_1000_12m_mean,
-        stddev_pop(referrals_per_1000_12m) over () as referrals_per_1000_12m_sd,
-        avg(weekly_places_per_1000) over () as weekly_places_per_1000_mean,
-        stddev_pop(weekly_places_per_1000) over () as weekly_places_per_1000_sd,
-        avg(funding_per_head_12m_gbp) over () as funding_per_head_12m_gbp_mean,
-        stddev_pop(funding_per_head_12m_gbp) over () as funding_per_head_12m_gbp_sd
-    from rates
-
-),
-
--- z = (value - mean) / sd; 0 when every neighbourhood has the same value
+-- z = (value - mean) / population sd across neighbourhoods; 0 when all are equal
 z_scores as (
 
     select
         *,
-        case
-            when referrals_per_1000_12m is null then null
-            else coalesce(
-                (referrals_per_1000_12m - referrals_per_1000_12m_mean)
-                / nullif(referrals_per_1000_12m_sd, 0),
-                0
-            )
-        end as need_z,
-        case
-            when weekly_places_per_1000 is null then null
-            else coalesce(
-                (weekly_places_per_1000 - weekly_places_per_1000_mean)
-                / nullif(weekly_places_per_1000_sd, 0),
-                0
-            )
-        end as weekly_places_per_1000_z,
-        case
-            when funding_per_head_12m_gbp is null then null
-            else coalesce(
-                (funding_per_head_12m_gbp - funding_per_head_12m_gbp_mean)
-                / nullif(funding_per_head_12m_gbp_sd, 0),
-                0
-            )
-        end as funding_per_head_12m_z
-    from distributions
+        {{ z_score('referrals_per_1000_12m') }} as need_z,
+        {{ z_score('weekly_places_per_1000') }} as weekly_places_per_1000_z,
+        {{ z_score('funding_per_head_12m_gbp') }} as funding_per_head_12m_z
+    from rates
 
 ),
 
