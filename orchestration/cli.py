@@ -93,21 +93,46 @@ def generate(
     typer.echo("\n".join(lines))
 
 
-@app.command()
+def _contract_names() -> list[str]:
+    from ingest.contracts import CONTRACTS
+
+    return list(CONTRACTS)
+
+
+@app.command(
+    epilog=(
+        "Exit codes: 0 every file loaded (rows that break a rule are set aside, not lost); "
+        "2 a file was refused (the message names the file, the reason and, where it can, the "
+        "row and column); 1 a fault in icb-insight itself."
+    )
+)
 def ingest(
-    source: Annotated[str, typer.Argument(help="Contract name, e.g. referrals.")],
+    source: Annotated[
+        str,
+        typer.Argument(help="Contract name: " + ", ".join(_contract_names()) + "."),
+    ],
     paths: Annotated[list[Path], typer.Argument(help="Files to load.")],
     warehouse: WarehouseOption = None,
     strict: Annotated[bool, typer.Option(help="Refuse files with unknown extra columns.")] = False,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet name [default: first].")] = None,
 ) -> None:
-    """Load files of one source into the warehouse's raw schema.
+    """Check files of one source against its contract and load them into the warehouse.
 
-    Sources: geography, practices, population, deprivation, providers, activities,
-    activity_sessions, provider_funding, link_worker_capacity, referrals, onward_referrals
-    (see docs/contracts.md). Rows that break a contract rule are quarantined with the reason;
-    a file carrying identifiable data is refused whole and nothing of it is kept. Loading the
-    same file twice changes nothing.
+    Files: CSV (comma, semicolon, tab or pipe; UTF-8 with or without BOM, or Windows-1252),
+    XLSX (first sheet, or --sheet), Parquet, JSON (records, or 360Giving grants for
+    provider_funding). Headers may differ in case, spaces and order. docs/contracts.md lists
+    every source's columns and rules.
+
+    Refused whole, with nothing kept: a file carrying identifiable data (NHS numbers, full
+    postcodes, dates of birth, names or addresses), an empty, unreadable or truncated file, a
+    file missing required columns (or, with --strict, having unknown ones).
+
+    Rows that break a rule (type, required, allowed values, code formats, dates in the future
+    or out of order, ranges, duplicate keys, unknown foreign keys) are set aside in
+    audit.quarantine with the row, column and rule; the rest load. For every file, rows read =
+    loaded + quarantined, recorded in audit.loads, and the file is archived unchanged under
+    its sha256. Loading the same file again changes nothing; a file for months already loaded
+    replaces those months (snapshot sources, without months, replace the whole table).
     """
     from ingest.contracts import get_contract
     from ingest.load import load_file
@@ -117,12 +142,30 @@ def ingest(
     except KeyError as error:
         raise InputError(str(error.args[0])) from None
     db_path = settings.warehouse_db_path(warehouse)
+    refused = 0
     for path in paths:
-        result = load_file(contract, path, db_path, strict=strict, sheet=sheet)
+        try:
+            result = load_file(contract, path, db_path, strict=strict, sheet=sheet)
+        except InputError as error:
+            refused += 1
+            typer.echo(f"error: {error.message}", err=True)
+            continue
         typer.echo(result.summary())
-        for reason, count in result.quarantine_reasons.items():
-            typer.echo(f"    quarantined {count:,}: {reason}")
+        for line in result.quarantine_lines():
+            typer.echo(f"    {line}")
+        if result.rows_quarantined:
+            typer.echo(
+                f"    set-aside rows: select * from audit.quarantine where load_id = "
+                f"'{result.load_id}'"
+            )
     typer.echo(f"Warehouse: {db_path}")
+    if refused:
+        typer.echo(
+            f"{refused} of {len(paths)} file{'s' if len(paths) > 1 else ''} refused; nothing "
+            f"of {'them' if refused > 1 else 'it'} was kept",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -267,7 +310,7 @@ def _parse_date(text: str, option: str) -> date:
 def main() -> None:
     """Entry point: run the app, turning errors into plain messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except InputError as error:
         if _state["debug"]:
             raise
@@ -297,6 +340,8 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
+    if isinstance(code, int) and code:  # a command's typer.Exit(code)
+        sys.exit(code)
 
 
 if __name__ == "__main__":
