@@ -24,6 +24,7 @@ Every accepted file is first copied unchanged into the archive (``ingest.archive
 """
 
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -34,11 +35,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.archive import archive_file
+from ingest.archive import archive_file, reject_file
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
 from ingest.identifiable import check_identifiable
-from ingest.read import read_raw, to_typed
+from ingest.read import POLARS_TYPES, read_raw, to_typed
 from ingest.validate import split_rows
 
 log = logging.getLogger(__name__)
@@ -152,10 +153,24 @@ def raw_table_ddl(contract: Contract) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit schemas and every raw table the contracts define."""
+    """Create the raw and audit schemas and every raw table the contracts define; a column a
+    contract gained since the table was made is added (null in earlier rows)."""
     con.execute(AUDIT_DDL)
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_catalog = current_database()"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for contract in CONTRACTS.values():
-        con.execute(raw_table_ddl(contract))
+        if contract.name not in existing:
+            con.execute(raw_table_ddl(contract))
+            continue
+        for column in contract.columns:
+            if column.name not in existing[contract.name]:
+                con.execute(
+                    f"alter table raw.{contract.name} add column {column.name} {column.duckdb_type}"
+                )
 
 
 def file_sha256(path: Path) -> str:
@@ -317,11 +332,15 @@ def _insert_audit(con: duckdb.DuckDBPyConnection, **values: object) -> None:
     con.execute(f"insert into audit.loads ({names}) values ({marks})", list(values.values()))
 
 
+def _reason_without_path(error: InputError) -> str:
+    """The refusal with its row and column but not the path (kept beside it already)."""
+    return InputError(error.reason, row=error.row, column=error.column).message
+
+
 def _record_refusal(
     con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, sha: str, error: InputError
 ) -> None:
     """An audit row for a refused file: its name, sha256 and the reason; never a value."""
-    where = InputError(error.reason, row=error.row, column=error.column).message
     _insert_audit(
         con,
         load_id=uuid.uuid4().hex,
@@ -333,7 +352,7 @@ def _record_refusal(
         rows_loaded=0,
         rows_quarantined=0,
         rows_replaced=0,
-        message=where,
+        message=_reason_without_path(error),
         loaded_at=datetime.now(UTC).replace(tzinfo=None),
     )
 
@@ -461,3 +480,120 @@ def load_directory(
             progress(f"loading {contract.name} from {path.name}")
         results.append(load_file(contract, path, db_path, today=today))
     return results
+
+
+# --- reading loads back (asset checks, audits) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """One ``audit.loads`` row, with what the warehouse holds for it now."""
+
+    load_id: str
+    source: str
+    file_name: str
+    status: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_in_raw: int  # rows of raw.<source> with this _load_id now (fewer once superseded)
+    rows_in_quarantine: int  # rows of audit.quarantine with this load_id
+
+
+def latest_load(db_path: Path, source: str) -> LoadRecord | None:
+    """The newest load of ``source`` that was accepted (loaded or since superseded)."""
+    if not Path(db_path).is_file():
+        return None
+    con = connect(db_path, read_only=True)
+    try:
+        found = con.execute(
+            "select load_id, source, file_name, status, rows_read, rows_loaded, "
+            "rows_quarantined from audit.loads where source = ? "
+            "and status in ('loaded', 'superseded') order by loaded_at desc limit 1",
+            [source],
+        ).fetchone()
+        if found is None:
+            return None
+        (in_raw,) = con.execute(  # type: ignore[misc]
+            f"select count(*) from raw.{source} where _load_id = ?", [found[0]]
+        ).fetchone()
+        (in_quarantine,) = con.execute(  # type: ignore[misc]
+            "select count(*) from audit.quarantine where load_id = ?", [found[0]]
+        ).fetchone()
+    except duckdb.CatalogException:  # a warehouse no file was ever loaded into
+        return None
+    finally:
+        con.close()
+    return LoadRecord(*found, rows_in_raw=int(in_raw), rows_in_quarantine=int(in_quarantine))
+
+
+def rows_of_load(
+    db_path: Path, contract: Contract, load_id: str, *, loaded_limit: int | None = None
+) -> tuple[pl.DataFrame, dict[str, set[str]]]:
+    """The typed rows of one load as ``to_typed`` made them: the rows in ``raw`` (at most
+    ``loaded_limit`` of them) and every quarantined row, read again from its ``record`` (so a
+    value that failed to cast is back in its ``_raw__`` column); plus the keys its foreign keys
+    are checked against now."""
+    con = connect(db_path, read_only=True)
+    try:
+        present = {
+            name
+            for (name,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = ? and table_catalog = current_database()",
+                [contract.name],
+            ).fetchall()
+        }
+        # a column the contract gained after this warehouse's last load is not there yet
+        columns = ", ".join(
+            ["_row_number", *(name for name in contract.column_names if name in present)]
+        )
+        limit = f" limit {int(loaded_limit)}" if loaded_limit is not None else ""
+        loaded = con.sql(
+            f"select {columns} from raw.{contract.name} where _load_id = ? "
+            f"order by _row_number{limit}",
+            params=[load_id],
+        ).pl()
+        records = con.execute(
+            "select row_number, record from audit.quarantine where load_id = ? order by 1",
+            [load_id],
+        ).fetchall()
+        known = _known_keys(con, contract)
+    finally:
+        con.close()
+    loaded = loaded.with_columns(
+        pl.lit(None, POLARS_TYPES[column.dtype]).alias(column.name)
+        for column in contract.columns
+        if column.name not in present
+    )
+    if not records:
+        return loaded, known
+    text = pl.DataFrame(
+        [{"_row_number": row, **json.loads(record)} for row, record in records],
+        schema={"_row_number": pl.Int64, **dict.fromkeys(contract.column_names, pl.String)},
+    )
+    quarantined = to_typed(contract, text)
+    return pl.concat([loaded, quarantined], how="diagonal_relaxed"), known
+
+
+def load_landed_file(
+    contract: Contract | str, path: Path, db_path: Path, *, today: date | None = None
+) -> LoadResult:
+    """Load a file dropped into a landing folder, then clear it from there.
+
+    Accepted (loaded or unchanged): the archive holds the file (``result.archive_path``), so
+    it is removed from the landing folder. Refused: it moves to ``rejected/<source>/`` with a
+    ``.refused.txt`` report (the reason, the time, the sha256; never a value), and the
+    ``InputError`` is raised again for the caller to report.
+    """
+    contract = get_contract(contract) if isinstance(contract, str) else contract
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found (already taken from the landing folder?)", path=path)
+    try:
+        result = load_file(contract, path, db_path, today=today)
+    except InputError as error:
+        reject_file(path, contract.name, _reason_without_path(error), file_sha256(path), db_path)
+        raise
+    path.unlink()
+    return result

@@ -9,12 +9,16 @@ from dagster import Definitions
 from orchestration import schedules
 from orchestration.dbt import assets as dbt_assets
 from orchestration.ingest import assets as ingest_assets
+from orchestration.ingest import checks as ingest_checks
+from orchestration.ingest import sensors as ingest_sensors
 from orchestration.publishing import assets as publishing_assets
 from orchestration.publishing import extracts as publishing_extracts
 from orchestration.resources import default_resources
 
 defs = Definitions.merge(
     ingest_assets.defs,
+    ingest_checks.defs,
+    ingest_sensors.defs,
     dbt_assets.defs,
     publishing_assets.defs,
     publishing_extracts.defs,

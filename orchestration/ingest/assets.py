@@ -1,18 +1,37 @@
-"""Ingest assets, one per contract, keyed ``raw/<contract>`` as dbt keys ``source("raw", ...)``."""
+"""Ingest assets, one per contract, keyed ``raw/<contract>`` as dbt keys ``source("raw", ...)``.
+
+An asset loads its source's file from the source folder (``SourceFilesResource``), or, when
+the landing sensor (``sensors.py``) starts the run, the files named in its config: those are
+taken out of the landing folder (into the archive, or into ``rejected/`` with a report).
+"""
+
+from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Config,
     Definitions,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
+from pydantic import Field
 
 from ingest.contracts import CONTRACTS, Contract
-from ingest.load import find_source_file, load_file
+from ingest.errors import InputError
+from ingest.load import LoadResult, find_source_file, load_file, load_landed_file
 from orchestration.resources import SourceFilesResource, WarehouseResource
+
+
+class IngestConfig(Config):
+    landed_files: list[str] = Field(
+        default_factory=list,
+        description="Files dropped in data/landing/<source>/ to load instead of the source "
+        "folder's file (set by the landing sensor).",
+    )
 
 
 def raw_asset_key(contract: Contract) -> AssetKey:
@@ -32,29 +51,61 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
     )
     def _ingest(
         context: AssetExecutionContext,
+        config: IngestConfig,
         warehouse: WarehouseResource,
         source_files: SourceFilesResource,
     ) -> MaterializeResult:
+        if config.landed_files:
+            return _load_landed(context, contract, config.landed_files, warehouse.db_path)
         path = find_source_file(source_files.path, contract)
         if path is None:
             context.log.info(f"no {contract.name} file in {source_files.path}; raw table kept")
             return MaterializeResult(metadata={"status": "no new file"})
         result = load_file(contract, path, warehouse.db_path)
         context.log.info(result.summary())
-        return MaterializeResult(
-            metadata={
-                "status": result.status,
-                "file": MetadataValue.path(str(path)),
-                "sha256": result.file_sha256,
-                "rows_read": result.rows_read,
-                "rows_loaded": result.rows_loaded,
-                "rows_quarantined": result.rows_quarantined,
-                "rows_replaced": result.rows_replaced,
-                "quarantine_reasons": MetadataValue.json(result.quarantine_reasons),
-            }
-        )
+        return MaterializeResult(metadata=_result_metadata(result))
 
     return _ingest
+
+
+def _result_metadata(result: LoadResult) -> dict[str, object]:
+    return {
+        "status": result.status,
+        "file": MetadataValue.path(str(result.path)),
+        "archived": MetadataValue.path(str(result.archive_path)),
+        "sha256": result.file_sha256,
+        "rows_read": result.rows_read,
+        "rows_loaded": result.rows_loaded,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_replaced": result.rows_replaced,
+        "quarantine_reasons": MetadataValue.json(result.quarantine_reasons),
+    }
+
+
+def _load_landed(
+    context: AssetExecutionContext, contract: Contract, paths: list[str], db_path: Path
+) -> MaterializeResult:
+    """Load landed files in order; refused ones go to rejected/. Fails only if none loaded."""
+    results: list[LoadResult] = []
+    refused: list[str] = []
+    for name in paths:
+        try:
+            result = load_landed_file(contract, Path(name), db_path)
+        except InputError as error:
+            context.log.error(f"refused, moved to rejected/{contract.name}/: {error.message}")
+            refused.append(error.message)
+            continue
+        context.log.info(result.summary())
+        results.append(result)
+    if not results:
+        raise Failure(
+            description="every landed file was refused:\n" + "\n".join(refused),
+            metadata={"refused": MetadataValue.json(refused)},
+        )
+    metadata = _result_metadata(results[-1])
+    metadata["landed_files"] = MetadataValue.json([str(result.path) for result in results])
+    metadata["refused"] = MetadataValue.json(refused)
+    return MaterializeResult(metadata=metadata)
 
 
 ingest_assets = [build_ingest_asset(contract) for contract in CONTRACTS.values()]

@@ -1,0 +1,163 @@
+"""The landing sensor: a file dropped into ``data/landing/<source>/`` is ingested, then every
+asset downstream of that source (staging, marts, the published warehouse) is rebuilt.
+
+Each tick looks at every source's landing folder (beside the warehouse: see
+``ingest.archive``). Files still being written are left for a later tick: a file counts as
+landed once it has not changed for ``settle_seconds``; hidden files, Excel lock files
+(``~$...``) and partial downloads are ignored. All landed files go into one run of the
+``full_build`` job, restricted to ``raw/<source>`` for each source with files plus everything
+downstream of those (except other sources' ingest assets, which are not reloaded); the ingest
+assets get the files through their config. In that run an accepted file leaves the landing
+folder for the archive, and a refused one moves to ``rejected/<source>/`` with
+``<name>.refused.txt`` beside it (reason, time, sha256; no values).
+
+DuckDB allows one writer, so while a run this sensor started is still queued or running the
+sensor waits (``SkipReason``) rather than start a second.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    Definitions,
+    RunRequest,
+    RunsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+
+from ingest.archive import landing_dir
+from ingest.contracts import CONTRACTS
+from orchestration.ingest.assets import IngestConfig
+from orchestration.resources import WarehouseResource
+
+SENSOR_NAME = "landing_files"
+JOB_NAME = "full_build"
+SETTLE_SECONDS = 10
+_IGNORED_PREFIXES = (".", "~$")
+_IGNORED_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
+_ACTIVE = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    source: str
+    path: Path
+    size: int
+    modified_ns: int
+
+
+def landed_files(
+    landing: Path, *, settle_seconds: float = SETTLE_SECONDS, now: float | None = None
+) -> list[LandedFile]:
+    """Files in ``landing/<source>/`` for every source, oldest first, that have settled."""
+    now = time.time() if now is None else now
+    found = []
+    for name in CONTRACTS:
+        folder = landing / name
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if not path.is_file() or path.name.startswith(_IGNORED_PREFIXES):
+                continue
+            if path.name.lower().endswith(_IGNORED_SUFFIXES):
+                continue
+            stat = path.stat()
+            if now - stat.st_mtime < settle_seconds:
+                continue
+            found.append(LandedFile(name, path, stat.st_size, stat.st_mtime_ns))
+    return sorted(found, key=lambda landed: (landed.modified_ns, landed.path.name))
+
+
+def landing_run_request(
+    files: list[LandedFile], downstream: dict[str, list[AssetKey]]
+) -> RunRequest:
+    """One run for these files: their sources' ingest assets, with the files as config, and
+    ``downstream[source]`` (the assets to rebuild after each source)."""
+    by_source: dict[str, list[str]] = {}
+    for landed in files:
+        by_source.setdefault(landed.source, []).append(str(landed.path))
+    selection: list[AssetKey] = []
+    for source in by_source:
+        for key in [AssetKey(["raw", source]), *downstream.get(source, [])]:
+            if key not in selection:
+                selection.append(key)
+    fingerprint = hashlib.sha256(
+        "\n".join(
+            f"{landed.source}/{landed.path.name}/{landed.size}/{landed.modified_ns}"
+            for landed in files
+        ).encode()
+    ).hexdigest()[:16]
+    return RunRequest(
+        run_key=f"landing-{fingerprint}",
+        run_config={
+            "ops": {
+                f"raw__{source}": {"config": IngestConfig(landed_files=paths).model_dump()}
+                for source, paths in by_source.items()
+            }
+        },
+        asset_selection=selection,
+        tags={"icb_insight/landed": ", ".join(sorted(by_source))},
+    )
+
+
+def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDefinition:
+    @sensor(
+        name=SENSOR_NAME,
+        job_name=JOB_NAME,
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Ingests files dropped into data/landing/<source>/, then rebuilds "
+        "everything downstream; refused files move to data/rejected/<source>/ with a report.",
+    )
+    def landing_files_sensor(
+        context: SensorEvaluationContext, warehouse: WarehouseResource
+    ) -> RunRequest | SkipReason:
+        landing = landing_dir(warehouse.db_path)
+        for name in CONTRACTS:
+            (landing / name).mkdir(parents=True, exist_ok=True)
+        files = landed_files(landing, settle_seconds=settle_seconds)
+        if not files:
+            return SkipReason(f"no files in {landing}/<source>/")
+        active = context.instance.get_run_records(
+            RunsFilter(tags={"dagster/sensor_name": SENSOR_NAME}, statuses=_ACTIVE), limit=1
+        )
+        if active:
+            return SkipReason("waiting: a landing run is still queued or running")
+        return landing_run_request(files, _downstream(context, {f.source for f in files}))
+
+    return landing_files_sensor
+
+
+def _downstream(context: SensorEvaluationContext, sources: set[str]) -> dict[str, list[AssetKey]]:
+    """Everything built from each source's ingest asset, other ingest assets aside (empty
+    without a repository)."""
+    repository = context.repository_def
+    if repository is None:
+        return {}
+    graph = repository.asset_graph
+    found = {}
+    for source in sources:
+        raw = AssetKey(["raw", source])
+        keys = AssetSelection.assets(raw).downstream().resolve(graph)
+        # other sources' ingest assets depend on this one (foreign keys) but are not reloaded
+        rebuilt = (key for key in keys if key.path[0] != "raw")
+        found[source] = sorted(rebuilt, key=lambda key: key.to_string())
+    return found
+
+
+landing_sensor = build_landing_sensor()
+defs = Definitions(sensors=[landing_sensor])

@@ -1,0 +1,150 @@
+"""The landing sensor, the landed-file run and the ingest asset checks, in process."""
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterInstance,
+    RunRequest,
+    SkipReason,
+    build_sensor_context,
+    materialize,
+)
+
+from ingest.load import LoadRecord
+from orchestration.ingest.assets import ingest_assets
+from orchestration.ingest.checks import build_ingest_checks, reconcile
+from orchestration.ingest.sensors import build_landing_sensor, landed_files
+from orchestration.resources import SourceFilesResource, WarehouseResource
+
+PRACTICES_HEADER = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
+GOOD = PRACTICES_HEADER + (
+    "Z90001,One Surgery,U90001,North PCN,E01900023,12042\n"
+    "Z90002,Two Surgery,U90001,North PCN,E0X,9000\n"
+)
+IDENTIFIABLE = "practice_code,nhs_number\nZ90001,943 476 5919\n"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A data folder: warehouse/, landing/practices/ with one good and one refused file."""
+    landing = tmp_path / "landing" / "practices"
+    landing.mkdir(parents=True)
+    (landing / "practices_march.csv").write_text(GOOD)
+    (landing / "bad.csv").write_text(IDENTIFIABLE)
+    (landing / ".hidden.csv").write_text(GOOD)
+    (landing / "still_copying.csv.part").write_text(GOOD)
+    past = time.time() - 60
+    for path in landing.iterdir():
+        os.utime(path, (past, past))
+    return tmp_path
+
+
+def test_landed_files_wait_until_settled(data: Path) -> None:
+    landing = data / "landing"
+    fresh = landing / "practices" / "fresh.csv"
+    fresh.write_text(GOOD)
+    names = [landed.path.name for landed in landed_files(landing, settle_seconds=10)]
+    assert sorted(names) == ["bad.csv", "practices_march.csv"]
+
+
+def test_sensor_requests_one_run_for_the_landed_files_and_downstream(data, dbt_manifest) -> None:
+    from orchestration.definitions import defs
+
+    warehouse = WarehouseResource(location=str(data / "warehouse"))
+    sensor = build_landing_sensor(settle_seconds=10)
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(
+            instance=instance, resources={"warehouse": warehouse}, definitions=defs
+        )
+        request = sensor(context)
+    assert isinstance(request, RunRequest)
+    config = request.run_config["ops"]["raw__practices"]["config"]
+    assert sorted(Path(name).name for name in config["landed_files"]) == [
+        "bad.csv",
+        "practices_march.csv",
+    ]
+    selection = set(request.asset_selection or [])
+    assert AssetKey(["raw", "practices"]) in selection
+    assert any(key.path[-1] == "stg_reference__practices" for key in selection)
+    assert AssetKey(["raw", "referrals"]) not in selection  # other sources are not reloaded
+    assert len(selection) > 3  # marts and the published warehouse follow
+    # every other source got an empty landing folder to drop files into
+    assert (data / "landing" / "referrals").is_dir()
+
+
+def test_sensor_skips_when_nothing_landed(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, resources={"warehouse": warehouse})
+        assert isinstance(build_landing_sensor()(context), SkipReason)
+
+
+def test_landed_run_archives_rejects_and_checks(data: Path) -> None:
+    warehouse = WarehouseResource(location=str(data / "warehouse"))
+    instance = DagsterInstance.ephemeral()
+    request = build_landing_sensor(settle_seconds=10)(
+        build_sensor_context(instance=instance, resources={"warehouse": warehouse})
+    )
+    assert isinstance(request, RunRequest)
+    asset = next(a for a in ingest_assets if a.key == AssetKey(["raw", "practices"]))
+    from ingest.contracts import get_contract
+
+    result = materialize(
+        [asset, *build_ingest_checks(get_contract("practices"))],
+        run_config=request.run_config,
+        resources={
+            "warehouse": warehouse,
+            "source_files": SourceFilesResource(directory=str(data / "none")),
+        },
+        instance=instance,
+    )
+    assert result.success
+
+    landing = data / "landing" / "practices"
+    assert sorted(path.name for path in landing.iterdir()) == [
+        ".hidden.csv",
+        "still_copying.csv.part",
+    ]
+    archived = list((data / "archive" / "practices").rglob("practices_march.csv"))
+    assert len(archived) == 1 and archived[0].read_text() == GOOD
+    report = (data / "rejected" / "practices" / "bad.csv.refused.txt").read_text()
+    assert "NHS number" in report and "sha256:" in report
+    assert "943" not in report
+    assert (data / "rejected" / "practices" / "bad.csv").read_text() == IDENTIFIABLE
+
+    checks = {
+        evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()
+    }
+    assert checks["rows_reconcile"].passed
+    rules = checks["contract_rules"]
+    assert not rules.passed and rules.severity == AssetCheckSeverity.WARN
+    assert rules.metadata["expectations_failed"].value == 1
+    failed = rules.metadata["failed"].value
+    assert failed == [
+        {
+            "expectation": "expect_column_values_to_match_regex",
+            "column": "lsoa_code",
+            "rule": "pattern",
+            "unexpected_count": 1,
+        }
+    ]
+    con = duckdb.connect(str(warehouse.db_path), read_only=True)
+    statuses = sorted(con.execute("select file_name, status from audit.loads").fetchall())
+    con.close()
+    assert statuses == [("bad.csv", "refused"), ("practices_march.csv", "loaded")]
+
+
+def test_reconcile_fails_as_an_error_when_rows_are_lost() -> None:
+    record = LoadRecord("id", "referrals", "f.csv", "loaded", 10, 7, 2, 7, 2)
+    result = reconcile(record)
+    assert not result.passed and result.severity == AssetCheckSeverity.ERROR
+    assert "rows read 10 != loaded 7 + quarantined 2" in (result.description or "")
+    assert reconcile(LoadRecord("id", "referrals", "f.csv", "loaded", 9, 7, 2, 7, 2)).passed
+    superseded = LoadRecord("id", "referrals", "f.csv", "superseded", 9, 7, 2, 0, 2)
+    assert reconcile(superseded).passed
