@@ -1,6 +1,6 @@
 {#-
     Period grains the neighbourhood marts come in: the spine model, its key column and the
-    flag saying the period is wholly on or before the as-of date. `period` is month or week.
+    flag saying the period is wholly on or before the as-of date. `period` is month, week or quarter.
 -#}
 {% macro period_spine(period) -%}
     {%- set spines = {
@@ -14,9 +14,14 @@
             'key': 'week_start_date',
             'complete': 'is_complete_week',
         },
+        'quarter': {
+            'model': 'int_quarters',
+            'key': 'quarter_start_date',
+            'complete': 'is_complete_quarter',
+        },
     } -%}
     {%- if period not in spines -%}
-        {{ exceptions.raise_compiler_error("period must be month or week, not " ~ period) }}
+        {{ exceptions.raise_compiler_error("period must be month, week or quarter, not " ~ period) }}
     {%- endif -%}
     {{ return(spines[period]) }}
 {%- endmacro %}

@@ -1,0 +1,179 @@
+{#-
+    Referral rates, conversion and wellbeing change by group of people, over the latest 12
+    complete months: national IMD quintile of residence, Core20 or not, age band, sex and
+    ethnic group. One row per dimension and group.
+-#}
+{%- set dimensions = {
+    'imd_quintile': "cast(referrals.imd_quintile as varchar)",
+    'core20': "case when referrals.is_core20 then 'core20' else 'rest' end",
+    'age_band': 'referrals.age_band',
+    'sex': 'referrals.sex',
+    'ethnic_group': 'referrals.ethnic_group',
+} -%}
+
+with
+
+referrals as (
+
+    select * from {{ ref('fct_referrals') }}
+
+),
+
+onward_referrals as (
+
+    select * from {{ ref('fct_onward_referrals') }}
+
+),
+
+lsoas as (
+
+    select * from {{ ref('dim_lsoas') }}
+
+),
+
+months as (
+
+    select * from {{ ref('int_months') }}
+
+),
+
+window_months as (
+
+    select
+        month_start_date,
+        row_number() over (order by month_start_date desc) as months_back
+    from months
+    where is_complete_month
+
+),
+
+window_bounds as (
+
+    select
+        min(month_start_date) as period_start_date,
+        max(month_start_date) as latest_month_start_date,
+        count(*) as months_count
+    from window_months
+    where months_back <= 12
+
+),
+
+onward_by_referral as (
+
+    select
+        referral_id,
+        count(*) as onward_referrals_count,
+        count(*) filter (where is_attended) as onward_referrals_attended_count
+    from onward_referrals
+    group by referral_id
+
+),
+
+in_window as (
+
+    select
+        referrals.*,
+        coalesce(onward_by_referral.onward_referrals_count, 0) as onward_referrals_count,
+        coalesce(onward_by_referral.onward_referrals_attended_count, 0)
+            as onward_referrals_attended_count
+    from referrals
+    cross join window_bounds
+    left join onward_by_referral
+        on referrals.referral_id = onward_by_referral.referral_id
+    where referrals.referral_month_start_date
+        between window_bounds.period_start_date and window_bounds.latest_month_start_date
+
+),
+
+-- residents by deprivation group: the only groups with a population denominator loaded
+populations as (
+
+    select
+        'imd_quintile' as equity_dimension,
+        cast(imd_quintile as varchar) as group_value,
+        sum(population_total) as population_total
+    from lsoas
+    group by imd_quintile
+    union all
+    select
+        'core20',
+        case when is_core20 then 'core20' else 'rest' end,
+        sum(population_total)
+    from lsoas
+    group by 2
+
+),
+
+grouped as (
+
+    {%- for dimension, expression in dimensions.items() %}
+    select
+        '{{ dimension }}' as equity_dimension,
+        coalesce({{ expression }}, 'unknown') as group_value,
+        count(*) as referrals_count,
+        sum(onward_referrals_count) as onward_referrals_count,
+        sum(onward_referrals_attended_count) as onward_referrals_attended_count,
+        count(*) filter (where is_first_contact_within_14_days)
+            as first_contact_within_14_days_count,
+        count(wellbeing_change_swemwbs) as wellbeing_change_recorded_count,
+        avg(wellbeing_change_swemwbs) as wellbeing_change_mean_swemwbs
+    from in_window as referrals
+    group by 1, 2
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        -- grain
+        cast(grouped.equity_dimension as varchar) as equity_dimension,
+        cast(grouped.group_value as varchar) as group_value,
+
+        -- window
+        cast(window_bounds.period_start_date as date) as period_start_date,
+        cast({{ dbt.last_day('window_bounds.latest_month_start_date', 'month') }} as date)
+            as period_end_date,
+        cast(window_bounds.months_count as bigint) as months_count,
+
+        -- referrals
+        cast(grouped.referrals_count as bigint) as referrals_count,
+        cast(
+            100.0 * grouped.referrals_count
+            / sum(grouped.referrals_count) over (partition by grouped.equity_dimension)
+            as double
+        ) as referrals_share_pct,
+        cast(populations.population_total as bigint) as population_total,
+        cast(
+            1000.0 * grouped.referrals_count / nullif(populations.population_total, 0)
+            * 12 / window_bounds.months_count
+            as double
+        ) as referrals_per_1000_per_year,
+
+        -- conversion
+        cast(grouped.onward_referrals_count as bigint) as onward_referrals_count,
+        cast(grouped.onward_referrals_attended_count as bigint) as onward_referrals_attended_count,
+        cast(
+            100.0 * grouped.onward_referrals_attended_count
+            / nullif(grouped.onward_referrals_count, 0)
+            as double
+        ) as onward_referral_conversion_pct,
+        cast(
+            100.0 * grouped.first_contact_within_14_days_count / nullif(grouped.referrals_count, 0)
+            as double
+        ) as first_contact_within_14_days_pct,
+
+        -- wellbeing
+        cast(grouped.wellbeing_change_recorded_count as bigint) as wellbeing_change_recorded_count,
+        cast(grouped.wellbeing_change_mean_swemwbs as double) as wellbeing_change_mean_swemwbs
+
+    from grouped
+    cross join window_bounds
+    left join populations
+        on grouped.equity_dimension = populations.equity_dimension
+        and grouped.group_value = populations.group_value
+
+)
+
+select * from final
