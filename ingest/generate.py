@@ -41,6 +41,7 @@ from ingest.demo.places import Places, build_places
 from ingest.demo.scales import SCALES
 from ingest.demo.write import contract_layout, write_360giving, write_csv, write_xlsx
 from ingest.errors import InputError
+from ingest.reference.layout import with_optional_columns
 
 __all__ = ["SCALES", "GenerateResult", "Scale", "default_as_of", "generate"]
 
@@ -99,8 +100,11 @@ def generate(
     scale: str = "icb",
     as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
+    places: Places | None = None,
+    readme_text: str = README_TEXT,
 ) -> GenerateResult:
-    """Write every demo source file for a fictional ICB into ``out_dir``."""
+    """Write every demo source file for a fictional ICB into ``out_dir``, or, given
+    ``places`` (``ingest.demo.real_places``), synthetic activity on a real ICB's geography."""
     if scale not in SCALES:
         raise InputError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     chosen = SCALES[scale]
@@ -114,8 +118,9 @@ def generate(
         if progress is not None:
             progress(message)
 
-    say(f"inventing the geography ({chosen.n_lsoas:,} LSOAs), population and deprivation")
-    places = build_places(chosen, seed, population_year=as_of.year - 1)
+    if places is None:
+        say(f"inventing the geography ({chosen.n_lsoas:,} LSOAs), population and deprivation")
+        places = build_places(chosen, seed, population_year=as_of.year - 1)
     say(f"inventing {len(places.practice_code):,} GP practices in {len(places.pcn_code):,} PCNs")
     say("inventing community providers, activities, sessions and funding")
     community = build_community(places, seed, as_of, start)
@@ -143,7 +148,11 @@ def generate(
             write_360giving(community.grants, path)
             rows[name] = len(community.grants)
         else:
-            frame = contract_layout(contract, frames[name], published=name == "deprivation")
+            frame = contract_layout(
+                contract,
+                with_optional_columns(contract, frames[name]),
+                published=name == "deprivation",
+            )
             if contract.file_format == "xlsx":
                 write_xlsx(frame, path, sheet=name, created=as_of)
             else:
@@ -155,7 +164,7 @@ def generate(
     truth = _truth(chosen, seed, as_of, places, community, people)
     (out_dir / TRUTH_FILE).write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     (out_dir / README_FILE).write_text(
-        README_TEXT.format(scale=scale, seed=seed, as_of=as_of, icb_name=places.icb_name[0]),
+        readme_text.format(scale=scale, seed=seed, as_of=as_of, icb_name=places.icb_name[0]),
         encoding="utf-8",
     )
     return GenerateResult(files=files, rows=rows, as_of=as_of, truth=truth)

@@ -587,6 +587,51 @@ PRACTICES = Contract(
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
 )
 
+
+def _vintage_columns(*, edition: bool) -> tuple[Column, ...]:
+    """Which vintage a reference figure was published on (``ingest.reference`` fills these;
+    docs/reference-data.md explains the 2011-to-2021 mapping). Not published columns, so a
+    published-layout file names them as the contract does."""
+    columns = []
+    if edition:
+        columns.append(
+            Column(
+                "iod_edition",
+                "integer",
+                "Edition of the Indices of Deprivation the figures come from (2019 or 2025).",
+                nullable=True,
+                optional=True,
+                aliases=("iod_edition",),
+                minimum=2004,
+                maximum=2100,
+            )
+        )
+    columns += [
+        Column(
+            "source_lsoa_vintage",
+            "integer",
+            "LSOA vintage the figures were published on: 2021, or 2011 when carried onto the "
+            "2021 LSOA with the ONS LSOA (2011) to LSOA (2021) lookup.",
+            nullable=True,
+            optional=True,
+            aliases=("source_lsoa_vintage",),
+            minimum=2011,
+            maximum=2021,
+        ),
+        Column(
+            "lsoa_change_code",
+            "string",
+            "ONS change code from 2011 to 2021 when the figures were carried over: U "
+            "unchanged, S split (parent's figures), M merged (population-weighted), X complex.",
+            nullable=True,
+            optional=True,
+            aliases=("lsoa_change_code",),
+            allowed=("U", "S", "M", "X"),
+        ),
+    ]
+    return tuple(columns)
+
+
 POPULATION = Contract(
     name="population",
     title="Population by LSOA",
@@ -616,6 +661,7 @@ POPULATION = Contract(
             minimum=0,
             maximum=20_000,
         ),
+        *_vintage_columns(edition=False),
     ),
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
 )
@@ -742,6 +788,7 @@ DEPRIVATION = Contract(
             minimum=0,
             maximum=20_000,
         ),
+        *_vintage_columns(edition=True),
     ),
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
 )
