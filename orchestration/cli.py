@@ -17,6 +17,7 @@ import typer
 from ingest.errors import InputError
 from orchestration import settings
 from orchestration.progress import quiet_output
+from orchestration.reference_cli import reference_app
 
 log = logging.getLogger("icb_insight")
 
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(reference_app, name="reference")
 
 WarehouseOption = Annotated[
     Path | None,
