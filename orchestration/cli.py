@@ -101,12 +101,45 @@ def _contract_names() -> list[str]:
     return list(CONTRACTS)
 
 
+def _periods_help() -> str:
+    from ingest.contracts import CONTRACTS
+
+    by_month = [f"{c.name} ({c.period_column})" for c in CONTRACTS.values() if c.period_column]
+    snapshots = [c.name for c in CONTRACTS.values() if not c.period_column]
+    return (
+        f"Periods: a file replaces the months it holds for {', '.join(by_month)}; "
+        f"a file of {', '.join(snapshots)} replaces the whole table."
+    )
+
+
+_INGEST_HELP = "\n\n".join(
+    [
+        "Check files of one source against its contract and load them into the warehouse.",
+        "Files: CSV (comma, semicolon, tab or pipe; UTF-8 with or without BOM, or "
+        "Windows-1252), XLSX (first sheet, or --sheet), Parquet, JSON (records, or 360Giving "
+        "grants for provider_funding). Headers may differ in case, spaces and order. "
+        "docs/contracts.md lists every source's columns and rules.",
+        "Refused whole, with nothing kept: a file carrying identifiable data (NHS numbers, "
+        "full postcodes, dates of birth, names or addresses); an empty, unreadable or "
+        "truncated file; a file missing required columns (or, with --strict, having unknown "
+        "ones).",
+        "Rows that break a rule (type, required, allowed values, code formats, dates in the "
+        "future or out of order, ranges, duplicate keys, unknown foreign keys) are set aside "
+        "in audit.quarantine with the row, column and rule; the rest load. For every file, "
+        "rows read = loaded + quarantined, recorded in audit.loads, and the file is archived "
+        "unchanged under its sha256. Loading the same file again changes nothing.",
+    ]
+)
+
+
 @app.command(
+    help=_INGEST_HELP,
     epilog=(
+        _periods_help() + "\n\n"
         "Exit codes: 0 every file loaded (rows that break a rule are set aside, not lost); "
         "2 a file was refused (the message names the file, the reason and, where it can, the "
         "row and column); 1 a fault in icb-insight itself."
-    )
+    ),
 )
 def ingest(
     source: Annotated[
@@ -116,26 +149,11 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files to load.")],
     warehouse: WarehouseOption = None,
     strict: Annotated[bool, typer.Option(help="Refuse files with unknown extra columns.")] = False,
-    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name [default: first].")] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="XLSX sheet to read (default: the first sheet).")
+    ] = None,
 ) -> None:
-    """Check files of one source against its contract and load them into the warehouse.
-
-    Files: CSV (comma, semicolon, tab or pipe; UTF-8 with or without BOM, or Windows-1252),
-    XLSX (first sheet, or --sheet), Parquet, JSON (records, or 360Giving grants for
-    provider_funding). Headers may differ in case, spaces and order. docs/contracts.md lists
-    every source's columns and rules.
-
-    Refused whole, with nothing kept: a file carrying identifiable data (NHS numbers, full
-    postcodes, dates of birth, names or addresses), an empty, unreadable or truncated file, a
-    file missing required columns (or, with --strict, having unknown ones).
-
-    Rows that break a rule (type, required, allowed values, code formats, dates in the future
-    or out of order, ranges, duplicate keys, unknown foreign keys) are set aside in
-    audit.quarantine with the row, column and rule; the rest load. For every file, rows read =
-    loaded + quarantined, recorded in audit.loads, and the file is archived unchanged under
-    its sha256. Loading the same file again changes nothing; a file for months already loaded
-    replaces those months (snapshot sources, without months, replace the whole table).
-    """
+    """Check files of one source against its contract and load them (help: _INGEST_HELP)."""
     from ingest.contracts import get_contract
     from ingest.load import load_file
 
