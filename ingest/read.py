@@ -506,7 +506,11 @@ def sniff_delimiter(sample: str, *, prefer_tab: bool = False) -> str:
     choice = "\t" if prefer_tab else ","
     order = ("\t", ",", ";", "|") if prefer_tab else DELIMITERS
     for rank, delimiter in enumerate(order):
-        rows = [row for row in csv.reader(io.StringIO(sample), delimiter=delimiter) if row]
+        try:
+            reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            rows = [row for row in reader if row]
+        except csv.Error:  # e.g. a stray carriage return: not this delimiter's fault alone
+            continue
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])

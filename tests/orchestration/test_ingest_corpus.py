@@ -157,6 +157,7 @@ class Case:
     rules: tuple[str, ...] = ()  # quarantine rules, sorted, one per quarantined row
     strict: bool = False
     source: str = "referrals"
+    options: tuple[str, ...] = ()
 
 
 NHS = "943 476 5919"  # passes the modulus 11 check
@@ -245,7 +246,16 @@ CASES = [
     ),
     Case("headers renamed and reordered", renamed_headers, 0, ("3 loaded",)),
     Case("extra column not strict", extra_column, 0, ("3 loaded",)),
-    Case("xlsx named sheet", xlsx_of("Sheet1"), 0, ("3 loaded",)),
+    Case(
+        "xlsx named sheet", xlsx_of("Referrals"), 0, ("3 loaded",), options=("--sheet", "Referrals")
+    ),
+    Case(
+        "xlsx missing sheet",
+        xlsx_of("Sheet1"),
+        2,
+        ("sheet", "Referrals"),
+        options=("--sheet", "Referrals"),
+    ),
     Case("xlsx first sheet, any name", xlsx_of("Data"), 0, ("3 loaded",)),
     Case("parquet", parquet_of(), 0, ("3 loaded",)),
     # --- rows set aside, each with its rule
@@ -311,7 +321,7 @@ def quarantine_rules(db: Path) -> tuple[str, ...]:
 def test_corpus(case: Case, tmp_path: Path, monkeypatch, capsys) -> None:
     path = case.build(tmp_path)
     db = tmp_path / "warehouse" / "warehouse.duckdb"
-    args = ["ingest", case.source, str(path), "--warehouse", str(db)]
+    args = ["ingest", case.source, str(path), "--warehouse", str(db), *case.options]
     code, out, err = run_cli([*args, "--strict"] if case.strict else args, monkeypatch, capsys)
     assert code == case.code, err
     assert "Traceback" not in out + err
@@ -491,3 +501,55 @@ def test_random_corruption_never_crashes_and_rows_reconcile(tmp_path_factory, co
     finally:
         con.close()
     assert (loaded, quarantined) == (result.rows_loaded, result.rows_quarantined)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 10_000),
+            st.sampled_from(["delete", "insert", "cut line"]),
+            st.sampled_from(
+                [",", '"', "\n", "\r", ";", "\t", "x", "0", " ", "\x00", "é", "\ufeff"]
+            ),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_random_damage_to_the_file_is_loaded_or_refused_never_a_crash(
+    tmp_path_factory, edits
+) -> None:
+    from ingest.contracts import get_contract
+    from ingest.errors import InputError
+    from ingest.identifiable import check_identifiable
+    from ingest.read import read_raw, to_typed
+    from ingest.validate import split_rows
+
+    folder = tmp_path_factory.mktemp("damage")
+    text = csv_text(frame(clean=8))
+    for position, edit, character in edits:
+        at = position % (len(text) + 1)
+        if edit == "delete":
+            text = text[:at] + text[at + 1 :]
+        elif edit == "insert":
+            text = text[:at] + character + text[at:]
+        else:
+            end = text.find("\n", at)
+            text = text[:at] + (text[end:] if end >= 0 else "")
+    path = folder / "referrals.csv"
+    path.write_text(text, encoding="utf-8")
+    contract = get_contract("referrals")
+    try:  # the loader's steps before writing (load_file itself is fuzzed above)
+        raw = read_raw(contract, path)
+        check_identifiable(contract, raw, path)
+        typed = to_typed(contract, raw, path=path)
+    except InputError as error:
+        assert error.path == path and error.reason
+        return
+    split = split_rows(contract, typed)
+    assert typed.height == split.valid.height + split.quarantined.height
