@@ -1,0 +1,124 @@
+"""One phase of the benchmark, run in its own process so that its peak memory can be read
+from the operating system when it ends (``benchmarks.run`` starts one of these per phase).
+
+    python -m benchmarks.phases PHASE --src DIR --db FILE --work DIR [--scale S --seed N]
+
+Each phase calls the same code the Dagster job calls (``ingest.load.load_directory``, ``dbt
+build``, ``orchestration.publish.publish``, ``orchestration.extracts.build_extracts``), without
+Dagster around it.
+"""
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DBT_PROJECT = REPO / "dbt_project"
+CORE_MART = "fct_neighbourhood_need_capacity_monthly"
+BASELINES = Path(__file__).resolve().parent / "baselines"
+
+log = logging.getLogger("benchmarks.phases")
+
+
+def _say(message: str) -> None:
+    log.info(message)
+
+
+def dbt_command(args: list[str], db: Path, work: Path) -> list[str]:
+    """The dbt command line: the repo's project, but target and logs under ``work`` so that a
+    benchmark never touches dbt_project/target that other runs use."""
+    dbt = Path(sys.executable).parent / "dbt"
+    return [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(work / "dbt_target"),
+        "--log-path",
+        str(work / "dbt_logs"),
+    ]
+
+
+def dbt_env(db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ICB_INSIGHT_DUCKDB_PATH=str(db),
+        DBT_PROFILES_DIR=str(DBT_PROJECT),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    return env
+
+
+def _run_dbt(args: list[str], db: Path, work: Path) -> None:
+    subprocess.run(dbt_command(args, db, work), env=dbt_env(db), check=True)
+
+
+def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int) -> None:
+    if phase == "generate":
+        from ingest.generate import generate
+
+        generate(src, seed=seed, scale=scale, progress=_say)
+    elif phase == "ingest":
+        from ingest.load import load_directory
+
+        db.parent.mkdir(parents=True, exist_ok=True)
+        results = load_directory(src, db, progress=_say)
+        _say(f"loaded {len(results)} files")
+    elif phase == "dbt_build":
+        _run_dbt(["build"], db, work)
+    elif phase == "publish":
+        from orchestration.publish import publish
+
+        version = publish(db)
+        _say(f"published {version}")
+    elif phase == "extracts":
+        from orchestration.extracts import build_extracts
+
+        extracts = build_extracts(db)
+        _say(f"{len(extracts)} local authority extracts")
+    elif phase == "report":
+        from orchestration.publish import published_path
+
+        env = dict(os.environ, ICB_INSIGHT_REPORT_DB=str(published_path(db)))
+        subprocess.run(["make", "--no-print-directory", "report"], cwd=REPO, env=env, check=True)
+    elif phase == "mart_dbt_build":
+        _run_dbt(["build", "--select", f"+{CORE_MART}"], db, work)
+    elif phase == "mart_dbt_run":
+        _run_dbt(["run", "--select", f"+{CORE_MART}"], db, work)
+    elif phase == "mart_duckdb":
+        from benchmarks.baselines.duckdb_mart import build
+
+        build(db, work / "duckdb_mart.duckdb")
+    elif phase == "mart_pandas":
+        from benchmarks.baselines.pandas_mart import build_mart
+
+        out = work / "pandas_mart.parquet"
+        build_mart(src).to_parquet(out, index=False)
+        _say(f"wrote {out}")
+    else:
+        raise SystemExit(f"unknown phase {phase!r}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("phase")
+    parser.add_argument("--src", type=Path, required=True)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--scale", default="tiny")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    args.work.mkdir(parents=True, exist_ok=True)
+    run_phase(args.phase, args.src, args.db, args.work, args.scale, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,409 @@
+"""Time every phase of the pipeline at one or more demo scales, each phase in its own process
+(so that its peak memory can be read when it ends), next to the core monthly mart written in
+pandas alone and as one bare DuckDB script; check the three agree and report ratios.
+
+    uv run python -m benchmarks.run --scales icb,region [--out DIR] [--phases ...] [--report]
+
+Writes ``results.json`` and ``results.md`` into ``--out`` (default /tmp/icb-insight-bench),
+with the generated files, warehouses and dbt logs under ``--out/<scale>/``. See
+docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from benchmarks.baselines.pandas_mart import COLUMNS, KEYS
+
+REPO = Path(__file__).resolve().parent.parent
+PIPELINE_PHASES = ["generate", "ingest", "dbt_build", "publish", "extracts"]
+REPORT_PHASE = "report"
+MART_PHASES = ["mart_dbt_build", "mart_dbt_run", "mart_duckdb", "mart_pandas"]
+ALL_PHASES = [*PIPELINE_PHASES, REPORT_PHASE, *MART_PHASES]
+DEFAULT_OUT = Path("/tmp/icb-insight-bench")
+CORE_MART = "marts.fct_neighbourhood_need_capacity_monthly"
+TOLERANCE = 1e-6  # relative, on every shared column
+HEARTBEAT_SECONDS = 15.0
+COUNTED_TABLES = ["geography", "referrals", "onward_referrals", "activities", "activity_sessions"]
+
+PHASE_NOTES = {
+    "generate": "demo generator writes the source files",
+    "ingest": "contracts, validation, load into raw (ingest.load.load_directory)",
+    "dbt_build": "dbt build: every model and test",
+    "publish": "copy to published.duckdb (write-audit-publish)",
+    "extracts": "every local authority's extract package",
+    "report": "Evidence report (make report)",
+    "mart_dbt_build": "dbt build --select +core mart (models and their tests)",
+    "mart_dbt_run": "dbt run --select +core mart (models only)",
+    "mart_duckdb": "baselines/duckdb_mart.sql over raw tables (engine floor)",
+    "mart_pandas": "baselines/pandas_mart.py from the source files",
+}
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- one phase in its own process ------------------------------------------------------------
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants now, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total / 1e6
+
+
+def run_phase(phase: str, scale: str, paths: dict[str, Path], seed: int) -> dict[str, Any]:
+    """Run one phase as a child process; return seconds, peak RSS and exit code."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.phases",
+        phase,
+        "--src",
+        str(paths["src"]),
+        "--db",
+        str(paths["db"]),
+        "--work",
+        str(paths["work"]),
+        "--scale",
+        scale,
+        "--seed",
+        str(seed),
+    ]
+    log_path = paths["work"] / f"{phase}.log"
+    paths["work"].mkdir(parents=True, exist_ok=True)
+    prefix = f"  [{scale} {phase}]"
+    started = time.perf_counter()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        done = threading.Event()
+
+        def heartbeat() -> None:
+            while not done.wait(HEARTBEAT_SECONDS):
+                elapsed = time.perf_counter() - started
+                rss = _tree_rss_mb(process.pid)
+                _say(f"{prefix} ... {elapsed:.0f} s, {rss:.0f} MB resident now")
+
+        def relay() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                log.write(line)
+                stripped = line.rstrip()
+                if stripped:
+                    _say(f"{prefix} {stripped[:160]}")
+
+        beat = threading.Thread(target=heartbeat, daemon=True)
+        reader = threading.Thread(target=relay, daemon=True)
+        beat.start()
+        reader.start()
+        # wait4 gives this child's own resource use: ru_maxrss is the largest resident set of
+        # the child or any descendant it waited for (dbt, npm), in kilobytes on Linux.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        reader.join(timeout=10)
+        done.set()
+    result = {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "returncode": process.returncode,
+        "log": str(log_path),
+    }
+    state = "ok" if process.returncode == 0 else f"FAILED (exit {process.returncode})"
+    _say(f"{prefix} {state}: {seconds:.1f} s, peak {result['peak_rss_mb']:.0f} MB")
+    return result
+
+
+# --- agreement of the three marts ------------------------------------------------------------
+
+
+def compare_marts(warehouse: Path, work: Path) -> dict[str, Any]:
+    """Check the pipeline's mart, the pandas mart and the DuckDB floor agree on every shared
+    column (keys equal, numbers within ``TOLERANCE`` relative); return what was found."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        sources = {
+            "pipeline": f"warehouse.{CORE_MART}",
+            "duckdb": f"read_parquet('{work / 'duckdb_mart.parquet'}')",
+            "pandas": f"read_parquet('{work / 'pandas_mart.parquet'}')",
+        }
+        floor_db = work / "duckdb_mart.duckdb"
+        if floor_db.exists():
+            con.execute(f"attach '{floor_db}' as floor (read_only)")
+            sources["duckdb"] = "floor.main.duckdb_mart"
+        present = {}
+        for name, relation in sources.items():
+            try:
+                con.execute(f"select 1 from {relation} limit 0")
+                present[name] = relation
+            except duckdb.Error:
+                continue
+        result: dict[str, Any] = {"compared": sorted(present), "columns": COLUMNS, "checks": []}
+        if "pipeline" not in present or len(present) < 2:
+            result["agree"] = False
+            result["problem"] = f"need the pipeline mart and a baseline; found {sorted(present)}"
+            return result
+        select = ", ".join(COLUMNS)
+        for name in present:
+            con.execute(f"create temp table m_{name} as select {select} from {present[name]}")
+        values = [column for column in COLUMNS if column not in KEYS]
+        agree = True
+        for name in [other for other in present if other != "pipeline"]:
+            rows = {
+                side: con.execute(f"select count(*) from m_{side}").fetchone()[0]
+                for side in ("pipeline", name)
+            }
+            unmatched = con.execute(
+                f"select count(*) from m_pipeline full join m_{name} using ({', '.join(KEYS)}) "
+                f"where m_pipeline.{values[0]} is null and m_{name}.{values[0]} is null "
+                f"or m_pipeline.neighbourhood_code is null or m_{name}.neighbourhood_code is null"
+            ).fetchone()[0]
+            worst = {}
+            for column in values:
+                worst[column] = con.execute(
+                    f"select coalesce(max(abs(a.{column} - b.{column}) "
+                    f"/ greatest(1, abs(a.{column}))), 0), "
+                    f"count(*) filter (where (a.{column} is null) <> (b.{column} is null)) "
+                    f"from m_pipeline as a inner join m_{name} as b using ({', '.join(KEYS)})"
+                ).fetchone()
+            bad = {
+                column: {"max_rel_diff": diff, "null_mismatches": nulls}
+                for column, (diff, nulls) in worst.items()
+                if diff > TOLERANCE or nulls
+            }
+            ok = rows["pipeline"] == rows[name] and unmatched == 0 and not bad
+            agree = agree and ok
+            result["checks"].append(
+                {
+                    "against": name,
+                    "rows": rows,
+                    "unmatched_keys": unmatched,
+                    "columns_outside_tolerance": bad,
+                    "agree": ok,
+                }
+            )
+        result["agree"] = agree
+        return result
+    finally:
+        con.close()
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if not numerator or not denominator:
+        return None
+    return round(numerator / denominator, 2)
+
+
+def ratios(phases: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    def seconds(name: str) -> float | None:
+        phase = phases.get(name)
+        return phase["seconds"] if phase and phase["returncode"] == 0 else None
+
+    ingest_and_run = (
+        seconds("ingest") + seconds("mart_dbt_run")
+        if seconds("ingest") and seconds("mart_dbt_run")
+        else None
+    )
+    return {
+        "dbt_build_mart_over_duckdb": _ratio(seconds("mart_dbt_build"), seconds("mart_duckdb")),
+        "dbt_run_mart_over_duckdb": _ratio(seconds("mart_dbt_run"), seconds("mart_duckdb")),
+        "pandas_over_dbt_build_mart": _ratio(seconds("mart_pandas"), seconds("mart_dbt_build")),
+        "pandas_over_dbt_run_mart": _ratio(seconds("mart_pandas"), seconds("mart_dbt_run")),
+        "pandas_over_ingest_plus_dbt_run_mart": _ratio(seconds("mart_pandas"), ingest_and_run),
+        "pandas_over_duckdb": _ratio(seconds("mart_pandas"), seconds("mart_duckdb")),
+    }
+
+
+def _table_counts(warehouse: Path) -> dict[str, int]:
+    if not warehouse.exists():
+        return {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        counts = {}
+        for table in COUNTED_TABLES:
+            try:
+                counts[table] = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            except duckdb.Error:
+                continue
+        return counts
+    finally:
+        con.close()
+
+
+def run_scale(scale: str, out: Path, phases: list[str], seed: int) -> dict[str, Any]:
+    root = out / scale
+    paths = {
+        "src": root / "src",
+        "db": root / "warehouse" / "warehouse.duckdb",
+        "work": root / "work",
+    }
+    _say(f"== scale {scale}: {', '.join(phases)} (files under {root})")
+    if "generate" in phases:
+        subprocess.run(["rm", "-rf", str(paths["src"])], check=True)
+    if "ingest" in phases:  # a fresh warehouse: ingest into an old one would be a reload
+        subprocess.run(["rm", "-rf", str(paths["db"].parent), str(root / "extracts")], check=True)
+    for stale in ("duckdb_mart.duckdb", "pandas_mart.parquet"):
+        (paths["work"] / stale).unlink(missing_ok=True)
+    results: dict[str, dict[str, Any]] = {}
+    for phase in phases:
+        results[phase] = run_phase(phase, scale, paths, seed)
+        if results[phase]["returncode"] != 0 and phase in ("generate", "ingest"):
+            _say(f"  [{scale}] stopping this scale: {phase} failed")
+            break
+    agreement = None
+    if any(phase in results for phase in ("mart_duckdb", "mart_pandas")):
+        agreement = compare_marts(paths["db"], paths["work"])
+        verdict = "agree" if agreement["agree"] else "DISAGREE"
+        _say(f"  [{scale}] marts {verdict} ({', '.join(agreement['compared'])})")
+    return {
+        "phases": results,
+        "rows": _table_counts(paths["db"]),
+        "agreement": agreement,
+        "ratios": ratios(results),
+    }
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(memory_gb, 1),
+        "cpu_model": model,
+        "load_average_at_start": [round(value, 2) for value in os.getloadavg()],
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"Run {report['started_at']} to {report['finished_at']} on {report['machine']['nproc']} "
+        f"CPUs ({report['machine']['cpu_model']}), {report['machine']['memory_gib']} GiB; load "
+        f"average at start {report['machine']['load_average_at_start']}.",
+        "",
+        "| scale | phase | seconds | CPU seconds | peak RSS (MB) | status | what |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for scale, result in report["scales"].items():
+        for phase, timing in result["phases"].items():
+            status = "ok" if timing["returncode"] == 0 else f"exit {timing['returncode']}"
+            lines.append(
+                f"| {scale} | {phase} | {timing['seconds']:.1f} | {timing['cpu_seconds']:.1f} "
+                f"| {timing['peak_rss_mb']:.0f} | {status} | {PHASE_NOTES.get(phase, '')} |"
+            )
+    lines += ["", "| scale | ratio | value |", "|---|---|---:|"]
+    for scale, result in report["scales"].items():
+        for name, value in result["ratios"].items():
+            lines.append(f"| {scale} | {name} | {'' if value is None else value} |")
+    lines += ["", "| scale | rows loaded | marts agree |", "|---|---|---|"]
+    for scale, result in report["scales"].items():
+        rows = ", ".join(f"{table} {count:,}" for table, count in result["rows"].items())
+        agreement = result["agreement"]
+        if agreement is None:
+            verdict = "not checked"
+        else:
+            verdict = ("yes" if agreement["agree"] else "NO") + (
+                f" (pipeline vs {', '.join(c for c in agreement['compared'] if c != 'pipeline')})"
+            )
+        lines.append(f"| {scale} | {rows} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="icb", help="comma-separated: tiny,small,icb,...")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--phases",
+        default=",".join(phase for phase in ALL_PHASES if phase != REPORT_PHASE),
+        help=f"comma-separated, run in this order: {','.join(ALL_PHASES)}",
+    )
+    parser.add_argument("--report", action="store_true", help="also time the Evidence report")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
+    if args.report and REPORT_PHASE not in phases:
+        phases.insert(phases.index("extracts") + 1 if "extracts" in phases else 0, REPORT_PHASE)
+    unknown = [phase for phase in phases if phase not in ALL_PHASES]
+    if unknown:
+        parser.error(f"unknown phase {', '.join(unknown)}; choose from {', '.join(ALL_PHASES)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "phases": phases,
+        "scales": {},
+    }
+    for scale in [scale.strip() for scale in args.scales.split(",") if scale.strip()]:
+        report["scales"][scale] = run_scale(scale, args.out, phases, args.seed)
+        report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+        (args.out / "results.md").write_text(markdown(report))
+    _say(f"\nresults: {args.out / 'results.json'} and {args.out / 'results.md'}\n")
+    _say(markdown(report))
+    failed = [
+        f"{scale} {phase}"
+        for scale, result in report["scales"].items()
+        for phase, timing in result["phases"].items()
+        if timing["returncode"] != 0
+    ]
+    disagree = [
+        scale
+        for scale, result in report["scales"].items()
+        if result["agreement"] is not None and not result["agreement"]["agree"]
+    ]
+    if failed or disagree:
+        _say(f"failed phases: {failed or 'none'}; marts disagree at: {disagree or 'none'}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
