@@ -1,0 +1,87 @@
+"""Smoke run of the benchmark harness (benchmarks/run.py) at scale tiny: the pipeline's core
+mart, the pandas version and the bare DuckDB script agree, every phase run appears in the
+results table, and the agreement check does catch a wrong number. The full benchmark is
+`make bench`, not part of `make test`."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks import run
+
+# dbt is represented by `dbt run` of the core mart and its parents only (the cheapest dbt
+# phase that still makes the pipeline's mart to compare against); the other pipeline phases
+# are covered by tests/e2e. See docs/benchmarks.md.
+SMOKE_PHASES = ["generate", "ingest", "mart_dbt_run", "mart_duckdb", "mart_pandas"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("bench")
+    code = run.main(["--scales", "tiny", "--out", str(out), "--phases", ",".join(SMOKE_PHASES)])
+    return {
+        "code": code,
+        "out": out,
+        "results": json.loads((out / "results.json").read_text()),
+        "table": (out / "results.md").read_text(),
+    }
+
+
+def test_harness_succeeds_and_marts_agree(smoke: dict) -> None:
+    assert smoke["code"] == 0, smoke["table"]
+    tiny = smoke["results"]["scales"]["tiny"]
+    assert tiny["agreement"]["agree"], tiny["agreement"]
+    assert tiny["agreement"]["compared"] == ["duckdb", "pandas", "pipeline"]
+    assert all(check["agree"] for check in tiny["agreement"]["checks"])
+    assert tiny["rows"]["referrals"] > 0
+
+
+def test_every_phase_timed_and_in_the_table(smoke: dict) -> None:
+    tiny = smoke["results"]["scales"]["tiny"]
+    assert list(tiny["phases"]) == SMOKE_PHASES
+    for phase, timing in tiny["phases"].items():
+        assert timing["returncode"] == 0, phase
+        assert timing["seconds"] > 0, phase
+        assert timing["peak_rss_mb"] > 10, phase  # a Python process at least
+        assert f"| tiny | {phase} |" in smoke["table"], phase
+    for ratio in ("dbt_run_mart_over_duckdb", "pandas_over_dbt_run_mart", "pandas_over_duckdb"):
+        assert tiny["ratios"][ratio] is not None, ratio
+
+
+def test_agreement_check_catches_a_wrong_number(smoke: dict, tmp_path: Path) -> None:
+    work = smoke["out"] / "tiny" / "work"
+    warehouse = smoke["out"] / "tiny" / "warehouse" / "warehouse.duckdb"
+    wrong = tmp_path / "work"
+    wrong.mkdir()
+    mart = pd.read_parquet(work / "pandas_mart.parquet")
+    mart.loc[0, "weekly_places"] += 1
+    mart.to_parquet(wrong / "pandas_mart.parquet", index=False)
+    result = run.compare_marts(warehouse, wrong)
+    assert not result["agree"]
+    assert "weekly_places" in result["checks"][0]["columns_outside_tolerance"]
+
+
+def test_default_run_covers_every_pipeline_phase() -> None:
+    """`make bench` times every phase the issue names (the report behind --report)."""
+    defaults = [phase for phase in run.ALL_PHASES if phase != run.REPORT_PHASE]
+    for phase in ["generate", "ingest", "dbt_build", "publish", "extracts", *run.MART_PHASES]:
+        assert phase in defaults
+    timing = {"seconds": 1.0, "cpu_seconds": 1.0, "peak_rss_mb": 100.0, "returncode": 0}
+    report = {
+        "started_at": "t0",
+        "finished_at": "t1",
+        "machine": run.machine(),
+        "scales": {
+            "tiny": {
+                "phases": {phase: timing for phase in run.ALL_PHASES},
+                "rows": {},
+                "agreement": None,
+                "ratios": run.ratios({phase: timing for phase in run.ALL_PHASES}),
+            }
+        },
+    }
+    table = run.markdown(report)
+    for phase in run.ALL_PHASES:
+        assert f"| tiny | {phase} |" in table
