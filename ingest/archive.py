@@ -57,19 +57,28 @@ def archive_file(path: Path, source: str, sha256: str, db_path: Path) -> Path:
     return target
 
 
-def reject_file(path: Path, source: str, reason: str, sha256: str | None, db_path: Path) -> Path:
+def reject_file(
+    path: Path,
+    source: str,
+    reason: str,
+    sha256: str | None,
+    db_path: Path,
+    *,
+    name: str | None = None,
+) -> Path:
     """Move a refused landing file to ``rejected/<source>/`` with a ``.refused.txt`` report.
 
-    ``reason`` must be value-free (an ``InputError`` message is). Returns the report's path.
+    ``reason`` must be value-free (an ``InputError`` message is); ``name`` replaces the file's
+    own name when that is not fit to keep. Returns the report's path.
     """
     path = Path(path)
+    name = name or path.name
     folder = rejected_dir(db_path) / source
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    shutil.move(str(path), target)
-    report = folder / f"{path.name}.refused.txt"
+    shutil.move(str(path), folder / name)
+    report = folder / f"{name}.refused.txt"
     report.write_text(
-        refusal_report(source=source, name=path.name, reason=reason, sha256=sha256),
+        refusal_report(source=source, name=name, reason=reason, sha256=sha256),
         encoding="utf-8",
     )
     return report

@@ -233,6 +233,17 @@ def _free_text_headers(contract: Contract, headers: list[str]) -> list[str]:
     return [header for header in headers if column_for_header(contract, header) in free_text]
 
 
+def identifiable_file_name(name: str) -> str | None:
+    """The kind of identifiable data a file's name holds (an NHS number or a full postcode), or
+    None. A name is stored with every row and audit record, so it is screened like a value."""
+    text = pl.Series("name", [Path(name).stem.replace("_", " ")], dtype=pl.String)
+    if _count_nhs_numbers(text):
+        return "an NHS number"
+    if text.str.contains(FULL_POSTCODE).any():
+        return "a full postcode"
+    return None
+
+
 def check_identifiable(contract: Contract, frame_or_raw: pl.DataFrame, path: Path) -> None:
     """Raise ``IdentifiableDataError`` if the file looks identifiable; see the module notes.
 

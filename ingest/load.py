@@ -38,7 +38,7 @@ import polars as pl
 from ingest.archive import archive_file, reject_file
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
-from ingest.identifiable import check_identifiable
+from ingest.identifiable import check_identifiable, identifiable_file_name
 from ingest.read import POLARS_TYPES, read_raw, to_typed
 from ingest.validate import split_rows
 
@@ -219,6 +219,9 @@ def load_file(
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path=path)
+    name_error = _name_refusal(path)
+    if name_error is not None:  # refused before anything is read or written, name included
+        raise name_error
     sha = file_sha256(path)
 
     con = connect(db_path)
@@ -330,6 +333,31 @@ def _insert_audit(con: duckdb.DuckDBPyConnection, **values: object) -> None:
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     con.execute(f"insert into audit.loads ({names}) values ({marks})", list(values.values()))
+
+
+def _name_refusal(path: Path) -> InputError | None:
+    """The refusal of a file whose name holds an NHS number or a postcode (without the path,
+    which would repeat the name), or None."""
+    kind = identifiable_file_name(path.name)
+    if kind is None:
+        return None
+    return InputError(
+        f"refused: the file's name looks like it holds {kind}; nothing was loaded. Rename "
+        "the file (its name is kept with every row) and send it again."
+    )
+
+
+def reject_identifiable_name(contract: Contract | str, path: Path, db_path: Path) -> bool:
+    """For a landed file whose name is identifiable: move it to rejected/ under a neutral
+    name, with its report, and return True; else False. Lets the landing sensor keep such a
+    name out of everything Dagster stores."""
+    if _name_refusal(Path(path)) is None:
+        return False
+    try:
+        load_landed_file(contract, path, db_path)  # refuses on the name before reading
+    except InputError:
+        return True
+    raise AssertionError("a file with an identifiable name was loaded")  # pragma: no cover
 
 
 def _reason_without_path(error: InputError) -> str:
@@ -593,7 +621,10 @@ def load_landed_file(
     try:
         result = load_file(contract, path, db_path, today=today)
     except InputError as error:
-        reject_file(path, contract.name, _reason_without_path(error), file_sha256(path), db_path)
+        sha = file_sha256(path)
+        withheld = f"name-withheld-{sha[:12]}{path.suffix}" if _name_refusal(path) else None
+        reason = _reason_without_path(error)
+        reject_file(path, contract.name, reason, sha, db_path, name=withheld)
         raise
     path.unlink()
     return result

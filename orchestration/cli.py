@@ -163,12 +163,14 @@ def ingest(
         raise InputError(str(error.args[0])) from None
     db_path = settings.warehouse_db_path(warehouse)
     refused = 0
-    for path in paths:
+    for number, path in enumerate(paths, start=1):
         try:
             result = load_file(contract, path, db_path, strict=strict, sheet=sheet)
         except InputError as error:
             refused += 1
-            typer.echo(f"error: {error.message}", err=True)
+            # a message without the path (its name was not fit to repeat) says which file
+            where = "" if error.path or len(paths) == 1 else f"file {number} of {len(paths)}: "
+            typer.echo(f"error: {where}{error.message}", err=True)
             continue
         typer.echo(result.summary())
         for line in result.quarantine_lines():

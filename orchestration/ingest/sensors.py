@@ -36,6 +36,7 @@ from dagster import (
 
 from ingest.archive import landing_dir
 from ingest.contracts import CONTRACTS
+from ingest.load import reject_identifiable_name
 from orchestration.ingest.assets import IngestConfig
 from orchestration.resources import WarehouseResource
 
@@ -129,7 +130,13 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
         landing = landing_dir(warehouse.db_path)
         for name in CONTRACTS:
             (landing / name).mkdir(parents=True, exist_ok=True)
-        files = landed_files(landing, settle_seconds=settle_seconds)
+        files = [
+            landed
+            for landed in landed_files(landing, settle_seconds=settle_seconds)
+            # a name holding an NHS number or postcode must not reach the run config Dagster
+            # stores: such a file goes straight to rejected/ under a neutral name
+            if not reject_identifiable_name(landed.source, landed.path, warehouse.db_path)
+        ]
         if not files:
             return SkipReason(f"no files in {landing}/<source>/")
         active = context.instance.get_run_records(

@@ -553,3 +553,17 @@ def test_random_damage_to_the_file_is_loaded_or_refused_never_a_crash(
         return
     split = split_rows(contract, typed)
     assert typed.height == split.valid.height + split.quarantined.height
+
+
+def test_a_file_named_after_an_nhs_number_is_refused_without_repeating_it(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    path = csv_of(name="patient_9434765919.csv")(tmp_path)
+    db = tmp_path / "warehouse" / "warehouse.duckdb"
+    code, out, err = run_cli(
+        ["ingest", "referrals", str(path), "--warehouse", str(db)], monkeypatch, capsys
+    )
+    assert code == 2
+    assert "the file's name looks like it holds an NHS number" in err
+    assert "9434765919" not in out + err
+    assert not db.exists() and not (tmp_path / "archive").exists()

@@ -148,3 +148,20 @@ def test_reconcile_fails_as_an_error_when_rows_are_lost() -> None:
     assert reconcile(LoadRecord("id", "referrals", "f.csv", "loaded", 9, 7, 2, 7, 2)).passed
     superseded = LoadRecord("id", "referrals", "f.csv", "superseded", 9, 7, 2, 0, 2)
     assert reconcile(superseded).passed
+
+
+def test_sensor_rejects_a_file_whose_name_is_a_postcode_before_any_run(tmp_path: Path) -> None:
+    landing = tmp_path / "landing" / "practices"
+    landing.mkdir(parents=True)
+    (landing / "LS1 4AP.csv").write_text(GOOD)
+    past = time.time() - 60
+    os.utime(landing / "LS1 4AP.csv", (past, past))
+    warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, resources={"warehouse": warehouse})
+        assert isinstance(build_landing_sensor()(context), SkipReason)
+    assert list(landing.iterdir()) == []
+    rejected = sorted(path.name for path in (tmp_path / "rejected" / "practices").iterdir())
+    assert len(rejected) == 2 and all(name.startswith("name-withheld-") for name in rejected)
+    report = next(p for p in (tmp_path / "rejected" / "practices").glob("*.refused.txt"))
+    assert "a full postcode" in report.read_text() and "LS1" not in report.read_text()
