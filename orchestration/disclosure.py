@@ -24,12 +24,13 @@ writes the generated part of docs/disclosure.md from this module.
 """
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,10 @@ class Kind(StrEnum):
     FLAG = "flag"  # booleans about the row, not about people
     COUNT = "count"  # a count of people or of their events: suppressed and rounded
     RATE = "rate"  # numerator / denominator x per, recomputed from published figures
+    MEAN = "mean"  # a mean over the people in a count column: hidden with that count
     PUBLIC = "public"  # a figure already public or not about people (population, places)
     MONEY = "money"  # pounds to organisations: rounded to pence, never suppressed
-    CONTEXT = "context"  # a public, non-additive descriptor (deprivation scores)
+    CONTEXT = "context"  # a public, non-additive descriptor (deprivation, funding at risk)
 
 
 ADDITIVE = (Kind.COUNT, Kind.PUBLIC, Kind.MONEY)
@@ -60,8 +62,8 @@ ADDITIVE = (Kind.COUNT, Kind.PUBLIC, Kind.MONEY)
 @dataclass(frozen=True)
 class Column:
     kind: Kind
-    numerator: str | None = None  # RATE only
-    denominator: str | None = None  # RATE only
+    numerator: tuple[str, ...] = ()  # RATE: columns added up over the denominator
+    denominator: str | None = None  # RATE; MEAN: the count of people it is a mean over
     per: float = 1.0  # RATE only: 1000 for per-1,000
 
 
@@ -72,8 +74,21 @@ class Table:
     breakdowns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def _rate(numerator: str, denominator: str, per: float = 1.0) -> Column:
-    return Column(Kind.RATE, numerator, denominator, per)
+def _rate(numerator: str | tuple[str, ...], denominator: str, per: float = 1.0) -> Column:
+    parts = (numerator,) if isinstance(numerator, str) else numerator
+    return Column(Kind.RATE, parts, denominator, per)
+
+
+_NEEDS = (
+    "loneliness_isolation", "mental_wellbeing", "financial_debt", "housing",
+    "physical_activity", "long_term_condition", "carer_support", "food_insecurity", "other",
+)  # fmt: skip
+_SOURCES = (
+    "gp", "other_health_professional", "mental_health_service", "local_authority", "vcse",
+    "self", "family_or_friend", "other",
+)  # fmt: skip
+NEED_COLUMNS = tuple(f"referrals_need_{need}_count" for need in _NEEDS)
+SOURCE_COLUMNS = tuple(f"referrals_source_{source}_count" for source in _SOURCES)
 
 
 _NEIGHBOURHOOD_ID = {
@@ -106,18 +121,53 @@ TABLES: dict[str, Table] = {
             "month_start_date": Column(Kind.PERIOD),
             "is_complete_month": Column(Kind.FLAG),
             "population_total": Column(Kind.PUBLIC),
+            "imd_score_pop_weighted": Column(Kind.CONTEXT),
+            "share_lsoas_most_deprived_decile_pct": Column(Kind.CONTEXT),
             "referrals_count": Column(Kind.COUNT),
             "referrals_per_1000": _rate("referrals_count", "population_total", 1000),
+            **{name: Column(Kind.COUNT) for name in NEED_COLUMNS + SOURCE_COLUMNS},
             "onward_referrals_count": Column(Kind.COUNT),
-            # a part of onward_referrals_count whose complement is not published: no equation
+            # parts of onward_referrals_count whose complement is not published: no equation
             "onward_referrals_refused_no_capacity_count": Column(Kind.COUNT),
+            "onward_referrals_waitlisted_count": Column(Kind.COUNT),
+            "onward_referrals_unmet_pct": _rate(
+                ("onward_referrals_refused_no_capacity_count", "onward_referrals_waitlisted_count"),
+                "onward_referrals_count",
+                100,
+            ),
+            "onward_referrals_attended_count": Column(Kind.COUNT),
+            "onward_referral_conversion_pct": _rate(
+                "onward_referrals_attended_count", "onward_referrals_count", 100
+            ),
+            "first_visits_supported_count": Column(Kind.COUNT),
+            "supported_first_visit_pct": _rate(
+                "first_visits_supported_count", "onward_referrals_attended_count", 100
+            ),
             "activities_active_count": Column(Kind.PUBLIC),  # advertised groups, not people
             "weekly_places": Column(Kind.PUBLIC),
             "weekly_places_per_1000": _rate("weekly_places", "population_total", 1000),
+            "session_places_count": Column(Kind.PUBLIC),  # places offered, not people
+            "session_attendees_count": Column(Kind.COUNT),
+            "session_referred_attendees_count": Column(Kind.COUNT),
+            "utilisation_pct": _rate("session_attendees_count", "session_places_count", 100),
             "funding_gbp": Column(Kind.MONEY),
             "funding_per_head_gbp": _rate("funding_gbp", "population_total"),
-            "imd_score_pop_weighted": Column(Kind.CONTEXT),
-        }
+            "funding_core_gbp": Column(Kind.MONEY),
+            "funding_core_share_pct": _rate("funding_core_gbp", "funding_gbp", 100),
+            "current_funding_per_day_gbp": Column(Kind.MONEY),
+            # grants to organisations (public 360Giving data), not people
+            "funding_at_risk_6m_pct": Column(Kind.CONTEXT),
+            "funding_at_risk_12m_pct": Column(Kind.CONTEXT),
+            "link_worker_fte": Column(Kind.PUBLIC),  # workforce capacity, not patients
+            "link_worker_fte_per_10k": _rate("link_worker_fte", "population_total", 10_000),
+            "referrals_per_fte": _rate("referrals_count", "link_worker_fte"),
+            "wellbeing_change_recorded_count": Column(Kind.COUNT),
+            "wellbeing_change_mean_swemwbs": Column(
+                Kind.MEAN, denominator="wellbeing_change_recorded_count"
+            ),
+        },
+        # every referral has exactly one primary need and one source
+        breakdowns=(("referrals_count", NEED_COLUMNS), ("referrals_count", SOURCE_COLUMNS)),
     ),
 }
 
@@ -305,23 +355,36 @@ def protect(
 
 
 def _rates(frame: pl.DataFrame, spec: Table, rule: DisclosureRule) -> list[pl.Expr]:
+    """Rates from the published figures, hidden when any figure they use is hidden; means
+    hidden with the count they are taken over."""
     expressions = []
     for name in frame.columns:
         column = spec.columns.get(name)
-        if column is None or column.kind != Kind.RATE:
+        if column is None or column.kind not in (Kind.RATE, Kind.MEAN):
             continue
-        assert column.numerator and column.denominator, name
-        numerator, denominator = pl.col(column.numerator), pl.col(column.denominator)
-        expressions.append(
-            pl.when(denominator.is_null() | (denominator == 0))
-            .then(None)
-            .otherwise(numerator.cast(pl.Float64) / denominator * column.per)
-            .round(rule.rate_decimals)
-            .alias(name)
-        )
-        flag = column.numerator + SUPPRESSED_SUFFIX
-        if flag in frame.columns:
-            expressions.append(pl.col(flag).alias(name + SUPPRESSED_SUFFIX))
+        assert column.denominator, name
+        used = [*column.numerator, column.denominator]
+        flags = [
+            pl.col(f + SUPPRESSED_SUFFIX) for f in used if f + SUPPRESSED_SUFFIX in frame.columns
+        ]
+        hidden = pl.any_horizontal(flags) if flags else pl.lit(False)
+        if column.kind == Kind.MEAN:
+            value = pl.when(hidden).then(None).otherwise(pl.col(name).round(rule.rate_decimals))
+        else:
+            assert column.numerator, name
+            numerator = pl.sum_horizontal(
+                [pl.col(part).cast(pl.Float64) for part in column.numerator]
+            )
+            denominator = pl.col(column.denominator)
+            value = (
+                pl.when(hidden | denominator.is_null() | (denominator == 0))
+                .then(None)
+                .otherwise(numerator / denominator * column.per)
+                .round(rule.rate_decimals)
+            )
+        expressions.append(value.alias(name))
+        if flags:
+            expressions.append(hidden.alias(name + SUPPRESSED_SUFFIX))
     return expressions
 
 
@@ -372,29 +435,38 @@ def secondary_suppress(
     """Cells to suppress: every 1..threshold count, plus the fewest-smallest others found
     one at a time until no suppressed cell can be worked out from the published ones.
 
-    A cell can be worked out when (a) it is fixed by the linear equations of published
-    totals (exact linear algebra over the suppressed cells of each connected block), or
-    (b) an equation's suppressed cells all carry the same sign and are all at the smallest
-    value a suppressed cell can take (all 1) or all primary at the threshold, since a
-    reader knows a suppressed count is at least 1.
+    A cell can be worked out when the equations of the published totals, with every
+    suppressed count at least 1, leave it one whole value (``exposed_cells``).
     """
     suppressed = {cell for cell, value in enumerate(values) if rule.is_primary(value)}
     by_cell: dict[int, list[int]] = {}
     for index, equation in enumerate(equations):
         for cell, _ in equation:
             by_cell.setdefault(cell, []).append(index)
+    cache: dict[tuple[tuple[int, ...], frozenset[int]], set[int]] = {}
     while True:
-        exposed = exposed_cells(values, equations, suppressed, rule)
+        exposed = exposed_cells(values, equations, suppressed, rule, cache=cache)
         if not exposed:
             return suppressed
-        candidate = _next_to_suppress(
-            values, [equations[i] for c in exposed for i in by_cell.get(c, [])], suppressed
-        )
-        if candidate is None:
+        # One more cell beside each exposed cell whose totals got none yet this round:
+        # independent tables (months, say) are mended in the same round.
+        added: set[int] = set()
+        touched: set[int] = set()
+        for cell in sorted(exposed):
+            around = by_cell.get(cell, [])
+            if touched.intersection(around):
+                continue
+            candidate = _next_to_suppress(
+                values, [equations[i] for i in around], suppressed | added
+            )
+            if candidate is not None:
+                added.add(candidate)
+                touched.update(around, by_cell.get(candidate, []))
+        if not added:
             raise DisclosureError(
                 f"cells {sorted(exposed)} cannot be protected: every cell beside them is hidden"
             )
-        suppressed.add(candidate)
+        suppressed |= added
 
 
 def _next_to_suppress(
@@ -419,26 +491,94 @@ def exposed_cells(
     equations: Sequence[Equation],
     suppressed: set[int],
     rule: DisclosureRule = DEFAULT_RULE,
+    *,
+    cache: dict[tuple[tuple[int, ...], frozenset[int]], set[int]] | None = None,
 ) -> set[int]:
-    """Suppressed cells a reader could work out from the published cells and totals."""
+    """Suppressed cells a reader could work out from the published cells and totals,
+    knowing that a suppressed count is at least 1 (0 is always shown).
+
+    Equations sharing a suppressed cell form a block. In each: first the equations alone
+    (cheap); then, if they fix no cell, the bounds too: for one equation by hand (its
+    hidden cells can move unless they all carry the same sign and are all 1), for more
+    by linear programming. ``cache`` keeps the answer of blocks unchanged between rounds.
+    """
+    cache = {} if cache is None else cache
     exposed: set[int] = set()
-    relevant = [eq for eq in equations if any(cell in suppressed for cell, _ in eq)]
-    for block in _blocks(relevant, suppressed):
-        exposed |= _linearly_determined(block, suppressed)
-    for equation in relevant:
-        hidden = [(cell, c) for cell, c in equation if cell in suppressed]
-        if len({c for _, c in hidden}) == 1:
-            hidden_values = [values[cell] for cell, _ in hidden]
-            all_primary = all(rule.is_primary(value) for value in hidden_values)
-            if all(value == 1 for value in hidden_values) or (
-                all_primary and all(value == rule.threshold for value in hidden_values)
-            ):
-                exposed |= {cell for cell, _ in hidden}
+    relevant = [i for i, eq in enumerate(equations) if any(c in suppressed for c, _ in eq)]
+    for indices in _blocks([equations[i] for i in relevant], suppressed):
+        block_ids = tuple(relevant[i] for i in indices)
+        block = [equations[i] for i in block_ids]
+        hidden = frozenset(cell for eq in block for cell, _ in eq if cell in suppressed)
+        key = (block_ids, hidden)
+        if key not in cache:
+            fixed = _linearly_determined(block, suppressed)
+            if not fixed and len(block) == 1:
+                signs = {coefficient for cell, coefficient in block[0] if cell in hidden}
+                if len(signs) == 1 and all(values[cell] == 1 for cell in hidden):
+                    fixed = set(hidden)
+            elif not fixed:
+                fixed = _fixed_by_bounds(block, values, suppressed)
+            cache[key] = fixed
+        exposed |= cache[key]
     return exposed
 
 
-def _blocks(equations: Sequence[Equation], suppressed: set[int]) -> list[list[Equation]]:
-    """Group equations that share a suppressed cell (union-find)."""
+def _fixed_by_bounds(
+    block: Sequence[Equation], values: Sequence[int], suppressed: set[int]
+) -> set[int]:
+    """Suppressed cells with one whole value in every solution of the block's equations
+    with every suppressed cell at least 1. Solutions pushing all unmoved cells up, then
+    down, show most cells can move; each remaining cell gets its own minimum and maximum."""
+    from scipy.optimize import linprog
+
+    cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
+    column = {cell: index for index, cell in enumerate(cells)}
+    matrix = np.zeros((len(block), len(cells)))
+    right = np.zeros(len(block))
+    for row, equation in enumerate(block):
+        for cell, coefficient in equation:
+            if cell in column:
+                matrix[row, column[cell]] += coefficient
+            else:
+                right[row] -= coefficient * values[cell]
+    true = np.array([values[cell] for cell in cells], dtype=float)
+    # a ceiling no reader knows, only so that every program has an optimum
+    ceiling = 2.0 * sum(abs(v) for v in values) + 10
+    bounds = [(1.0, ceiling)] * len(cells)
+
+    def solve(objective: np.ndarray) -> np.ndarray | None:
+        result = linprog(objective, A_eq=matrix, b_eq=right, bounds=bounds, method="highs")
+        return result.x if result.status == 0 else None
+
+    moved = np.zeros(len(cells), dtype=bool)
+    while not moved.all():  # push every unmoved cell up together, then down together
+        before = moved.sum()
+        for sign in (-1, 1):
+            solution = solve(sign * (~moved).astype(float))
+            if solution is not None:
+                moved |= np.abs(solution - true) >= 1 - 1e-6
+        if moved.sum() == before:
+            break
+    fixed = set()
+    for index in np.flatnonzero(~moved):
+        if moved[index]:  # moved in an earlier cell's programs
+            continue
+        objective = np.zeros(len(cells))
+        objective[index] = 1
+        ends = [solve(objective), solve(-objective)]
+        if any(end is None for end in ends):
+            continue  # cannot happen for a consistent table; leave it to the equations
+        low, high = ends[0][index], ends[1][index]  # type: ignore[index]
+        if math.ceil(low - 1e-6) == math.floor(high + 1e-6):
+            fixed.add(cells[index])
+        else:
+            for end in ends:
+                moved |= np.abs(end - true) >= 1 - 1e-6  # type: ignore[operator]
+    return fixed
+
+
+def _blocks(equations: Sequence[Equation], suppressed: set[int]) -> list[list[int]]:
+    """Indices of equations grouped where they share a suppressed cell (union-find)."""
     parent = list(range(len(equations)))
 
     def find(index: int) -> int:
@@ -455,43 +595,28 @@ def _blocks(equations: Sequence[Equation], suppressed: set[int]) -> list[list[Eq
                     parent[find(index)] = find(owner[cell])
                 else:
                     owner[cell] = index
-    blocks: dict[int, list[Equation]] = {}
-    for index, equation in enumerate(equations):
-        blocks.setdefault(find(index), []).append(equation)
+    blocks: dict[int, list[int]] = {}
+    for index in range(len(equations)):
+        blocks.setdefault(find(index), []).append(index)
     return list(blocks.values())
 
 
 def _linearly_determined(block: Sequence[Equation], suppressed: set[int]) -> set[int]:
-    """Suppressed cells fixed by the equations: reduce the matrix over the suppressed cells
-    (exact fractions); a pivot cell is fixed when its row has nothing in a free column."""
+    """Suppressed cells fixed by the equations: those lying in the row space of the
+    equations' matrix over the suppressed cells (what is left once the published cells are
+    moved to the right-hand side). The row space comes from a singular value decomposition;
+    a cell is fixed when its unit vector projects onto it whole."""
     cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
     column = {cell: index for index, cell in enumerate(cells)}
-    rows = []
-    for equation in block:
-        row = [Fraction(0)] * len(cells)
+    matrix = np.zeros((len(block), len(cells)))
+    for row, equation in enumerate(block):
         for cell, coefficient in equation:
             if cell in column:
-                row[column[cell]] += coefficient
-        rows.append(row)
-    pivots: list[int] = []
-    rank = 0
-    for col in range(len(cells)):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        lead = rows[rank][col]
-        rows[rank] = [value / lead for value in rows[rank]]
-        for r in range(len(rows)):
-            if r != rank and rows[r][col] != 0:
-                factor = rows[r][col]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
-        pivots.append(col)
-        rank += 1
-    free = [col for col in range(len(cells)) if col not in pivots]
-    return {
-        cells[col] for row, col in enumerate(pivots) if all(rows[row][other] == 0 for other in free)
-    }
+                matrix[row, column[cell]] += coefficient
+    _, singular, right = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((singular > 1e-9 * max(matrix.shape)).sum())
+    weight = (right[:rank] ** 2).sum(axis=0)
+    return {cell for cell, share in zip(cells, weight, strict=True) if share > 1 - 1e-9}
 
 
 # --------------------------------------------------------------------------- output
@@ -539,8 +664,10 @@ def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
     for table, spec in TABLES.items():
         for name, column in spec.columns.items():
             formula = (
-                f"{column.numerator} / {column.denominator} x {column.per:g}"
+                f"{' + '.join(column.numerator)} / {column.denominator} x {column.per:g}"
                 if column.kind == Kind.RATE
+                else f"hidden with {column.denominator}"
+                if column.kind == Kind.MEAN
                 else ""
             )
             lines.append(f"| {table} | {name} | {column.kind} | {formula} |")

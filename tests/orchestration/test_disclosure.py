@@ -97,6 +97,8 @@ def table_equations(frame: pl.DataFrame, counts: Sequence[str], spec: Table) -> 
     totals = frame[TOTAL_FLAG].to_list()
     equations = [[((row, name), -1 if totals[row] else 1) for row in rows] for name in counts]
     for total, parts in spec.breakdowns:
+        if not {total, *parts} <= set(counts):
+            continue  # a breakdown the table does not publish
         for row in rows:
             equations.append([((row, total), -1)] + [((row, part), 1) for part in parts])
     return equations
@@ -127,7 +129,7 @@ def crossed_spec(parts: int) -> tuple[Table, list[str]]:
         "population_total": Column(Kind.PUBLIC),
         **{name: Column(Kind.COUNT) for name in names},
         "people_count": Column(Kind.COUNT),
-        "people_per_1000": Column(Kind.RATE, "people_count", "population_total", 1000),
+        "people_per_1000": Column(Kind.RATE, ("people_count",), "population_total", 1000),
     }
     breakdowns = (("people_count", tuple(names)),) if parts > 1 else ()
     return Table(columns, breakdowns), [*names, "people_count"]
@@ -177,7 +179,7 @@ RULES = [DisclosureRule(), DisclosureRule(rounding_base=1), DisclosureRule(thres
 
 
 @pytest.mark.parametrize("rule", RULES, ids=["default", "no-rounding", "threshold-4"])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=crossed_tables())
 def test_disclosure_rule_holds_for_any_table(table, rule: DisclosureRule) -> None:
     values, populations = table
@@ -204,7 +206,7 @@ def test_disclosure_rule_holds_for_any_table(table, rule: DisclosureRule) -> Non
     assert_nothing_recoverable(published, counts, spec, rule)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     values=st.lists(counts_strategy, min_size=1, max_size=12),
     threshold=st.integers(0, 10),
