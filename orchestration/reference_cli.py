@@ -90,3 +90,82 @@ def prepare(
         lines.append(f"  {path.name:<28} " + (f"{rows:>8,} rows" if rows is not None else ""))
     lines += [f"  note: {note}" for note in prepared.notes]
     typer.echo("\n".join(lines))
+
+
+def write_real_demo(
+    out: Path, reference_dir: Path, icb: str, *, seed: int, scale: str, iod: int = 2025
+) -> None:
+    """Demo source files on ICB ``icb``'s real geography, with a summary on stdout (what
+    ``demo --icb`` runs before the build)."""
+    from ingest.demo.real_places import generate_real
+    from ingest.errors import InputError
+    from ingest.generate import SCALES
+
+    if scale not in SCALES:
+        raise InputError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    log.info("Generating synthetic activity on %s's real geography into %s", icb, out)
+    result = generate_real(
+        out,
+        reference_dir,
+        icb,
+        seed=seed,
+        scale=scale,
+        edition=iod,
+        progress=lambda message: log.info("  %s", message),
+    )
+    lines = [f"Demo sources for {result.truth['icb_name']} written to {out}:"]
+    for name, path in result.files.items():
+        lines.append(f"  {path.name:<28} {result.rows[name]:>12,} rows")
+    lines.append(
+        "The geography, population, deprivation and practices are real; referrals and the "
+        "community offer are synthetic (README.txt)."
+    )
+    typer.echo("\n".join(lines))
+
+
+@reference_app.command()
+def demo(
+    reference_dir: ReferenceDirOption,
+    icb: Annotated[str, typer.Option("--icb", help="ICB code, e.g. E54000061.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the source files [default: data/demo/]."),
+    ] = None,
+    scale: Annotated[
+        str, typer.Option(help="Years of synthetic history, as the scale of `generate`.")
+    ] = "icb",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    iod: Annotated[int, typer.Option("--iod", help="IoD edition: 2025 or 2019.")] = 2025,
+    warehouse: Annotated[
+        Path | None, typer.Option("--warehouse", help="Warehouse folder or .duckdb file.")
+    ] = None,
+) -> None:
+    """The demo on a real ICB: its real LSOAs, population, deprivation and practices, with
+    synthetic referrals and community activity; then the full build."""
+    from orchestration import settings
+    from orchestration.cli import _run_full_build, _summary
+
+    out = out or settings.DEFAULT_SOURCES_DIR
+    write_real_demo(out, reference_dir, icb, seed=seed, scale=scale, iod=iod)
+    db_path = _run_full_build(warehouse, out)
+    typer.echo(_summary(db_path))
+
+
+@reference_app.command("la-summaries")
+def la_summaries(
+    reference_dir: ReferenceDirOption,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    area: Annotated[str, typer.Option("--area", help="lad (districts), icb or sub_icb.")] = "lad",
+    iod: Annotated[int, typer.Option("--iod", help="IoD edition: 2019 or 2025.")] = 2019,
+) -> None:
+    """Area deprivation summaries computed from the LSOA file as the IoD computes its local
+    authority summaries: average rank (higher is more deprived), average score, proportion of
+    LSOAs in the most deprived 10%, extent and local concentration, each with its rank."""
+    from ingest.reference.summaries import AREAS, reference_summaries
+
+    frame, what = reference_summaries(reference_dir, area=area, edition=iod)
+    code, name = AREAS[area]
+    frame = frame.rename({code: f"{area}_code", name: f"{area}_name"})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(out)
+    typer.echo(f"{frame.height:,} areas written to {out} ({what})")

@@ -1,10 +1,26 @@
 """Area deprivation summaries computed from LSOA figures the way the IoD's local authority
-summaries are (IoD2019 research report, summary measures): population-weighted average
-score and rank, and the proportion of an area's LSOAs in the most deprived 10% nationally.
+summaries are (IoD2019 research report, chapter on summary measures), for districts, and for
+ICBs and sub-ICB locations, which no official file covers.
 
-Extent and local concentration (the other two published summary measures) are not computed
-yet: see docs/reference-data.md.
+- average score: population-weighted mean of the LSOA scores;
+- average rank: population-weighted mean of the LSOA ranks, with the ranks turned round as
+  the published summaries do (the most deprived LSOA counts N, the least 1), so a higher
+  average rank is more deprived;
+- proportion of the area's LSOAs in the most deprived 10% nationally (decile 1);
+- extent: the share of the population living in the most deprived 30% of LSOAs, those in the
+  most deprived 10% counting in full and those between 10% and 30% on a sliding weight from
+  0.95 down to 0.05;
+- local concentration: the population-weighted mean turned-round rank of the area's most
+  deprived LSOAs that hold exactly 10% of its population (the last one counted in part).
+
+Average score and proportion in the most deprived 10% are checked against published IoD2019
+district figures (tests/ingest/test_reference_checks.py). The sliding weight of extent and the
+part-LSOA of local concentration follow the definitions as summarised above and have not been
+checked against the published File 10 (not in the reference folder): do that once it is
+downloaded.
 """
+
+from pathlib import Path
 
 import polars as pl
 
@@ -14,27 +30,94 @@ def area_summaries(
     area: str,
     *,
     name: str | None = None,
+    national_lsoas: int,
     population: str = "population_total",
 ) -> pl.DataFrame:
-    """One row per ``area``: LSOA count, population, population-weighted average IMD score
-    and rank (rank 1 most deprived, so a lower average rank is more deprived), the proportion
-    of LSOAs in national decile 1, and each measure's rank among the areas (1 most deprived).
-
-    ``lsoas`` needs ``imd_score``, ``imd_rank``, ``imd_decile`` and ``population``.
-    """
+    """One row per ``area`` with the five summary measures and each one's rank among the
+    areas (1 most deprived). ``lsoas`` needs ``imd_score``, ``imd_rank`` (1 most deprived,
+    out of ``national_lsoas``), ``imd_decile`` and ``population``."""
     weight = pl.col(population)
+    turned = national_lsoas + 1 - pl.col("imd_rank")
+    fraction = pl.col("imd_rank") / national_lsoas
+    extent_weight = (
+        pl.when(fraction <= 0.1)
+        .then(1.0)
+        .when(fraction <= 0.3)
+        .then(0.95 - 0.9 * (fraction - 0.1) / 0.2)
+        .otherwise(0.0)
+    )
     keys = [area] + ([name] if name else [])
-    frame = lsoas.group_by(keys).agg(
+    # local concentration: the most deprived LSOAs up to 10% of the area's population
+    ordered = lsoas.sort(area, "imd_rank").with_columns(
+        _cum=weight.cum_sum().over(area),
+        _tenth=0.1 * weight.sum().over(area),
+    )
+    ordered = ordered.with_columns(
+        _within=pl.min_horizontal(weight, pl.col("_tenth") - (pl.col("_cum") - weight)).clip(0)
+    )
+    frame = ordered.group_by(keys).agg(
         pl.len().alias("lsoas"),
         weight.sum().alias("population"),
+        ((turned * weight).sum() / weight.sum()).alias("imd_average_rank"),
         ((pl.col("imd_score") * weight).sum() / weight.sum()).alias("imd_average_score"),
-        ((pl.col("imd_rank") * weight).sum() / weight.sum()).alias("imd_average_rank"),
         (pl.col("imd_decile") == 1).mean().alias("imd_proportion_lsoas_most_deprived_10pct"),
+        ((extent_weight * weight).sum() / weight.sum()).alias("imd_extent"),
+        ((turned * pl.col("_within")).sum() / pl.col("_within").sum()).alias(
+            "imd_local_concentration"
+        ),
     )
+    measures = [
+        "imd_average_rank",
+        "imd_average_score",
+        "imd_proportion_lsoas_most_deprived_10pct",
+        "imd_extent",
+        "imd_local_concentration",
+    ]
     return frame.with_columns(
-        pl.col("imd_average_score").rank("min", descending=True).alias("imd_average_score_rank"),
-        pl.col("imd_average_rank").rank("min").alias("imd_average_rank_rank"),
-        pl.col("imd_proportion_lsoas_most_deprived_10pct")
-        .rank("min", descending=True)
-        .alias("imd_proportion_lsoas_most_deprived_10pct_rank"),
+        pl.col(m).rank("min", descending=True).cast(pl.Int64).alias(f"{m}_rank") for m in measures
     ).sort(area)
+
+
+AREAS = {
+    "lad": ("lad_code", "lad_name"),
+    "icb": ("icb_code", "icb_name"),
+    "sub_icb": ("sub_icb_code", "sub_icb_name"),
+}
+
+
+def reference_summaries(
+    reference_dir: Path, *, area: str = "lad", edition: int = 2019
+) -> tuple[pl.DataFrame, str]:
+    """Summaries for every district (``lad``: the IoD's own districts, LAD 2019 or 2024),
+    ICB or sub-ICB location (April 2024, from 2021 LSOAs) in England, and a sentence on the
+    figures' vintage."""
+    from ingest.errors import InputError
+    from ingest.reference.iod import LSOAS_IN_ENGLAND, read_file7
+    from ingest.reference.prepare import deprivation_2021, find, population_2021, prepare_frames
+
+    if area not in AREAS:
+        raise InputError(f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
+    code, name = AREAS[area]
+    if area == "lad" and edition == 2019:
+        path = find(reference_dir, "iod2019_file7")
+        if path is None:
+            raise InputError("no IoD2019 File 7 in the folder", path=reference_dir)
+        file7 = read_file7(path)
+        lsoas = file7.frame
+        if lsoas["population_total"].null_count():
+            raise InputError("the IoD2019 File 7 has no population denominators", path=path)
+        what = "IoD2019 on 2011 LSOAs and 2019 districts, mid-2015 denominators, as published"
+        national = LSOAS_IN_ENGLAND[2011]
+    else:
+        deprivation, file7 = deprivation_2021(reference_dir, edition)
+        population, population_what = population_2021(reference_dir, deprivation, file7)
+        lsoas = deprivation.drop("population_total").join(
+            population.select("lsoa_code", "population_total"), on="lsoa_code"
+        )
+        if area != "lad":
+            geography = prepare_frames(reference_dir, None, edition=edition).geography
+            lsoas = lsoas.drop("lad_code", "lad_name").join(geography, on="lsoa_code")
+        national = LSOAS_IN_ENGLAND[file7.lsoa_vintage]
+        what = f"IoD{edition} on 2021 LSOAs; population: {population_what}"
+    frame = area_summaries(lsoas, code, name=name, national_lsoas=national)
+    return frame, what

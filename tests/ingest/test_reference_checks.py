@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def la_2019() -> pl.DataFrame:
     iod = read_file7(REFERENCE / "iod2019_lsoa11_file7_subset_ASSEMBLED.csv").frame
-    return area_summaries(iod, "lad_code", name="lad_name")
+    return area_summaries(iod, "lad_code", name="lad_name", national_lsoas=32_844)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,9 @@ def test_carried_over_district_figures_stay_close(
 ) -> None:
     """Carrying IoD2019 onto 2021 LSOAs must not move a district's population-weighted average
     score: compared on districts whose 2019 and 2022 codes are the same."""
-    carried = area_summaries(england_2019, "lad22_code").rename({"lad22_code": "lad_code"})
+    carried = area_summaries(england_2019, "lad22_code", national_lsoas=32_844).rename(
+        {"lad22_code": "lad_code"}
+    )
     both = la_2019.join(carried, on="lad_code", suffix="_2021")
     assert both.height > 250
     diff = (both["imd_average_score"] - both["imd_average_score_2021"]).abs()
@@ -101,8 +103,29 @@ def test_carried_over_district_figures_stay_close(
 
 
 def test_icb_summaries_cover_england(england_2019: pl.DataFrame) -> None:
-    icbs = area_summaries(england_2019, "icb_code", name="icb_name")
+    icbs = area_summaries(england_2019, "icb_code", name="icb_name", national_lsoas=32_844)
     assert icbs.height == 42
     assert icbs["lsoas"].sum() == 33_755
     south_yorkshire = icbs.filter(pl.col("icb_code") == "E54000061")
     assert 25 < south_yorkshire["imd_average_score"][0] < 35
+
+
+def test_summary_measures_on_a_hand_computed_area() -> None:
+    """Four LSOAs of 100 people among 100 nationally: ranks 5 (decile 1), 20, 40 and 90."""
+    lsoas = pl.DataFrame(
+        {
+            "area": ["A"] * 4,
+            "imd_score": [50.0, 30.0, 20.0, 5.0],
+            "imd_rank": [5, 20, 40, 90],
+            "imd_decile": [1, 2, 4, 9],
+            "population_total": [100, 100, 100, 100],
+        }
+    )
+    row = area_summaries(lsoas, "area", national_lsoas=100).row(0, named=True)
+    assert row["imd_average_score"] == pytest.approx(26.25)
+    assert row["imd_average_rank"] == pytest.approx((96 + 81 + 61 + 11) / 4)
+    assert row["imd_proportion_lsoas_most_deprived_10pct"] == pytest.approx(0.25)
+    # rank 5: weight 1; rank 20: 0.95 - 0.9 * 0.1 / 0.2 = 0.5; ranks 40, 90: 0
+    assert row["imd_extent"] == pytest.approx((1 + 0.5) / 4)
+    # 10% of 400 people = 40, all from the most deprived LSOA
+    assert row["imd_local_concentration"] == pytest.approx(96)

@@ -144,3 +144,23 @@ def test_prepare_unknown_icb_is_a_plain_error(monkeypatch, capsys, tmp_path: Pat
     )  # fmt: skip
     assert code == 2
     assert err.startswith("error: no ICB 'E54000999'")
+
+
+def test_la_summaries_one_row_per_district(monkeypatch, capsys, tmp_path: Path) -> None:
+    out = tmp_path / "la.csv"
+    code, text, err = run_cli(
+        ["reference", "la-summaries", "--reference-dir", str(REFERENCE), "--out", str(out)],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0, err
+    assert "317 areas" in text
+    frame = pl.read_csv(out)
+    for column in ("lad_code", "lad_name", "imd_average_rank", "imd_average_score",
+                   "imd_proportion_lsoas_most_deprived_10pct", "imd_extent",
+                   "imd_local_concentration"):  # fmt: skip
+        assert column in frame.columns
+    assert frame["lad_code"].n_unique() == 317
+    first = frame.sort("imd_proportion_lsoas_most_deprived_10pct_rank").row(0, named=True)
+    assert first["lad_name"] == "Middlesbrough"
+    assert frame.filter(pl.col("imd_average_score_rank") == 1)["lad_name"][0] == "Blackpool"
