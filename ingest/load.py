@@ -10,7 +10,8 @@ identifiable data, splits rows into valid and quarantined, and writes both toget
 Loading the same bytes again (same source, same sha256) is a no-op reported as ``unchanged``.
 Periods: for a contract with a ``period_column``, a file replaces the rows already loaded for
 the months it covers (a corrected file for March replaces March). Contracts without one are
-snapshots (reference data, the community offer): a new file replaces the table.
+snapshots (reference data, the community offer): a new file replaces the table. A file in
+which no row passed replaces nothing (a broken export must not empty the practices table).
 
 ``audit.loads.status`` says what became of each file:
 
@@ -115,6 +116,8 @@ class LoadResult:
         )
         if self.rows_replaced:
             text += f" ({self.rows_replaced:,} earlier rows for the same period replaced)"
+        elif self.rows_read and not self.rows_loaded:
+            text += " (no row passed, so the rows loaded before stay)"
         return text
 
     def quarantine_lines(self) -> list[str]:
@@ -258,7 +261,11 @@ def load_file(
 
         con.execute("begin transaction")
         try:
-            rows_replaced = _replace_scope(con, contract, periods, load_id, path.name)
+            rows_replaced = (
+                _replace_scope(con, contract, periods, load_id, path.name)
+                if valid.height
+                else 0  # a file with no row that passed replaces nothing
+            )
             _insert_valid(con, contract, valid, load_id, path.name, sha, loaded_at)
             _insert_quarantine(con, contract, quarantined, load_id, path.name)
             _insert_audit(

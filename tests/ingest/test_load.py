@@ -132,3 +132,20 @@ def test_old_warehouse_without_archive_column_keeps_working(tmp_path, warehouse_
     assert load_file("referrals", other, warehouse_path).status == "loaded"
     rows = query(warehouse_path, "select file_name, archive_path is null from audit.loads")
     assert sorted(rows) == [("april.csv", False), ("march.csv", True)]
+
+
+def test_a_file_with_no_valid_row_replaces_nothing(tmp_path, warehouse_path) -> None:
+    header = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
+    good = tmp_path / "good.csv"
+    good.write_text(header + "Z90001,One Surgery,U90001,North PCN,E01900023,12042\n")
+    broken = tmp_path / "broken.csv"
+    broken.write_text(header + "Z90002,Two Surgery,U90001,North PCN,nowhere,9000\n")
+    load_file("practices", good, warehouse_path)
+    result = load_file("practices", broken, warehouse_path)
+    assert (result.rows_loaded, result.rows_quarantined, result.rows_replaced) == (0, 1, 0)
+    assert "the rows loaded before stay" in result.summary()
+    assert query(warehouse_path, "select practice_code from raw.practices") == [("Z90001",)]
+    assert dict(query(warehouse_path, "select file_name, status from audit.loads")) == {
+        "good.csv": "loaded",
+        "broken.csv": "loaded",
+    }
