@@ -29,6 +29,14 @@ def write(path: Path, *rows: str) -> Path:
     return path
 
 
+def practices(path: Path, code: str, lsoa: str = "E01900023") -> Path:
+    path.write_text(
+        "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
+        f"{code},A Surgery,U90001,North PCN,{lsoa},9000\n"
+    )
+    return path
+
+
 def query(db: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -93,11 +101,8 @@ def test_corrected_month_replaces_and_old_file_is_superseded(tmp_path, warehouse
 def test_snapshot_replaces_the_table_and_supersedes_every_earlier_load(
     tmp_path, warehouse_path
 ) -> None:
-    header = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
-    first = tmp_path / "p1.csv"
-    first.write_text(header + "Z90001,One Surgery,U90001,North PCN,E01900023,12042\n")
-    second = tmp_path / "p2.csv"
-    second.write_text(header + "Z90002,Two Surgery,U90001,North PCN,E01900023,9000\n")
+    first = practices(tmp_path / "p1.csv", "Z90001")
+    second = practices(tmp_path / "p2.csv", "Z90002")
     load_file("practices", first, warehouse_path)
     load_file("practices", second, warehouse_path)
     assert query(warehouse_path, "select practice_code from raw.practices") == [("Z90002",)]
@@ -135,11 +140,8 @@ def test_old_warehouse_without_archive_column_keeps_working(tmp_path, warehouse_
 
 
 def test_a_file_with_no_valid_row_replaces_nothing(tmp_path, warehouse_path) -> None:
-    header = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
-    good = tmp_path / "good.csv"
-    good.write_text(header + "Z90001,One Surgery,U90001,North PCN,E01900023,12042\n")
-    broken = tmp_path / "broken.csv"
-    broken.write_text(header + "Z90002,Two Surgery,U90001,North PCN,nowhere,9000\n")
+    good = practices(tmp_path / "good.csv", "Z90001")
+    broken = practices(tmp_path / "broken.csv", "Z90002", lsoa="nowhere")
     load_file("practices", good, warehouse_path)
     result = load_file("practices", broken, warehouse_path)
     assert (result.rows_loaded, result.rows_quarantined, result.rows_replaced) == (0, 1, 0)
