@@ -74,9 +74,13 @@ class Table:
     breakdowns: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-def _rate(numerator: str | tuple[str, ...], denominator: str, per: float = 1.0) -> Column:
+def rate(numerator: str | tuple[str, ...], denominator: str, per: float = 1.0) -> Column:
+    """A rate column: numerator (one column, or several added up) / denominator x per."""
     parts = (numerator,) if isinstance(numerator, str) else numerator
     return Column(Kind.RATE, parts, denominator, per)
+
+
+_rate = rate  # the name the report module first used
 
 
 _NEEDS = (
@@ -124,43 +128,43 @@ TABLES: dict[str, Table] = {
             "imd_score_pop_weighted": Column(Kind.CONTEXT),
             "share_lsoas_most_deprived_decile_pct": Column(Kind.CONTEXT),
             "referrals_count": Column(Kind.COUNT),
-            "referrals_per_1000": _rate("referrals_count", "population_total", 1000),
+            "referrals_per_1000": rate("referrals_count", "population_total", 1000),
             **{name: Column(Kind.COUNT) for name in NEED_COLUMNS + SOURCE_COLUMNS},
             "onward_referrals_count": Column(Kind.COUNT),
             # parts of onward_referrals_count whose complement is not published: no equation
             "onward_referrals_refused_no_capacity_count": Column(Kind.COUNT),
             "onward_referrals_waitlisted_count": Column(Kind.COUNT),
-            "onward_referrals_unmet_pct": _rate(
+            "onward_referrals_unmet_pct": rate(
                 ("onward_referrals_refused_no_capacity_count", "onward_referrals_waitlisted_count"),
                 "onward_referrals_count",
                 100,
             ),
             "onward_referrals_attended_count": Column(Kind.COUNT),
-            "onward_referral_conversion_pct": _rate(
+            "onward_referral_conversion_pct": rate(
                 "onward_referrals_attended_count", "onward_referrals_count", 100
             ),
             "first_visits_supported_count": Column(Kind.COUNT),
-            "supported_first_visit_pct": _rate(
+            "supported_first_visit_pct": rate(
                 "first_visits_supported_count", "onward_referrals_attended_count", 100
             ),
             "activities_active_count": Column(Kind.PUBLIC),  # advertised groups, not people
             "weekly_places": Column(Kind.PUBLIC),
-            "weekly_places_per_1000": _rate("weekly_places", "population_total", 1000),
+            "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
             "session_places_count": Column(Kind.PUBLIC),  # places offered, not people
             "session_attendees_count": Column(Kind.COUNT),
             "session_referred_attendees_count": Column(Kind.COUNT),
-            "utilisation_pct": _rate("session_attendees_count", "session_places_count", 100),
+            "utilisation_pct": rate("session_attendees_count", "session_places_count", 100),
             "funding_gbp": Column(Kind.MONEY),
-            "funding_per_head_gbp": _rate("funding_gbp", "population_total"),
+            "funding_per_head_gbp": rate("funding_gbp", "population_total"),
             "funding_core_gbp": Column(Kind.MONEY),
-            "funding_core_share_pct": _rate("funding_core_gbp", "funding_gbp", 100),
+            "funding_core_share_pct": rate("funding_core_gbp", "funding_gbp", 100),
             "current_funding_per_day_gbp": Column(Kind.MONEY),
             # grants to organisations (public 360Giving data), not people
             "funding_at_risk_6m_pct": Column(Kind.CONTEXT),
             "funding_at_risk_12m_pct": Column(Kind.CONTEXT),
             "link_worker_fte": Column(Kind.PUBLIC),  # workforce capacity, not patients
-            "link_worker_fte_per_10k": _rate("link_worker_fte", "population_total", 10_000),
-            "referrals_per_fte": _rate("referrals_count", "link_worker_fte"),
+            "link_worker_fte_per_10k": rate("link_worker_fte", "population_total", 10_000),
+            "referrals_per_fte": rate("referrals_count", "link_worker_fte"),
             "wellbeing_change_recorded_count": Column(Kind.COUNT),
             "wellbeing_change_mean_swemwbs": Column(
                 Kind.MEAN, denominator="wellbeing_change_recorded_count"

@@ -179,7 +179,7 @@ RULES = [DisclosureRule(), DisclosureRule(rounding_base=1), DisclosureRule(thres
 
 
 @pytest.mark.parametrize("rule", RULES, ids=["default", "no-rounding", "threshold-4"])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=crossed_tables())
 def test_disclosure_rule_holds_for_any_table(table, rule: DisclosureRule) -> None:
     values, populations = table
@@ -206,7 +206,7 @@ def test_disclosure_rule_holds_for_any_table(table, rule: DisclosureRule) -> Non
     assert_nothing_recoverable(published, counts, spec, rule)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     values=st.lists(counts_strategy, min_size=1, max_size=12),
     threshold=st.integers(0, 10),
