@@ -6,7 +6,6 @@ fails when the committed page differs.
 """
 
 import re
-from pathlib import Path
 
 import yaml
 
@@ -34,6 +33,52 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "null" if value is None else str(value)
+
+
+def _settings() -> list[str]:
+    """The dbt vars that change what the marts say: name, default and the comment written
+    above each in dbt_project.yml."""
+    text = (DBT_PROJECT_DIR / "dbt_project.yml").read_text()
+    defaults = yaml.safe_load(text).get("vars", {})
+    comments: dict[str, str] = {}
+    pending: list[str] = []
+    in_vars = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            pending = []
+            continue
+        if not line.startswith(" "):
+            in_vars = line.startswith("vars:")
+            continue
+        if not in_vars:
+            continue
+        elif stripped.startswith("#"):
+            pending.append(stripped.lstrip("#").strip())
+        elif re.match(r"^  \w+:", line):
+            comments[stripped.split(":")[0]] = " ".join(pending)
+            pending = []
+    lines = [
+        "",
+        "## Settings (dbt vars)",
+        "",
+        "Set in `dbt_project/dbt_project.yml`, or for one run with "
+        "`dbt build --vars '{name: value}'`.",
+        "",
+        "| var | default | what it does |",
+        "|---|---|---|",
+    ]
+    for name, value in defaults.items():
+        lines.append(f"| `{name}` | {_cell(_value(value))} | {_cell(comments.get(name, ''))} |")
+    return lines
+
+
 def render_markdown() -> str:
     blocks = _doc_blocks()
     lines = [
@@ -45,6 +90,7 @@ def render_markdown() -> str:
         "The marts are in the `marts` schema of the warehouse. Rates say their base in their "
         "name (`_per_1000`, `_pct`); money is in pounds (`_gbp`).",
     ]
+    lines += _settings()
     for path in sorted(MARTS_DIR.glob("*.yml")):
         for model in yaml.safe_load(path.read_text()).get("models", []):
             lines += [
