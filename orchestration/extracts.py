@@ -59,6 +59,19 @@ ACTIVITY_PRESSURE_PREFIX = "fct_activity_pressure"
 LEFT_OUT = {NEED_MART: NEED_COLUMNS + SOURCE_COLUMNS}
 
 
+def _not_included(tables: dict[str, tuple[pl.DataFrame, str]]) -> dict[str, str]:
+    """What a reader might look for and will not find, and why (README sheet, manifest)."""
+    missing = {
+        "referral mix": "referrals by primary need and by source per neighbourhood and "
+        "month: nearly every figure is under 8, so it waits for a coarser grain",
+    }
+    if "activity_pressure" not in tables:
+        missing["activity_pressure"] = (
+            f"the published warehouse has no marts.{ACTIVITY_PRESSURE_PREFIX}* table yet"
+        )
+    return missing
+
+
 class ExtractError(Exception):
     """An extract could not be made (no published warehouse, unknown local authority)."""
 
@@ -334,6 +347,7 @@ def _write_workbook(
         ("Published version", str(context.build_info.get("version_id", "")), ""),
         ("Suppression rule", context.rule.describe(), ""),
         ("Total rows", "is_total = true: the sum over the local authority's neighbourhoods", ""),
+        *(("Not included", f"{name}: {why}", "") for name, why in _not_included(tables).items()),
         ("", "", ""),
         ("Sheet", "Column", "Definition"),
     ]
@@ -408,6 +422,7 @@ def _manifest(
             name: {"rows": frame.height, "source": f"marts.{mart}"}
             for name, (frame, mart) in tables.items()
         },
+        "not_included": _not_included(tables),
         "files": {
             path.name: {"sha256": _sha256(path), "bytes": path.stat().st_size}
             for path in sorted(folder.iterdir())

@@ -205,6 +205,8 @@ def test_manifest_has_checksums_row_counts_and_source_versions(warehouse: Path) 
         assert {"icb-insight", "dbt-core", "duckdb"} <= set(manifest["versions"])
         assert manifest["published_version"]["run_id"] == "test"
         assert manifest["disclosure"]["threshold"] == DEFAULT_RULE.threshold
+        assert "referral mix" in manifest["not_included"]
+        assert "activity_pressure" not in manifest["not_included"]  # this warehouse has it
 
 
 def test_workbook_has_a_readme_with_definitions_and_a_sheet_per_table(warehouse: Path) -> None:
