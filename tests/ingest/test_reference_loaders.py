@@ -224,3 +224,18 @@ def test_prepared_icb_files_load_without_quarantine(tmp_path: Path, edition: int
 def test_unknown_icb_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="E54000061 NHS South Yorkshire"):
         prepare(REFERENCE, "E54000999", tmp_path)
+
+
+def test_every_practice_falls_in_an_icb_and_every_icb_has_practices(
+    geography: pl.DataFrame,
+) -> None:
+    """The ePCN (February 2023) sub-ICB codes all exist in the April 2024 lookup."""
+    practices = build_practices(
+        REFERENCE / "ods_epcn_practice_to_pcn_2023-02.csv",
+        REFERENCE / "nhsd_gp_reg_pat_prac_all_2022-05.csv",
+        REFERENCE / "ods_epraccur_2023-02.csv",
+    )
+    subs = geography.select("sub_icb_ods_code", "icb_code").unique()
+    placed = practices.join(subs, on="sub_icb_ods_code", how="left")
+    assert placed["icb_code"].null_count() == 0
+    assert placed["icb_code"].n_unique() == 42
