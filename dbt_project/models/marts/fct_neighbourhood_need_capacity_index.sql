@@ -105,6 +105,34 @@ indices as (
 
 ),
 
+-- the component pushing each index furthest: weight x z, largest for need, smallest for
+-- capacity (ties go to the component listed first in the var)
+drivers as (
+
+    select
+        *,
+        case
+            {%- for component, weight in need_weights.items() %}
+            when {{ weight }} * coalesce({{ component }}_z, 0) = greatest(
+                {%- for other, other_weight in need_weights.items() %}
+                {{ other_weight }} * coalesce({{ other }}_z, 0){{ ',' if not loop.last }}
+                {%- endfor %}
+            ) then '{{ component }}'
+            {%- endfor %}
+        end as need_main_component,
+        case
+            {%- for component, weight in capacity_weights.items() %}
+            when {{ weight }} * coalesce({{ component }}_z, 0) = least(
+                {%- for other, other_weight in capacity_weights.items() %}
+                {{ other_weight }} * coalesce({{ other }}_z, 0){{ ',' if not loop.last }}
+                {%- endfor %}
+            ) then '{{ component }}'
+            {%- endfor %}
+        end as capacity_weakest_component
+    from indices
+
+),
+
 ranked as (
 
     select
@@ -118,7 +146,7 @@ ranked as (
             as need_quintile,
         ntile(5) over (partition by month_start_date order by capacity_index, neighbourhood_code)
             as capacity_quintile
-    from indices
+    from drivers
 
 ),
 
@@ -169,6 +197,8 @@ final as (
         -- index, gap and flag
         cast(need_index as double) as need_index,
         cast(capacity_index as double) as capacity_index,
+        cast(need_main_component as varchar) as need_main_component,
+        cast(capacity_weakest_component as varchar) as capacity_weakest_component,
         cast(gap_score as double) as gap_score,
         cast(gap_rank as bigint) as gap_rank,
         cast(need_quintile as integer) as need_quintile,
