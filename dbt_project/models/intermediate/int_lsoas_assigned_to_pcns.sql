@@ -100,18 +100,28 @@ by_{{ area }} as (
 ),
 {%- endfor %}
 
+-- one PCN for the whole ICB: the one with most practices (ties to the lower code)
+largest_pcn as (
+
+    select pcn_code
+    from practices
+    where pcn_code is not null
+    group by pcn_code
+    order by count(*) desc, pcn_code
+    limit 1
+
+),
+
 by_icb as (
 
     select
         geography.lsoa_code,
-        practices.pcn_code,
+        largest_pcn.pcn_code,
         5 as preference,
         'largest_pcn' as assignment_method,
-        count(*) as weight
+        1 as weight
     from geography
-    cross join practices
-    where practices.pcn_code is not null
-    group by geography.lsoa_code, practices.pcn_code
+    cross join largest_pcn
 
 ),
 
