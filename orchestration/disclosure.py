@@ -173,6 +173,38 @@ TABLES: dict[str, Table] = {
         # every referral has exactly one primary need and one source
         breakdowns=(("referrals_count", NEED_COLUMNS), ("referrals_count", SOURCE_COLUMNS)),
     ),
+    "fct_activity_pressure_weekly": Table(
+        {
+            "neighbourhood_code": Column(Kind.KEY),
+            "activity_id": Column(Kind.KEY),
+            "provider_id": Column(Kind.KEY),
+            "category": Column(Kind.LABEL),
+            "week_start_date": Column(Kind.PERIOD),
+            "is_complete_week": Column(Kind.FLAG),
+            "weekly_places": Column(Kind.PUBLIC),
+            # sessions and places are the offer, not people
+            "sessions_count": Column(Kind.PUBLIC),
+            "sessions_full_count": Column(Kind.PUBLIC),
+            "places_count": Column(Kind.PUBLIC),
+            "attendees_count": Column(Kind.COUNT),
+            "referred_attendees_count": Column(Kind.COUNT),
+            "utilisation_pct": rate("attendees_count", "places_count", 100),
+            "onward_referrals_count": Column(Kind.COUNT),
+            "onward_referrals_unmet_count": Column(Kind.COUNT),
+            "referred_arrivals_per_100_places": rate(
+                "referred_attendees_count", "places_count", 100
+            ),
+            "provider_funding_per_day_gbp": Column(Kind.MONEY),
+            "provider_social_prescribing_funding_per_day_gbp": Column(Kind.MONEY),
+            "is_over_capacity": Column(Kind.FLAG),
+            "weeks_with_sessions_12w": Column(Kind.PUBLIC),
+            "weeks_over_capacity_12w": Column(Kind.PUBLIC),
+            "is_persistently_over_capacity": Column(Kind.FLAG),
+            "is_referred_without_funding": Column(Kind.FLAG),
+            # not onward_referrals_12w_count: a rolling sum of onward_referrals_count, so
+            # differences of consecutive weeks would give hidden weekly counts back
+        }
+    ),
 }
 
 # For tables not in TABLES: the marts' naming convention (STYLE.md). Rates are not
@@ -274,7 +306,11 @@ def with_totals(
         fixed[label] = pl.lit(label_value)
     totals = frame.group_by(list(by), maintain_order=True).agg(
         [pl.col(name).sum() for name in additive]
-        + [pl.col(name).first() for name in frame.columns if _same_in_group(name, spec, by)]
+        + [
+            pl.when(pl.col(name).n_unique() == 1).then(pl.col(name).first()).alias(name)
+            for name in frame.columns
+            if _same_in_group(name, spec, by)
+        ]
     )
     totals = totals.with_columns(**fixed)
     body = frame.with_columns(pl.lit(False).alias(TOTAL_FLAG))
@@ -283,7 +319,8 @@ def with_totals(
 
 
 def _same_in_group(name: str, spec: Table, by: Sequence[str]) -> bool:
-    """Flags such as is_complete_month describe the group (the month), not the row."""
+    """Flags such as is_complete_month may describe the group (the month): a total row takes
+    a flag when every row of its group has the same value."""
     column = spec.columns.get(name)
     return name not in by and column is not None and column.kind == Kind.FLAG
 

@@ -46,7 +46,9 @@ def _make_build(db: Path) -> None:
                                onward, rng.randint(0, onward), rng.randint(0, 6), 50.0, 0.0,
                                1000.0, 0.0, 20.0))  # fmt: skip
             for week in WEEKS:
-                weeks.append((code, week, rng.choice([0, 1, 3, 9, 20]), 0.5))
+                for activity in ("a", "b"):
+                    attendees = rng.choice([0, 1, 3, 9, 20])
+                    weeks.append((code, f"{code}{activity}", week, attendees, 20, 40, 0.5))
     db.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db))
     con.execute("create schema marts; create schema audit")
@@ -69,10 +71,11 @@ def _make_build(db: Path) -> None:
     )
     con.executemany(f"insert into marts.{NEED} values ({','.join('?' * 14)})", months)
     con.execute(
-        f"create table marts.{PRESSURE} (neighbourhood_code varchar, week_start_date date, "
-        "sessions_full_count bigint, pressure_z double)"
+        f"create table marts.{PRESSURE} (neighbourhood_code varchar, activity_id varchar, "
+        "week_start_date date, attendees_count bigint, places_count bigint, "
+        "onward_referrals_12w_count bigint, pressure_z double)"
     )
-    con.executemany(f"insert into marts.{PRESSURE} values (?, ?, ?, ?)", weeks)
+    con.executemany(f"insert into marts.{PRESSURE} values (?, ?, ?, ?, ?, ?, ?)", weeks)
     con.execute(
         "create table audit.loads as select 'l1' as load_id, 'referrals' as source, "
         "'referrals.csv' as file_name, 'ab' || repeat('0', 62) as file_sha256, "
@@ -123,7 +126,8 @@ def test_each_la_has_its_own_neighbourhoods_and_all_of_them(warehouse: Path) -> 
             frame = pl.read_parquet(folder / f"{table}.parquet")
             body = frame.filter(~pl.col(TOTAL_FLAG))
             assert set(body["neighbourhood_code"]) == own
-            assert body.height == len(own) * len(periods)
+            per_period = 2 if table == "activity_pressure" else 1  # two activities each
+            assert body.height == len(own) * len(periods) * per_period
             totals = frame.filter(pl.col(TOTAL_FLAG))
             assert totals["neighbourhood_code"].to_list() == [la] * len(periods)
 
@@ -183,7 +187,8 @@ def test_no_suppressed_count_can_be_worked_out_from_the_la_totals(warehouse: Pat
 
 def test_undeclared_columns_never_leave(warehouse: Path) -> None:
     pressure = pl.read_parquet(_folder(warehouse, "E06000901") / "activity_pressure.parquet")
-    assert "pressure_z" not in pressure.columns  # a score is neither declared nor recognised
+    assert "pressure_z" not in pressure.columns  # not declared
+    assert "onward_referrals_12w_count" not in pressure.columns  # a rolling sum: differences leak
     need = pl.read_parquet(_folder(warehouse, "E06000901") / "need_capacity_monthly.parquet")
     assert set(need.columns) - {TOTAL_FLAG} - {
         c for c in need.columns if c.endswith("_is_suppressed")
