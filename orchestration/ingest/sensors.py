@@ -160,8 +160,15 @@ def _downstream(context: SensorEvaluationContext, sources: set[str]) -> dict[str
     for source in sources:
         raw = AssetKey(["raw", source])
         keys = AssetSelection.assets(raw).downstream().resolve(graph)
-        # other sources' ingest assets depend on this one (foreign keys) but are not reloaded
-        rebuilt = (key for key in keys if key.path[0] != "raw")
+        # other sources' ingest assets depend on this one (foreign keys) but are not reloaded;
+        # partitioned assets (one LA extract) are not in full_build, which builds them whole
+        rebuilt = (
+            key
+            for key in keys
+            if key.path[0] != "raw"
+            and graph.get(key).is_materializable
+            and not graph.get(key).is_partitioned
+        )
         found[source] = sorted(rebuilt, key=lambda key: key.to_string())
     return found
 

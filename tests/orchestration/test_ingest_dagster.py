@@ -73,6 +73,8 @@ def test_sensor_requests_one_run_for_the_landed_files_and_downstream(data, dbt_m
     assert AssetKey(["raw", "practices"]) in selection
     assert any(key.path[-1] == "stg_reference__practices" for key in selection)
     assert AssetKey(["raw", "referrals"]) not in selection  # other sources are not reloaded
+    job_keys = defs.resolve_job_def("full_build").asset_layer.selected_asset_keys
+    assert selection <= set(job_keys)  # nothing the job cannot run (a partitioned asset)
     assert len(selection) > 3  # marts and the published warehouse follow
     # every other source got an empty landing folder to drop files into
     assert (data / "landing" / "referrals").is_dir()
