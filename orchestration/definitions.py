@@ -13,6 +13,7 @@ from orchestration.ingest import checks as ingest_checks
 from orchestration.ingest import sensors as ingest_sensors
 from orchestration.publishing import assets as publishing_assets
 from orchestration.publishing import extracts as publishing_extracts
+from orchestration.reporting import assets as reporting_assets
 from orchestration.resources import default_resources
 
 defs = Definitions.merge(
@@ -21,6 +22,7 @@ defs = Definitions.merge(
     ingest_sensors.defs,
     dbt_assets.defs,
     publishing_assets.defs,
+    reporting_assets.defs,
     publishing_extracts.defs,
     schedules.defs,
     Definitions(resources=default_resources()),

@@ -5,12 +5,12 @@
 // connection.yaml), but @evidence-dev/duckdb joins `filename` to the source folder even when it
 // is absolute. So an absolute ICB_INSIGHT_REPORT_DB is turned into a path relative to
 // sources/warehouse/ here. Without ICB_INSIGHT_REPORT_DB, connection.yaml's default applies
-// (../data/warehouse/warehouse.duckdb, relative to reports/).
+// (../data/warehouse/report.duckdb, relative to reports/).
 //
 // usage: node scripts/evidence.mjs <evidence arguments...>   e.g. `sources`, `build:strict`
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,7 +25,13 @@ if (chosen) {
 		process.exit(2);
 	}
 	database = chosen;
-	env.EVIDENCE_SOURCE__warehouse__filename = relative(sourceDir, chosen);
+	// The report reads report.duckdb (every figure through disclosure control), written beside
+	// the published warehouse by orchestration/report_data.py; never the published file itself.
+	if (basename(chosen) === 'published.duckdb') {
+		database = join(dirname(chosen), 'report.duckdb');
+		console.log(`Reading ${database}, the report's copy of ${chosen}`);
+	}
+	env.EVIDENCE_SOURCE__warehouse__filename = relative(sourceDir, database);
 } else {
 	const yaml = readFileSync(join(sourceDir, 'connection.yaml'), 'utf8');
 	const match = /^\s*filename:\s*(\S+)\s*$/m.exec(yaml);
@@ -35,8 +41,9 @@ if (chosen) {
 const args = process.argv.slice(2);
 if (args[0] === 'sources' && database && !existsSync(database)) {
 	console.error(
-		`No warehouse at ${database}.\n` +
-			'Build it first (make demo), or set ICB_INSIGHT_REPORT_DB to an absolute .duckdb path.'
+		`No report data at ${database}.\n` +
+			'Build it first (make demo, or python -m orchestration.reporting.site --data-only), ' +
+			'or set ICB_INSIGHT_REPORT_DB to an absolute report.duckdb path.'
 	);
 	process.exit(2);
 }

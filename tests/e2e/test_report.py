@@ -1,16 +1,21 @@
 """The Evidence report, checked the way a reader sees it.
 
-A small warehouse with known numbers is written (in the DuckDB 1.4-readable format, like the real
-one), the report is built from it with the project's own npm scripts, served over HTTP and loaded
-in headless Chromium. The test then reads the page as the browser rendered it: the numbers must be
-there, including those only the browser renders (the table of widest gaps, filled from the query
-results the page fetches into DuckDB-Wasm), and the console must stay free of errors.
+A small published warehouse with known numbers is written (in the DuckDB 1.4-readable format,
+like the real one), turned into report.duckdb by orchestration.report_data (disclosure control),
+and the site is built ONCE from it with orchestration.reporting.site (the project's own npm
+scripts, in a working copy beside the output), with one council's extract package. It is served
+over HTTP and every page is loaded in headless Chromium. The test then reads each page as the
+browser rendered it: the headline numbers must equal the values in report.duckdb, the small
+numbers must be suppressed, charts and the map must be drawn, every internal link must resolve,
+and the console must stay free of errors. Screenshots of every page are kept in
+reports/screenshots/ (gitignored) as the test's artefacts.
 
-The build runs in a temporary copy of reports/ (sharing its node_modules), so it never replaces
-the real report in reports/build. Slow (a build takes 2-3 minutes): marked `report`.
+The build never replaces the real report in reports/build. Slow (one build, 2-3 minutes):
+marked `report`.
 """
 
 import html
+import json
 import math
 import os
 import re
@@ -20,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -30,21 +37,9 @@ import pytest
 pytestmark = pytest.mark.report
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
-# Copied into the temporary project; node_modules is linked, build output is not copied.
-PROJECT_FILES = [
-    "package.json",
-    "package-lock.json",
-    "evidence.config.yaml",
-    "evidence.settings.json",
-    "scripts",
-    "sources",
-    "pages",
-    "components",
-]
-NPM_INSTALL_TIMEOUT_S = 900
-SOURCES_TIMEOUT_S = 300
-BUILD_TIMEOUT_S = 900
+SCREENSHOTS = REPORTS / "screenshots"  # gitignored: the test's artefacts
 BROWSER_TIMEOUT_S = 180
+BROWSER_WORKERS = 3
 
 # The two messages DuckDB 0.9 (duckdb-wasm 1.28.0) gives for settings it does not know; the
 # patch in reports/scripts/patch-duckdb-wasm.mjs catches them (see reports/README.md).
@@ -138,7 +133,8 @@ def gap_rows() -> list[dict]:
 
 
 def write_warehouse(path: Path) -> None:
-    """Write the three marts the report reads, as the loader does: v1.4.0 storage."""
+    """A published warehouse: the three marts, the load audit and the build info, in v1.4.0
+    storage as publish writes it."""
     gap = gap_rows()
     con = duckdb.connect(str(path), config={"storage_compatibility_version": "v1.4.0"})
     try:
@@ -171,7 +167,8 @@ def write_warehouse(path: Path) -> None:
             create table marts.fct_neighbourhood_need_capacity_monthly (
                 neighbourhood_code varchar, month_start_date date, is_complete_month boolean,
                 population_total bigint, referrals_count bigint, referrals_per_1000 double,
-                onward_referrals_count bigint, activities_active_count bigint,
+                onward_referrals_count bigint,
+                onward_referrals_refused_no_capacity_count bigint, activities_active_count bigint,
                 weekly_places double, weekly_places_per_1000 double, funding_gbp double,
                 funding_per_head_gbp double, imd_score_pop_weighted double
             )
@@ -192,6 +189,7 @@ def write_warehouse(path: Path) -> None:
                         count,
                         1000.0 * count / pop,
                         count // 2,
+                        i,
                         3,
                         weekly_places(i),
                         1000.0 * weekly_places(i) / pop,
@@ -202,7 +200,7 @@ def write_warehouse(path: Path) -> None:
                 )
         con.executemany(
             "insert into marts.fct_neighbourhood_need_capacity_monthly "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             monthly,
         )
         columns = [
@@ -245,8 +243,130 @@ def write_warehouse(path: Path) -> None:
                 for row in gap
             ],
         )
+        write_newer_marts(con)
+        con.execute("create schema audit; create schema meta")
+        con.execute(
+            "create table audit.loads (source varchar, file_name varchar, status varchar, "
+            "rows_read bigint, rows_loaded bigint, rows_quarantined bigint, periods varchar, "
+            "loaded_at timestamp)"
+        )
+        con.executemany(
+            "insert into audit.loads values (?, ?, 'loaded', ?, ?, ?, null, ?)",
+            [
+                ["referrals", "referrals.csv", 1733, 1728, 5, datetime(2026, 11, 2, 6, 5)],
+                ["geography", "geography.csv", 48, 48, 0, datetime(2026, 11, 2, 6, 1)],
+            ],
+        )
+        con.execute("create table meta.build_info (key varchar, value varchar)")
+        con.execute(
+            "insert into meta.build_info values ('version_id', '\"20261102T060000Z\"'), "
+            "('published_at', '\"2026-11-02T06:10:00+00:00\"')"
+        )
     finally:
         con.close()
+
+
+def write_newer_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """The weekly mart, the need/capacity index (underfunded flags), PCN caseload and equity;
+    no activity pressure mart, so the Capacity pressure page must be left out."""
+    # neighbourhood number i of each code, as in gap_rows
+    con.execute(
+        "create temp table numbers as select "
+        "'E02' || lpad((900000 + i)::varchar, 6, '0') as code, i from range(1, 13) as r(i)"
+    )
+    con.execute(
+        """
+        create table marts.fct_neighbourhood_need_capacity_weekly as
+        select
+            gap.neighbourhood_code,
+            (date '2026-09-07' + (7 * weeks.w)::integer)::date as week_start_date,
+            weeks.w < 8 as is_complete_week,
+            gap.population_total,
+            (case when weeks.w < 8 then 10 * numbers.i + weeks.w else 1000 end)::bigint
+                as referrals_count,
+            (5 * numbers.i)::bigint as onward_referrals_count,
+            (numbers.i)::bigint as onward_referrals_refused_no_capacity_count,
+            (2 * numbers.i)::bigint as onward_referrals_attended_count,
+            gap.weekly_places,
+            25.0 * numbers.i as funding_gbp
+        from marts.fct_neighbourhood_gap as gap
+        inner join numbers
+            on numbers.code = gap.neighbourhood_code
+        cross join range(9) as weeks(w)
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_neighbourhood_need_capacity_index as
+        select
+            gap.neighbourhood_code,
+            months.month_start_date,
+            gap.neighbourhood_name,
+            gap.lad_code,
+            gap.lad_name,
+            case
+                when months.month_start_date = date '2026-10-01' then numbers.i in (1, 2, 3)
+                else numbers.i in (2, 3, 4)
+            end as is_underfunded
+        from marts.fct_neighbourhood_gap as gap
+        inner join numbers
+            on numbers.code = gap.neighbourhood_code
+        cross join (
+            select date '2026-09-01' as month_start_date
+            union all select date '2026-10-01'
+        ) as months
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_pcn_link_worker_caseload_monthly as
+        select
+            'U9000' || i as pcn_code,
+            'PCN ' || i as pcn_name,
+            date '2026-10-01' as month_start_date,
+            true as is_complete_month,
+            2.0 * i as link_worker_fte,
+            2.0 * i as link_worker_fte_mean_12m,
+            (100 * i)::bigint as open_caseload,
+            50.0 as open_caseload_per_fte,
+            (40 * i)::bigint as referrals_count,
+            (300 * i * i)::bigint as referrals_12m_count,
+            150.0 * i as referrals_per_fte_12m,
+            150.0 * i > 250 as is_over_safe_caseload,
+            (30 * i)::bigint as first_contact_within_14_days_count,
+            75.0 as first_contact_within_14_days_pct
+        from range(1, 4) as r(i)
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_equity as
+        select * from (values
+            ('core20', 'core20', 40000, 600, 400, 200),
+            ('core20', 'rest', 59000, 1128, 900, 600),
+            ('imd_quintile', '1', 40000, 600, 400, 200),
+            ('imd_quintile', '2', 30000, 500, 450, 300),
+            ('imd_quintile', '3', 29000, 628, 450, 300)
+        ) as t(equity_dimension, group_value, population_total, referrals_count,
+               onward_referrals_count, onward_referrals_attended_count)
+        """
+    )
+    con.execute(
+        """
+        create or replace table marts.fct_equity as
+        select
+            equity_dimension, group_value,
+            date '2025-11-01' as period_start_date, date '2026-10-31' as period_end_date,
+            12 as months_count, population_total::bigint as population_total,
+            referrals_count::bigint as referrals_count,
+            1000.0 * referrals_count / population_total as referrals_per_1000_per_year,
+            onward_referrals_count::bigint as onward_referrals_count,
+            onward_referrals_attended_count::bigint as onward_referrals_attended_count,
+            100.0 * onward_referrals_attended_count / onward_referrals_count
+                as onward_referral_conversion_pct
+        from marts.fct_equity
+        """
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -302,35 +422,50 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
     """reports/node_modules, installed on first use (npm install, as `make report` does)."""
-    if shutil.which("npm") is None:
-        pytest.fail("npm is not installed: the report needs Node 20 and npm")
-    modules = REPORTS / "node_modules"
-    if not (modules / ".bin" / "evidence").exists():
-        run(["npm", "install", "--no-audit", "--no-fund"], REPORTS, NPM_INSTALL_TIMEOUT_S)
-    return modules
+    from orchestration.reporting import site
+
+    try:
+        return site.ensure_node_modules(REPORTS)
+    except site.ReportBuildError as error:
+        pytest.fail(str(error))
+
+
+EXTRACT_LA = "E06900001"
+EXTRACT_FILES = ("manifest.json", "need_capacity_monthly.csv")
 
 
 @pytest.fixture(scope="module")
-def built_report(tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -> Path:
-    """Build the report from the fixture warehouse in a copy of reports/; return its build/."""
+def built_report(tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -> dict:
+    """report.duckdb from the fixture warehouse, then ONE site build for every page."""
+    from orchestration import report_data
+    from orchestration.reporting import site
+
     root = tmp_path_factory.mktemp("report")
-    warehouse = root / "warehouse.duckdb"
-    write_warehouse(warehouse)
-    project = root / "reports"
-    project.mkdir()
-    for name in PROJECT_FILES:
-        source = REPORTS / name
-        if source.is_dir():
-            shutil.copytree(source, project / name)
-        elif source.exists():
-            shutil.copy2(source, project / name)
-    (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    env = {**os.environ, "ICB_INSIGHT_REPORT_DB": str(warehouse), "DO_NOT_TRACK": "1"}
-    run(["npm", "run", "sources"], project, SOURCES_TIMEOUT_S, env)
-    run(["npm", "run", "build:strict"], project, BUILD_TIMEOUT_S, env)
-    build = project / "build"
+    warehouse = root / "warehouse"
+    warehouse.mkdir()
+    write_warehouse(warehouse / "published.duckdb")
+    package = root / "extracts" / "2026-11-02" / EXTRACT_LA
+    package.mkdir(parents=True)
+    (package / "manifest.json").write_text('{"la_code": "E06900001"}\n')
+    (package / "need_capacity_monthly.csv").write_text("neighbourhood_code\nE02900001\n")
+    data = report_data.build_report_data(
+        warehouse / "warehouse.duckdb", extracts_root=root / "extracts"
+    )
+    files = site.static_files_for(data.geojson, report_data.latest_extracts(root / "extracts"))
+    try:
+        build = site.build_site(data.path, static_files=files, out=root / "site" / "build")
+    except site.ReportBuildError as error:
+        pytest.fail(str(error))
     assert (build / "index.html").exists()
-    return build
+    return {"build": build, "db": data.path}
+
+
+def report_query(built_report: dict, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(built_report["db"]), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def free_port() -> int:
@@ -340,7 +475,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(built_report: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def server(built_report: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """`python -m http.server` on 127.0.0.1, serving the built report; yields url and log."""
     port = free_port()
     log = tmp_path_factory.mktemp("http") / "access.log"
@@ -354,13 +489,13 @@ def server(built_report: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 "--bind",
                 "127.0.0.1",
                 "--directory",
-                str(built_report),
+                str(built_report["build"]),
             ],
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
     try:
-        url = f"http://127.0.0.1:{port}/"
+        url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -376,59 +511,38 @@ def server(built_report: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         process.wait(timeout=10)
 
 
-def load_page(chromium: str, url: str, out_dir: Path) -> dict:
-    """Load a page in headless Chromium; return its rendered DOM, console and a screenshot."""
-    common = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1280,2000",
-        # virtual time runs the page's timers and queries to completion before the dump
-        "--virtual-time-budget=30000",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
+def load_page(chromium: str, url: str, screenshot: Path) -> dict:
+    """Load a page in headless Chromium once: its rendered DOM, console and a screenshot."""
     with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run(
+        result = subprocess.run(
             [
                 "timeout",
                 str(BROWSER_TIMEOUT_S),
-                *common,
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                "--window-size=1280,2400",
+                # virtual time runs the page's timers and queries to completion before the dump
+                "--virtual-time-budget=30000",
+                "--enable-logging=stderr",
+                "--v=0",
                 f"--user-data-dir={profile}",
+                f"--screenshot={screenshot}",
                 "--dump-dom",
                 url,
             ],
             capture_output=True,
             text=True,
         )
-    assert dom.returncode == 0, dom.stderr[-3000:]
-    screenshot = out_dir / "index.png"
-    with tempfile.TemporaryDirectory() as profile:
-        shot = subprocess.run(
-            [
-                "timeout",
-                str(BROWSER_TIMEOUT_S),
-                *common,
-                f"--user-data-dir={profile}",
-                f"--screenshot={screenshot}",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-        )
-    assert shot.returncode == 0, shot.stderr[-3000:]
-    console = [
-        match.group(1)
-        for stderr in (dom.stderr, shot.stderr)
-        for match in re.finditer(r":CONSOLE[:(]\d+\)?\] (.*)", stderr)
-    ]
-    return {"dom": dom.stdout, "console": console, "screenshot": screenshot}
+    assert result.returncode == 0, result.stderr[-3000:]
+    console = [m.group(1) for m in re.finditer(r":CONSOLE[:(]\d+\)?\] (.*)", result.stderr)]
+    return {"dom": result.stdout, "console": console, "screenshot": screenshot}
 
 
 def visible_text(page: str) -> str:
@@ -438,83 +552,223 @@ def visible_text(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
+# Every page of the report, by path; one per local authority of the fixture.
+PAGES = {
+    "index": "/",
+    "underfunded": "/underfunded",
+    "la": "/la",
+    "la-E06900001": "/la/E06900001",
+    "la-E06900002": "/la/E06900002",
+    "methods": "/methods",
+    "link-workers": "/link-workers",
+    "equity": "/equity",
+}
+
+
 @pytest.fixture(scope="module")
-def index_page(chromium: str, server: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    page = load_page(chromium, server["url"], tmp_path_factory.mktemp("browser"))
-    page["text"] = visible_text(page["dom"])
-    return page
+def pages(chromium: str, server: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every page loaded in headless Chromium (a few at a time); screenshots kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shots = tmp_path_factory.mktemp("screenshots")
+    with ThreadPoolExecutor(max_workers=BROWSER_WORKERS) as pool:
+        futures = {
+            name: pool.submit(load_page, chromium, server["url"] + path, shots / f"{name}.png")
+            for name, path in PAGES.items()
+        }
+        loaded = {name: future.result() for name, future in futures.items()}
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for name, page in loaded.items():
+        page["text"] = visible_text(page["dom"])
+        shutil.copy2(page["screenshot"], SCREENSHOTS / f"test-{name}.png")
+    return loaded
 
 
 # ----------------------------------------------------------------------------------------------
 # What the reader must see.
 # ----------------------------------------------------------------------------------------------
 
-GAP = gap_rows()
+
+def number(value: float, decimals: int = 0) -> str:
+    return f"{value:,.{decimals}f}"
 
 
-def test_headline_numbers_are_rendered(index_page: dict) -> None:
-    text = index_page["text"]
-    # 12 complete months of (i + m) referrals over 12 neighbourhoods; the partial month is left out
-    assert "received 1,728 referrals" in text
-    assert "13,728" not in text
-    # 252 weekly places for 99,000 people
-    assert "offer 2.5 places a week for every 1,000 people" in text
-    above = sum(1 for row in GAP if row["gap_score"] > 0)
-    assert f"In {above} of the 12 neighbourhoods" in text
-    assert "12 months from 1 November 2025 to 31 October 2026" in text
+def test_this_week_headline_equals_the_report_data(pages: dict, built_report: dict) -> None:
+    text = pages["index"]["text"]
+    weeks = report_query(
+        built_report,
+        "select week_start_date, referrals_count, onward_referrals_count, "
+        "onward_referrals_refused_no_capacity_count, onward_referral_conversion_pct, "
+        "weekly_places_per_1000 from icp.icb_weekly where is_complete_week "
+        "order by week_start_date desc limit 2",
+    )
+    (week, referrals, onward, refused, conversion, places), (_, previous, *_) = weeks
+    assert week == date(2026, 10, 26)
+    # the last complete week: sum of (10 i + 7) over 12 neighbourhoods = 864, rounded to 865
+    assert referrals == 865 and previous == 850
+    assert "The week of 26 October 2026" in text
+    assert f"{number(referrals)} referrals to social prescribing across the ICB" in text
+    assert "up 15 on the week before" in text
+    assert "no figure to compare with the same week a year before" in text
+    assert f"{number(onward)} onward referrals from link workers" in text
+    assert f"{number(refused)} onward referrals refused because the activity was full" in text
+    assert f"{number(conversion, 1)}% of onward referrals led to the person attending" in text
+    assert f"{number(places, 1)} community places a week for every 1,000 people" in text
+    assert "12,000" not in text and "Loading..." not in text  # the partial week never shows
 
 
-def test_widest_gaps_are_listed_in_order(index_page: dict, built_report: Path) -> None:
-    text = index_page["text"]
-    first, tenth = GAP[0], GAP[9]
-    assert f"The widest gap is in {first['neighbourhood_name']} ({first['lad_name']})" in text
-    # The table is filled in the browser, from the query results the page fetches: the tenth
-    # row is in the rendered page but not in the prebuilt HTML.
-    row = f"10 {tenth['neighbourhood_name']} {tenth['lad_name']}"
-    assert row in text
-    assert tenth["neighbourhood_name"] not in (built_report / "index.html").read_text()
-    assert f"{first['gap_score']:.2f}" in text
-    for excluded in GAP[10:]:
-        assert excluded["neighbourhood_name"] not in text, "only the top 10 belong in the list"
+def test_this_week_names_neighbourhoods_that_joined_or_left_the_list(pages: dict) -> None:
+    text = pages["index"]["text"]
+    assert "3 neighbourhoods are flagged as underfunded in October 2026" in text
+    assert "1 joined the list and 1 left it since the month before" in text
+    assert f"newly flagged {NAMES[0]}" in text
+    assert f"left the list {NAMES[3]}" in text
 
 
-def test_monthly_referrals_are_rendered(index_page: dict) -> None:
-    text = index_page["text"]
-    # October 2026, the last complete month: sum of (i + 11) over 12 neighbourhoods
-    assert "In October 2026, the latest complete month, link workers received 210 referrals" in text
-    assert "Loading..." not in text, "a query was still running when the page was read"
-    charts = re.findall(r"<canvas\b", index_page["dom"])
-    assert len(charts) >= 2, "the bar chart and the line chart should both be drawn"
+def test_this_week_lists_the_widest_gaps(pages: dict, built_report: dict) -> None:
+    text = pages["index"]["text"]
+    top = report_query(
+        built_report,
+        "select neighbourhood_name, lad_name, gap_score from icp.neighbourhood_gap "
+        "where gap_rank <= 6 order by gap_rank",
+    )
+    assert f"The widest gap is in {top[0][0]} ({top[0][1]})" in text
+    assert f"5 {top[4][0]} {top[4][1]}" in text, "the fifth row is filled in the browser"
+    assert f"{top[0][2]:.2f}" in text
+    assert top[5][0] not in text.split("Where need most outruns capacity")[1].split("About")[0]
+    (above,) = report_query(
+        built_report, "select count(*) from icp.neighbourhood_gap where gap_score > 0"
+    )[0]
+    assert f"in {above} of the 12 neighbourhoods" in text
 
 
-def test_demo_geography_is_flagged_and_data_is_named(index_page: dict) -> None:
-    text = index_page["text"]
-    assert "fictional" in text
-    assert "Built from warehouse.duckdb" in text
-    assert "Neighbourhoods are MSOAs (middle layer super output areas)" in text
-    assert "not yet suppressed" in text
+def test_underfunded_page_ranks_every_neighbourhood_and_draws_the_map(pages: dict) -> None:
+    page = pages["underfunded"]
+    assert re.search(r'data-shapes="12"', page["dom"]), "the map should have 12 neighbourhoods"
+    assert len(re.findall(r"<path\b[^>]*fill=\"rgb", page["dom"])) == 12
+    for name in NAMES:
+        assert name in page["text"]
+    assert "generated tiles (not a map)" in page["text"]
+    assert re.search(r"<canvas\b", page["dom"]), "the need-beside-capacity chart is drawn"
 
 
-def test_browser_console_has_no_errors(index_page: dict, server: dict) -> None:
-    # Evidence's service worker always logs a line: proof that the console was captured
-    assert index_page["console"], "no console lines captured: check --enable-logging=stderr"
-    errors = [
-        message
-        for message in index_page["console"]
-        if CONSOLE_ERROR.search(message)
-        and not any(harmless in message for harmless in HARMLESS_CONSOLE)
-    ]
-    assert errors == []
+def test_small_numbers_never_reach_the_page(pages: dict, built_report: dict) -> None:
+    suppressed = report_query(
+        built_report,
+        "select count(*) from icp.neighbourhood_monthly where referrals_count_is_suppressed",
+    )[0][0]
+    assert suppressed > 0, "the fixture has monthly counts of 1 to 7"
+    # Northmoor's monthly sums are sums of the published (rounded, suppressed) cells
+    (published,) = report_query(
+        built_report,
+        "select sum(referrals_count) from icp.neighbourhood_monthly "
+        "where lad_code = 'E06900001' and not is_total and is_complete_month",
+    )[0]
+    text = pages["la-E06900001"]["text"]
+    assert "Northmoor" in text
+    (gap_sum,) = report_query(
+        built_report,
+        "select sum(referrals_12m_count) from icp.neighbourhood_gap where lad_code = 'E06900001'",
+    )[0]
+    assert f"received {number(gap_sum)} referrals from these neighbourhoods" in text
+    assert published > 0
+
+
+def test_council_page_offers_its_extract_package(pages: dict, server: dict) -> None:
+    dom = pages["la-E06900001"]["dom"]
+    for name in EXTRACT_FILES:
+        assert f'href="/extracts/{EXTRACT_LA}/{name}"' in dom
+    with urllib.request.urlopen(f"{server['url']}/extracts/{EXTRACT_LA}/manifest.json") as resp:
+        assert json.loads(resp.read())["la_code"] == EXTRACT_LA
+    assert "No data package has been made for this council yet" in pages["la-E06900002"]["text"]
+    assert "Southdene" in pages["la-E06900002"]["text"]
+    assert 'data-shapes="12"' in pages["la-E06900002"]["dom"]
+
+
+def test_methods_page_names_the_rule_and_the_freshness(pages: dict) -> None:
+    text = pages["methods"]["text"]
+    assert "Counts of people from 1 to 7 are suppressed" in text
+    assert "2 sources feed this report" in text
+    assert "geography.csv" in text and "referrals.csv" in text
+    assert "published warehouse version 20261102T060000Z" in text
+    assert 'href="/docs/metrics.md"' in pages["methods"]["dom"]
+
+
+def test_link_workers_page_shows_caseload_by_pcn(pages: dict) -> None:
+    text = pages["link-workers"]["text"]
+    # PCN i has 150 i referrals a year per FTE: PCNs 2 and 3 are over 250
+    assert "2 of 3 PCNs have link workers taking on more than a safe caseload" in text
+    assert "The busiest is PCN 3: 450 new people a year" in text
+    assert re.search(r"<canvas\b", pages["link-workers"]["dom"])
+
+
+def test_equity_page_compares_core20_with_the_rest(pages: dict, built_report: dict) -> None:
+    text = pages["equity"]["text"]
+    rows = dict(
+        report_query(
+            built_report,
+            "select group_value, referrals_per_1000_per_year from icp.equity "
+            "where equity_dimension = 'core20'",
+        )
+    )
+    assert rows["core20"] == 15.0  # 600 / 40,000 x 1,000
+    assert f"referred at {number(rows['core20'], 1)} per 1,000 a year" in text
+    assert f"against {number(rows['rest'], 1)} per 1,000 for everyone else" in text
+
+
+def test_pages_without_their_mart_are_left_out(built_report: dict) -> None:
+    build = built_report["build"]
+    assert not (build / "capacity").exists() and not (build / "capacity.html").exists()
+    assert "Capacity pressure" not in (build / "index.html").read_text()
+
+
+def test_demo_geography_is_flagged(pages: dict) -> None:
+    assert "fictional" in pages["index"]["text"]
+
+
+def test_every_page_has_its_charts(pages: dict) -> None:
+    for name in ("index", "underfunded", "la-E06900001", "link-workers", "equity"):
+        assert re.search(r"<canvas\b", pages[name]["dom"]), f"{name}: no chart drawn"
+
+
+def test_no_internal_link_is_broken(pages: dict, server: dict) -> None:
+    links: set[str] = set()
+    for page in pages.values():
+        for href in re.findall(r'href="(/[^"#]*)"', page["dom"]):
+            if not href.startswith("/_app/") and not href.startswith("//"):
+                links.add(href)
+    assert {"/underfunded", "/methods", "/docs/metrics.md", "/docs/disclosure.md"} <= links
+    broken = []
+    for link in sorted(links):
+        try:
+            with urllib.request.urlopen(server["url"] + link, timeout=10) as response:
+                if response.status != 200:
+                    broken.append((link, response.status))
+        except urllib.error.HTTPError as error:
+            broken.append((link, error.code))
+    assert broken == []
+
+
+def test_browser_console_has_no_errors(pages: dict, server: dict) -> None:
+    for name, page in pages.items():
+        # Evidence's service worker always logs a line: proof that the console was captured
+        assert page["console"], f"{name}: no console lines captured"
+        errors = [
+            message
+            for message in page["console"]
+            if CONSOLE_ERROR.search(message)
+            and not any(harmless in message for harmless in HARMLESS_CONSOLE)
+        ]
+        assert errors == [], name
     requests = server["log"].read_text()
-    # Evidence runs each page query at build time and the browser loads the results (Arrow)
-    # into DuckDB-Wasm; both must have been fetched.
     assert re.search(r"GET /api/prerendered_queries/\w+\.arrow", requests), requests[-2000:]
     assert re.search(r"GET /_app/immutable/assets/duckdb-eh\.\w+\.wasm", requests)
     failures = re.findall(r'"[A-Z]+ (\S+) HTTP/[\d.]+" ([45]\d\d)', requests)
     assert failures == []
 
 
-def test_screenshot_is_taken(index_page: dict) -> None:
-    shot = index_page["screenshot"]
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert shot.stat().st_size > 50_000, "a blank page gives a tiny PNG"
+def test_screenshots_are_taken(pages: dict) -> None:
+    for name, page in pages.items():
+        shot = page["screenshot"]
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert shot.stat().st_size > 25_000, f"{name}: a blank page gives a tiny PNG"

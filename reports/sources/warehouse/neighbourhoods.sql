@@ -5,6 +5,5 @@ select
     lad_code,
     lad_name,
     population_total,
-    lsoa_count,
     imd_score_pop_weighted
-from marts.dim_neighbourhoods
+from icp.neighbourhoods

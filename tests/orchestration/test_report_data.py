@@ -1,0 +1,358 @@
+"""The report's data: every table passes disclosure control, scores are recomputed from the
+protected figures, the file is written atomically in the v1.4 format, the map has a shape per
+neighbourhood, and a failed site build leaves last week's report in place."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration import report_data
+from orchestration.reporting import site
+
+AS_OF = date(2026, 10, 1)
+
+
+def write_published(path: Path, referrals: list[int]) -> None:
+    """A published warehouse: one neighbourhood per entry of ``referrals`` (12-month count)."""
+    con = duckdb.connect(str(path), config={"storage_compatibility_version": "v1.4.0"})
+    try:
+        con.execute("create schema marts; create schema audit; create schema meta")
+        rows = []
+        for i, count in enumerate(referrals, start=1):
+            code = f"E02{900_000 + i:06d}"
+            lad = ("E06900001", "Northmoor") if i % 2 else ("E06900002", "Southdene")
+            population = 5000 + 100 * i
+            rows.append(
+                (code, f"Place {i}", *lad, population, 10.0 + i, count, 10.0 * i, 120.0 * i)
+            )
+        con.execute(
+            "create table marts.dim_neighbourhoods (neighbourhood_code varchar, "
+            "neighbourhood_name varchar, lad_code varchar, lad_name varchar, "
+            "population_total bigint, imd_score_pop_weighted double, "
+            "secret_note varchar)"
+        )
+        con.executemany(
+            "insert into marts.dim_neighbourhoods values (?, ?, ?, ?, ?, ?, 'x')",
+            [row[:6] for row in rows],
+        )
+        con.execute(
+            "create table marts.fct_neighbourhood_gap as select "
+            "code as neighbourhood_code, name as neighbourhood_name, 'msoa' as "
+            "neighbourhood_level, lad_code, lad_name, date '2025-10-01' as period_start_date, "
+            "date '2026-09-30' as period_end_date, population::bigint as population_total, "
+            "imd as imd_score_pop_weighted, referrals::bigint as referrals_12m_count, "
+            "1000.0 * referrals / population as referrals_per_1000_12m, places as weekly_places, "
+            "1000.0 * places / population as weekly_places_per_1000, funding as funding_12m_gbp, "
+            "funding / population as funding_per_head_12m_gbp, 0.123456 as need_z, "
+            "0.0 as capacity_z, 0.123456 as gap_score, 1 as gap_rank "
+            "from (select unnest(?, recursive := true)) "
+            "as t(code, name, lad_code, lad_name, population, imd, referrals, places, funding)",
+            [
+                [
+                    dict(
+                        zip(
+                            [
+                                "code",
+                                "name",
+                                "lad_code",
+                                "lad_name",
+                                "population",
+                                "imd",
+                                "referrals",
+                                "places",
+                                "funding",
+                            ],
+                            row,
+                            strict=True,
+                        )
+                    )
+                    for row in rows
+                ]
+            ],
+        )
+        con.execute(
+            "create table marts.fct_neighbourhood_need_capacity_monthly as select "
+            "neighbourhood_code, date '2026-09-01' as month_start_date, true as "
+            "is_complete_month, population_total, referrals_12m_count as referrals_count, "
+            "referrals_per_1000_12m as referrals_per_1000, 3::bigint as onward_referrals_count, "
+            "0::bigint as onward_referrals_refused_no_capacity_count, "
+            "2::bigint as activities_active_count, weekly_places, weekly_places_per_1000, "
+            "funding_12m_gbp as funding_gbp, funding_per_head_12m_gbp as funding_per_head_gbp, "
+            "imd_score_pop_weighted from marts.fct_neighbourhood_gap"
+        )
+        con.execute(
+            "create table marts.fct_neighbourhood_need_capacity_weekly as select "
+            "neighbourhood_code, date '2026-09-21' as week_start_date, true as "
+            "is_complete_week, population_total, referrals_count, onward_referrals_count, "
+            "onward_referrals_refused_no_capacity_count, 1::bigint as "
+            "onward_referrals_attended_count, weekly_places, funding_gbp "
+            "from marts.fct_neighbourhood_need_capacity_monthly"
+        )
+        con.execute(
+            "create table marts.fct_neighbourhood_need_capacity_index as select "
+            "neighbourhood_code, month_start_date, neighbourhood_name, lad_code, lad_name, "
+            "referrals_12m_count > 50 as is_underfunded from marts.fct_neighbourhood_gap, "
+            "(select date '2026-09-01' as month_start_date)"
+        )
+        con.execute(
+            "create table audit.loads (source varchar, file_name varchar, status varchar, "
+            "rows_read bigint, rows_loaded bigint, rows_quarantined bigint, periods varchar, "
+            "loaded_at timestamp)"
+        )
+        con.execute(
+            "insert into audit.loads values "
+            "('referrals', 'old.csv', 'loaded', 100, 100, 0, null, '2026-09-01'), "
+            "('referrals', 'referrals.csv', 'loaded', 1003, 1000, 3, null, '2026-10-01')"
+        )
+        con.execute("create table meta.build_info (key varchar, value varchar)")
+        con.execute(
+            "insert into meta.build_info values ('version_id', ?), ('published_at', ?)",
+            [json.dumps("20261001T000000Z"), json.dumps("2026-10-01T00:00:00+00:00")],
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """The build database's path; published.duckdb sits beside it (the build file need not)."""
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    write_published(folder / "published.duckdb", [5, 12, 133, 40, 0, 78])
+    return folder / "warehouse.duckdb"
+
+
+def read(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_counts_are_suppressed_rounded_and_rates_recomputed(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    assert data.path == warehouse.parent / "report.duckdb"
+    rows = read(
+        data.path,
+        "select referrals_12m_count, referrals_12m_count_is_suppressed, referrals_per_1000_12m, "
+        "population_total from icp.neighbourhood_gap order by neighbourhood_code",
+    )
+    counts = [row[0] for row in rows]
+    assert counts == [None, 10, 135, 40, 0, 80]  # 5 suppressed, the rest to the nearest 5
+    assert [row[1] for row in rows] == [True, False, False, False, False, False]
+    for count, _, rate, population in rows:
+        if count is None:
+            assert rate is None
+        else:
+            assert rate == pytest.approx(round(1000 * count / population, 2))
+
+
+def test_scores_come_from_the_protected_figures_not_the_mart(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    rows = read(
+        data.path,
+        "select gap_rank, need_z, capacity_z, gap_score from icp.neighbourhood_gap "
+        "order by gap_rank",
+    )
+    assert [row[0] for row in rows] == list(range(1, 7))
+    assert all(row[1] != 0.123456 for row in rows), "the mart's exact z-score leaked"
+    scored = [row for row in rows if row[3] is not None]
+    assert [row[3] for row in scored] == sorted((row[3] for row in scored), reverse=True)
+    for _, need, capacity, gap in scored:
+        assert gap == pytest.approx(need - capacity, abs=0.011)
+
+
+def test_undeclared_columns_never_reach_the_report(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    columns = {
+        name
+        for (name,) in read(
+            data.path,
+            "select column_name from information_schema.columns where table_schema = 'icp'",
+        )
+    }
+    assert "secret_note" not in columns
+    assert "referrals_12m_count_is_suppressed" in columns
+
+
+def test_report_file_is_v14_and_has_every_table(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    tables = {name for (name,) in read(data.path, "select table_name from duckdb_tables()")}
+    assert {
+        "neighbourhood_gap",
+        "neighbourhood_monthly",
+        "neighbourhoods",
+        "neighbourhood_shapes",
+        "local_authorities",
+        "source_freshness",
+        "report_info",
+        "icb_weekly",
+        "underfunded_changes",
+    } <= tables
+    assert "pcn_caseload" not in tables, "no mart, no table (and no page)"
+    con = duckdb.connect()
+    try:
+        con.execute("attach ? as report (read_only)", [str(data.path)])
+        (version,) = con.execute(
+            "select tags['storage_version'] from duckdb_databases() where database_name = 'report'"
+        ).fetchone() or (None,)
+    finally:
+        con.close()
+    if version is not None:
+        assert str(version).startswith("v1.4"), version
+    freshness = read(
+        data.path, "select source, file_name, rows_loaded_count from icp.source_freshness"
+    )
+    assert freshness == [("referrals", "referrals.csv", 1000)]
+    info = read(
+        data.path, "select is_demo, published_version_id, suppression_rule from icp.report_info"
+    )
+    assert info[0][0] is True and info[0][1] == "20261001T000000Z"
+    assert "suppressed" in info[0][2]
+    assert not list(warehouse.parent.glob(".*partial*")), "no temporary file is left behind"
+
+
+def test_generated_map_has_one_tile_per_neighbourhood(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    shapes = read(
+        data.path,
+        "select neighbourhood_code, svg_path, shape_origin from icp.neighbourhood_shapes",
+    )
+    assert len(shapes) == 6
+    assert all(path.startswith("M") and path.endswith("Z") for _, path, _ in shapes)
+    assert {origin for *_, origin in shapes} == {"generated tiles (not a map)"}
+    geojson = json.loads(data.geojson.read_text())
+    assert len(geojson["features"]) == 6
+    again = report_data.build_report_data(warehouse)
+    assert read(again.path, "select svg_path from icp.neighbourhood_shapes order by 1") == sorted(
+        (path,) for _, path, _ in shapes
+    ), "the tiles are deterministic"
+
+
+def test_real_codes_use_the_reference_boundaries(tmp_path: Path) -> None:
+    import polars as pl
+
+    boundaries = tmp_path / report_data.MSOA_BOUNDARIES
+    square = [[[-1.0, 52.0], [-0.9, 52.0], [-0.9, 52.1], [-1.0, 52.1], [-1.0, 52.0]]]
+    boundaries.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"msoa21_code": "E02000001", "msoa21_name": "A"},
+                        "geometry": {"type": "Polygon", "coordinates": square},
+                    }
+                ],
+            }
+        )
+    )
+    frame = pl.DataFrame({"neighbourhood_code": ["E02000001"], "lad_code": ["E09000001"]})
+    table, _ = report_data.neighbourhood_shapes(frame, reference_dir=tmp_path)
+    assert table["shape_origin"].to_list() == ["ONS MSOA 2021 boundaries"]
+
+
+def test_no_published_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(report_data.ReportDataError, match="does not exist"):
+        report_data.build_report_data(tmp_path / "warehouse.duckdb")
+
+
+def test_failed_site_build_leaves_last_weeks_report(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports = tmp_path / "reports"
+    (reports / "pages").mkdir(parents=True)
+    (reports / "node_modules").mkdir()
+    (reports / "build").mkdir()
+    (reports / "build" / "index.html").write_text("last week")
+    data = report_data.build_report_data(warehouse)
+    monkeypatch.setattr(
+        site, "ensure_node_modules", lambda reports_dir: reports_dir / "node_modules"
+    )
+
+    def failing(command: list[str], cwd: Path, timeout_s: int, env: dict) -> str:
+        if "build:strict" in command:
+            raise site.ReportBuildError("build failed")
+        return ""
+
+    monkeypatch.setattr(site, "run", failing)
+    with pytest.raises(site.ReportBuildError):
+        site.build_site(data.path, reports_dir=reports)
+    assert (reports / "build" / "index.html").read_text() == "last week"
+    assert [p.name for p in reports.iterdir() if p.name.startswith(".")] == []
+
+    def succeeding(command: list[str], cwd: Path, timeout_s: int, env: dict) -> str:
+        if "build:strict" in command:
+            (cwd / "build").mkdir()
+            (cwd / "build" / "index.html").write_text("this week")
+        return ""
+
+    monkeypatch.setattr(site, "run", succeeding)
+    site.build_site(data.path, reports_dir=reports, static_files={"data/x.geojson": data.geojson})
+    assert (reports / "build" / "index.html").read_text() == "this week"
+
+
+def test_asset_writes_report_data_without_the_site(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import materialize
+
+    from orchestration.reporting.assets import ReportResource, icb_report
+    from orchestration.resources import WarehouseResource
+
+    monkeypatch.setenv(site.SKIP_ENV, "1")
+    result = materialize(
+        [icb_report],
+        resources={
+            "warehouse": WarehouseResource(location=str(warehouse)),
+            "report": ReportResource(),
+        },
+    )
+    assert result.success
+    assert (warehouse.parent / "report.duckdb").exists()
+    metadata = result.asset_materializations_for_node("icb_report")[0].metadata
+    assert metadata["site_built"].value is False
+
+
+def test_icb_weekly_is_protected_and_flags_compare_months(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    # 5 + 12 + 133 + 40 + 0 + 78 = 268 referrals in the week: rounded to 270
+    assert read(data.path, "select referrals_count from icp.icb_weekly") == [(270,)]
+    # 3 per neighbourhood: 18 onward referrals, rounded to 20; 6 attended is 1-7: suppressed
+    row = read(
+        data.path,
+        "select onward_referrals_count, onward_referrals_attended_count, "
+        "onward_referral_conversion_pct from icp.icb_weekly",
+    )
+    assert row == [(20, None, None)]
+    labels = read(
+        data.path, "select change_label, count(*) from icp.underfunded_changes group by 1"
+    )
+    assert dict(labels) == {"flagged": 2, "not flagged": 4}  # one month: no change to report
+
+
+def test_missing_required_mart_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    write_published(folder / "published.duckdb", [10, 20])
+    con = duckdb.connect(str(folder / "published.duckdb"))
+    con.execute("drop table marts.fct_neighbourhood_need_capacity_weekly")
+    con.close()
+    with pytest.raises(report_data.ReportDataError, match="fct_neighbourhood_need_capacity_weekly"):
+        report_data.build_report_data(folder / "warehouse.duckdb")
+
+
+def test_report_runs_after_publish_and_extracts_in_the_weekly_job(dbt_manifest: Path) -> None:
+    from dagster import AssetKey
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("full_build")
+    assert AssetKey(["icb_report"]) in job.asset_layer.executable_asset_keys
+    parents = defs.resolve_asset_graph().get(AssetKey(["icb_report"])).parent_keys
+    assert parents == {AssetKey(["published_warehouse"]), AssetKey(["la_extracts"])}
