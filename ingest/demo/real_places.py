@@ -122,7 +122,8 @@ def build_real_places(prepared: Prepared, seed: int) -> Places:
     imd_score = lsoas["imd_score"].to_numpy().astype(np.float64)
     imd_rank = lsoas["imd_rank"].to_numpy().astype(np.int64)
     imd_decile = lsoas["imd_decile"].to_numpy().astype(np.int64)
-    edition = int(lsoas["iod_edition"].drop_nulls().first() or 2025)
+    editions = lsoas["iod_edition"].drop_nulls().to_list()
+    edition = int(editions[0]) if editions else 2025
     national = LSOAS_IN_ENGLAND[2011 if edition == 2019 else 2021]
     imd_q = (imd_rank - 0.5) / national
     msoa_pop = np.bincount(lsoa_msoa, weights=lsoa_pop, minlength=n_msoas).astype(np.int64)

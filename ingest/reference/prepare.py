@@ -63,6 +63,14 @@ def find(reference_dir: Path, role: str) -> Path | None:
     return None
 
 
+def require(reference_dir: Path, role: str) -> Path:
+    """The file for a role every preparation needs (``find`` raises when it is missing)."""
+    path = find(reference_dir, role)
+    if path is None:  # only optional roles come back empty
+        raise InputError(f"no {role.replace('_', ' ')} file", path=reference_dir)
+    return path
+
+
 @dataclass
 class Prepared:
     """Contract-shaped frames (England or one ICB) and where each figure came from."""
@@ -166,20 +174,16 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
     if not reference_dir.is_dir():
         raise InputError("reference folder not found", path=reference_dir)
     paths = {role: find(reference_dir, role) for role in ROLES}
-    geography = build_geography(
-        paths["lsoa21_icb_lookup"], paths["lsoa21_ward_lookup"], paths["msoa21_names"]
-    )  # type: ignore[arg-type]
+    england = build_geography(
+        require(reference_dir, "lsoa21_icb_lookup"),
+        require(reference_dir, "lsoa21_ward_lookup"),
+        require(reference_dir, "msoa21_names"),
+    )
+    geography = england
     if icb_code is not None:
-        geography = geography.filter(pl.col("icb_code") == icb_code)
+        geography = england.filter(pl.col("icb_code") == icb_code)
         if geography.is_empty():
-            known = (
-                build_geography(
-                    paths["lsoa21_icb_lookup"], paths["lsoa21_ward_lookup"], paths["msoa21_names"]
-                )
-                .select("icb_code", "icb_name")
-                .unique()
-                .sort("icb_code")
-            )  # type: ignore[arg-type]
+            known = england.select("icb_code", "icb_name").unique().sort("icb_code")
             listing = "; ".join(f"{c} {n}" for c, n in known.iter_rows())
             raise InputError(f"no ICB {icb_code!r} in the lookup; ICBs: {listing}")
     deprivation, file7 = deprivation_2021(reference_dir, edition)
@@ -190,7 +194,7 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
     ).with_columns(pl.col("population_total").round(0).cast(pl.Int64))
     population = population.join(lsoas.select("lsoa_code"), on="lsoa_code", how="semi")
     practices = build_practices(
-        paths["epcn_membership"],  # type: ignore[arg-type]
+        require(reference_dir, "epcn_membership"),
         paths["registered_patients"],
         paths["epraccur"],
     )

@@ -70,10 +70,10 @@ def downloaded(mirror: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_download_fetches_every_file_with_checksums(downloaded: Path, mirror: str) -> None:
-    sums = dict(
-        reversed(line.split("  ", 1))
-        for line in (downloaded / "SHA256SUMS").read_text().splitlines()
-    )
+    sums: dict[str, str] = {}
+    for line in (downloaded / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        sums[name] = digest
     assert len(sums) == len(MANIFEST)
     for entry in MANIFEST:
         name = entry.mirror_name or entry.name
