@@ -76,7 +76,7 @@ print("done", flush=True)
 """
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 0.9])
+@pytest.mark.parametrize("delay", [0.0, 0.3, 0.8])
 def test_sigkill_during_publish_leaves_the_published_file_unchanged(
     big_build: Path, delay: float
 ) -> None:
@@ -143,7 +143,7 @@ def test_readers_see_old_or_new_never_an_error(tmp_path: Path) -> None:
     first = publish(db)
     readers = {
         mode: subprocess.Popen(
-            [sys.executable, "-c", READER_SCRIPT, str(published_path(db)), mode, "5"],
+            [sys.executable, "-c", READER_SCRIPT, str(published_path(db)), mode, "3"],
             stdout=subprocess.PIPE,
             text=True,
         )
