@@ -80,7 +80,7 @@ overlapping as (
         on providers.base_lsoa_code = lsoas.lsoa_code
     inner join periods
         on funding.planned_start_date <= periods.period_end_date
-        and funding.planned_end_date >= periods.{{ spine.key }}
+        and funding.planned_end_date >= periods.period_start_date
 
 ),
 
