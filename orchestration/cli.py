@@ -210,10 +210,29 @@ def demo(
     scale: Annotated[str, typer.Option(help="Size of the fictional ICB.")] = "icb",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     warehouse: WarehouseOption = None,
+    icb: Annotated[
+        str | None,
+        typer.Option("--icb", help="Build on this real ICB's areas (E54 code) instead."),
+    ] = None,
+    reference_dir: Annotated[
+        Path | None,
+        typer.Option("--reference-dir", help="Folder of the published reference files."),
+    ] = None,
 ) -> None:
-    """Generate demo data and run the whole pipeline on it."""
+    """Generate demo data and run the whole pipeline on it.
+
+    With --icb and --reference-dir the areas, population, deprivation and practices are a
+    real ICB's (from the published files); referrals and community activity are synthetic.
+    """
     out = settings.DEFAULT_SOURCES_DIR
-    generate(out=out, seed=seed, scale=scale, as_of=None)
+    if icb:
+        if reference_dir is None:
+            raise InputError("--icb needs --reference-dir (the folder of published files)")
+        from orchestration.reference_cli import write_real_demo
+
+        write_real_demo(out, reference_dir, icb, seed=seed, scale=scale)
+    else:
+        generate(out=out, seed=seed, scale=scale, as_of=None)
     db_path = _run_full_build(warehouse, out)
     typer.echo(_summary(db_path))
 

@@ -18,7 +18,7 @@ def dbt_manifest() -> Path:
     """The dbt manifest Dagster's dbt assets are built from (parsed once per run)."""
     from orchestration.dbt.project import dbt_project, prepare
 
-    prepare()
+    prepare(force=True)  # a manifest older than the models would load stale assets
     return dbt_project.manifest_path
 
 
