@@ -38,7 +38,7 @@ WarehouseOption = Annotated[
     typer.Option(
         "--warehouse",
         help="Warehouse folder or .duckdb file "
-        f"[default: ${settings.WAREHOUSE_ENV}, else data/warehouse/].",
+        f"(default: ${settings.WAREHOUSE_ENV}, else data/warehouse/).",
         show_default=False,
     ),
 ]
@@ -196,7 +196,7 @@ def build(
     sources: Annotated[
         Path | None,
         typer.Option(
-            help=f"Folder of source files [default: ${settings.SOURCES_ENV}, else data/demo/]."
+            help=f"Folder of source files (default: ${settings.SOURCES_ENV}, else data/demo/)."
         ),
     ] = None,
 ) -> None:
