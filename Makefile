@@ -21,10 +21,8 @@ VENV_STAMP := .venv/.icb-insight-synced
 MANIFEST := dbt_project/target/manifest.json
 
 REPORT_STAMP := reports/node_modules/.icb-insight-installed
-# The report reads the published warehouse (the copy that passed every check).
-ICB_INSIGHT_REPORT_DB ?= $(CURDIR)/data/warehouse/published.duckdb
 
-.PHONY: help setup demo test dev lint docs manifest report clean
+.PHONY: help setup demo test dev lint docs manifest report bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,9 +38,8 @@ setup: $(VENV_STAMP) ## Install the Python environment (uv, from uv.lock)
 manifest: $(VENV_STAMP) ## Parse the dbt project so Dagster can load it
 	$(RUN) dbt parse --quiet --project-dir dbt_project
 
-demo: setup manifest ## Generate demo data, run the whole pipeline on it, build the report
+demo: setup manifest $(REPORT_STAMP) ## Generate demo data and run the whole pipeline on it (report included)
 	$(RUN) icb-insight demo
-	$(MAKE) --no-print-directory report
 	@echo ""
 	@echo "Report: reports/build (serve it: python3 -m http.server 8000 --bind 127.0.0.1 --directory reports/build)"
 
@@ -51,11 +48,18 @@ $(REPORT_STAMP): reports/package.json reports/package-lock.json
 	cd reports && timeout 900 npm install --no-audit --no-fund
 	@touch $@
 
-report: $(REPORT_STAMP) ## Build the Evidence report into reports/build (ICB_INSIGHT_REPORT_DB=path chooses the warehouse)
-	cd reports && ICB_INSIGHT_REPORT_DB="$(abspath $(ICB_INSIGHT_REPORT_DB))" timeout 300 npm run sources
-	cd reports && timeout 900 npm run build:strict
+report: setup manifest $(REPORT_STAMP) ## Rebuild the report from the published warehouse (swapped in only on success)
+	$(RUN) python -m orchestration.reporting.site
 	@echo "Report built in reports/build. Serve it with:"
 	@echo "  python3 -m http.server 8000 --bind 127.0.0.1 --directory reports/build"
+
+# Benchmarks (issue 9; docs/benchmarks.md). Not part of `make test`.
+BENCH_SCALES ?= icb,region,england
+BENCH_OUT ?= /tmp/icb-insight-bench
+BENCH_ARGS ?=
+
+bench: setup manifest ## Time each pipeline phase against pandas and bare DuckDB (BENCH_SCALES, BENCH_OUT, BENCH_ARGS)
+	$(RUN) python -m benchmarks.run --scales $(BENCH_SCALES) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 test: setup manifest ## Run every test
 	$(RUN) pytest
@@ -66,8 +70,8 @@ dev: setup manifest ## Open the Dagster UI on http://127.0.0.1:3000
 	env --default-signal=INT,TERM $(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 lint: setup ## Check Python style (ruff)
-	$(RUN) ruff check ingest orchestration tests
-	$(RUN) ruff format --check ingest orchestration tests
+	$(RUN) ruff check ingest orchestration tests benchmarks
+	$(RUN) ruff format --check ingest orchestration tests benchmarks
 
 docs: setup manifest ## Regenerate docs from their sources of truth
 	$(RUN) python -m ingest.contracts.docs
