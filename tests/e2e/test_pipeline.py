@@ -82,7 +82,9 @@ def test_population_weighted_imd_matches_a_hand_computation(built: dict) -> None
 
 def test_planted_underserved_neighbourhoods_rank_above_well_served(built: dict) -> None:
     truth = built["truth"]
-    ranks = dict(query(built, "select neighbourhood_code, gap_rank from marts.fct_neighbourhood_gap"))
+    ranks = dict(
+        query(built, "select neighbourhood_code, gap_rank from marts.fct_neighbourhood_gap")
+    )
     underserved = [ranks[code] for code in truth["underserved_deprived_msoas"] if code in ranks]
     well_served = [ranks[code] for code in truth["well_served_deprived_msoas"] if code in ranks]
     assert underserved and well_served
