@@ -1,9 +1,7 @@
 """dbt models as Dagster assets, joined to the ingest assets through ``raw/<table>`` keys."""
 
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Definitions
@@ -45,14 +43,7 @@ def icb_dbt_models(
     yield from dbt.cli(["build"], context=context).stream()
 
 
-def _dbt_executable() -> str:
-    """The dbt installed beside this Python (the project's venv), so a run does not depend
-    on PATH (e.g. pytest started as .venv/bin/pytest, or a scheduler's bare environment)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
-
-
 defs = Definitions(
     assets=[icb_dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable())},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
 )
