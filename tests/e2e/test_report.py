@@ -508,7 +508,11 @@ def server(built_report: dict, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield {"url": url, "log": log}
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # SIGTERM can be ignored when inherited so
+            process.kill()
+            process.wait(timeout=10)
 
 
 def load_page(chromium: str, url: str, screenshot: Path) -> dict:
