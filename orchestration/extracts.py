@@ -17,7 +17,6 @@ that passed every check. Each package is written into a hidden folder and rename
 so a package is either complete or absent.
 """
 
-import functools
 import hashlib
 import json
 import logging
@@ -32,7 +31,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-import yaml
 
 from orchestration.disclosure import (
     DEFAULT_RULE,
@@ -46,7 +44,7 @@ from orchestration.disclosure import (
     table_spec,
     with_totals,
 )
-from orchestration.metrics_doc import MARTS_DIR, _doc_blocks, _resolve
+from orchestration.metrics_doc import mart_column_descriptions
 from orchestration.publish import published_path
 
 log = logging.getLogger(__name__)
@@ -309,24 +307,6 @@ def _with_la_totals(
     return protect(totals, table, rule, by=periods)
 
 
-@functools.cache
-def column_descriptions() -> dict[str, dict[str, str]]:
-    """Model -> column -> description, from the marts yml (doc blocks resolved).
-
-    Parsed once per process: every local authority's workbook reads the same definitions,
-    and parsing the yml per LA was half the time of an extracts run."""
-    blocks = _doc_blocks()
-    described: dict[str, dict[str, str]] = {}
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for path in sorted(MARTS_DIR.glob("*.yml")):
-        for model in yaml.load(path.read_text(), Loader=loader).get("models", []):  # noqa: S506
-            described[model["name"]] = {
-                column["name"]: " ".join(_resolve(column.get("description", ""), blocks).split())
-                for column in model.get("columns", [])
-            }
-    return described
-
-
 def _period(tables: dict[str, tuple[pl.DataFrame, str]]) -> str:
     need = tables["need_capacity_monthly"][0]
     if need.is_empty():
@@ -344,7 +324,7 @@ def _write_workbook(
 ) -> None:
     import xlsxwriter
 
-    described = column_descriptions()
+    described = mart_column_descriptions()
     readme: list[tuple[str, str, str]] = [
         ("Extract", f"{la_name} ({la_code}): its neighbourhoods only", ""),
         ("Period", _period(tables), ""),

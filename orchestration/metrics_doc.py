@@ -5,6 +5,7 @@ readable copy for people who do not open dbt docs. tests/orchestration/test_metr
 fails when the committed page differs.
 """
 
+import functools
 import re
 
 import yaml
@@ -77,6 +78,24 @@ def _settings() -> list[str]:
     for name, value in defaults.items():
         lines.append(f"| `{name}` | {_cell(_value(value))} | {_cell(comments.get(name, ''))} |")
     return lines
+
+
+@functools.cache
+def mart_column_descriptions() -> dict[str, dict[str, str]]:
+    """Model -> column -> description, from the marts yml (doc blocks resolved).
+
+    Parsed once per process: every local authority's extract workbook reads the same
+    definitions, and parsing the yml per LA was half the time of an extracts run."""
+    blocks = _doc_blocks()
+    described: dict[str, dict[str, str]] = {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for path in sorted(MARTS_DIR.glob("*.yml")):
+        for model in yaml.load(path.read_text(), Loader=loader).get("models", []):  # noqa: S506
+            described[model["name"]] = {
+                column["name"]: " ".join(_resolve(column.get("description", ""), blocks).split())
+                for column in model.get("columns", [])
+            }
+    return described
 
 
 def render_markdown() -> str:
