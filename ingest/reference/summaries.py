@@ -13,11 +13,11 @@ ICBs and sub-ICB locations, which no official file covers.
 - local concentration: the population-weighted mean turned-round rank of the area's most
   deprived LSOAs that hold exactly 10% of its population (the last one counted in part).
 
-Average score and proportion in the most deprived 10% are checked against published IoD2019
-district figures (tests/ingest/test_reference_checks.py). The sliding weight of extent and the
-part-LSOA of local concentration follow the definitions as summarised above and have not been
-checked against the published File 10 (not in the reference folder): do that once it is
-downloaded.
+The district ranks these give on IoD2019 match those quoted from the published File 10 for
+every measure (tests/ingest/test_reference_checks.py cites the pages: Manchester's extent and
+local concentration ranks, the top tens on average score and average rank, and others), which
+checks the sliding weight of extent and the part-LSOA of local concentration; the File 10
+values of extent and local concentration themselves were not found quoted anywhere.
 """
 
 from pathlib import Path
