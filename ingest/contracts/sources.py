@@ -655,7 +655,8 @@ POPULATION = Contract(
         Column(
             "population_aged_65_plus",
             "integer",
-            "Residents aged 65 and over.",
+            "Residents aged 65 and over. Empty from the real reference files: the IoD gives 60+ "
+            "only (docs/reference-data.md).",
             nullable=True,
             optional=True,
             minimum=0,
@@ -728,7 +729,9 @@ DEPRIVATION = Contract(
     description=(
         "The published IoD 'file 7' (all scores, ranks, deciles and population "
         "denominators), with its published column headers. Rank 1 and decile 1 are the most "
-        "deprived. IMD columns are required; domain columns may be absent."
+        "deprived. IMD columns are required; domain columns may be absent. May cover every "
+        "LSOA in England (no foreign key to geography): LSOAs outside the geography feed only "
+        "the national area summaries (fct_area_deprivation)."
     ),
     sender="MHCLG English Indices of Deprivation (or the demo generator)",
     file_format="csv",
@@ -790,7 +793,7 @@ DEPRIVATION = Contract(
         ),
         *_vintage_columns(edition=True),
     ),
-    foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
+    foreign_keys=(),
 )
 
 CONTRACTS: dict[str, Contract] = {

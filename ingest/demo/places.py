@@ -7,7 +7,8 @@ scores are derived from that latent value the way the published IoD derives them
 scores: rank 1 is the most deprived, decile = ceil(rank / 3,375.5).
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 
 import numpy as np
 import polars as pl
@@ -102,6 +103,16 @@ class Places:
     @property
     def n_lsoas(self) -> int:
         return len(self.lsoa_code)
+
+
+def assemble_places(values: Mapping[str, object]) -> Places:
+    """``Places`` from a mapping that holds every field by name (the builders pass their
+    local variables), so the fields are listed once, in the dataclass."""
+    names = [field.name for field in fields(Places)]
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise TypeError(f"Places needs {', '.join(missing)}")
+    return Places(**{name: values[name] for name in names})  # type: ignore[arg-type]
 
 
 def _block_sizes(rng: np.random.Generator, total: int, parts: int, minimum: int) -> np.ndarray:
@@ -349,52 +360,8 @@ def build_places(scale: Scale, seed: int, population_year: int) -> Places:
             "registered_patients": practice_list,
         }
     )
-    return Places(
-        lsoa_code=lsoa_code,
-        lsoa_name=lsoa_name,
-        lsoa_msoa=lsoa_msoa,
-        lsoa_ward=lsoa_ward,
-        lsoa_la=lsoa_la,
-        lsoa_pop=lsoa_pop,
-        lsoa_pop65=lsoa_pop65,
-        imd_score=imd_score,
-        imd_rank=imd_rank,
-        imd_decile=imd_decile,
-        imd_q=imd_q,
-        lsoa_pcn=lsoa_pcn,
-        msoa_code=msoa_code,
-        msoa_name=msoa_name,
-        msoa_la=msoa_la,
-        msoa_pos=msoa_pos,
-        msoa_pop=msoa_pop,
-        msoa_imd=msoa_imd,
-        ward_code=ward_code,
-        ward_name=ward_name,
-        la_code=la_code,
-        la_name=la_name,
-        la_sub=la_sub,
-        la_icb=la_icb,
-        la_white_share=la_white_share,
-        la_deprived=la_deprived,
-        sub_code=sub_code,
-        sub_name=sub_name,
-        icb_code=icb_code,
-        icb_name=icb_name,
-        icb_short=np.array(icb_short),
-        pcn_code=pcn_code,
-        pcn_name=pcn_name,
-        pcn_la=pcn_la,
-        pcn_pop=pcn_pop,
-        practice_code=practice_code,
-        practice_name=practice_name,
-        practice_pcn=practice_pcn,
-        practice_lsoa=practice_lsoa,
-        practice_list=practice_list,
-        geography=geography,
-        population=population,
-        deprivation=deprivation,
-        practices=practices,
-    )
+    icb_short = np.array(icb_short)
+    return assemble_places(locals())
 
 
 def _practice_names(rng: np.random.Generator, places: np.ndarray) -> np.ndarray:

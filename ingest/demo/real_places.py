@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from ingest.demo.common import rng_for
-from ingest.demo.places import Places
+from ingest.demo.places import Places, assemble_places
 from ingest.errors import InputError
 from ingest.generate import TRUTH_FILE, GenerateResult, generate
 from ingest.reference.iod import LSOAS_IN_ENGLAND
@@ -190,52 +190,17 @@ def build_real_places(prepared: Prepared, seed: int) -> Places:
     first_lsoa = np.array([np.flatnonzero(lsoa_pcn == p)[0] for p in range(len(pcn_code))])
 
     lsoa_code = lsoas["lsoa_code"].to_numpy().astype(str)
-    return Places(
-        lsoa_code=lsoa_code,
-        lsoa_name=lsoas["lsoa_name"].to_numpy().astype(str),
-        lsoa_msoa=lsoa_msoa,
-        lsoa_ward=lsoa_ward,
-        lsoa_la=lsoa_la,
-        lsoa_pop=lsoa_pop,
-        lsoa_pop65=lsoa_pop65,
-        imd_score=imd_score,
-        imd_rank=imd_rank,
-        imd_decile=imd_decile,
-        imd_q=imd_q,
-        lsoa_pcn=lsoa_pcn,
-        msoa_code=msoa_code,
-        msoa_name=msoa_name,
-        msoa_la=msoa_la,
-        msoa_pos=msoa_pos,
-        msoa_pop=msoa_pop,
-        msoa_imd=msoa_imd,
-        ward_code=ward_code,
-        ward_name=ward_name,
-        la_code=la_code,
-        la_name=la_name,
-        la_sub=la_sub,
-        la_icb=la_icb,
-        la_white_share=la_white_share,
-        la_deprived=la_deprived,
-        sub_code=sub_code,
-        sub_name=sub_name,
-        icb_code=icb_code,
-        icb_name=icb_name,
-        icb_short=icb_short,
-        pcn_code=pcn_code,
-        pcn_name=pcn_name,
-        pcn_la=pcn_la,
-        pcn_pop=pcn_pop,
-        practice_code=practices["practice_code"].to_numpy().astype(str),
-        practice_name=practices["practice_name"].to_numpy().astype(str),
-        practice_pcn=practice_pcn,
-        practice_lsoa=first_lsoa[practice_pcn],
-        practice_list=practices["registered_patients"].to_numpy().astype(np.int64),
-        geography=geography.filter(pl.col("lsoa_code").is_in(lsoa_code)),
-        population=prepared.population.filter(pl.col("lsoa_code").is_in(lsoa_code)),
-        deprivation=prepared.deprivation.filter(pl.col("lsoa_code").is_in(lsoa_code)),
-        practices=practices.drop("sub", "pcn"),
-    )
+    lsoa_name = lsoas["lsoa_name"].to_numpy().astype(str)
+    practice_code = practices["practice_code"].to_numpy().astype(str)
+    practice_name = practices["practice_name"].to_numpy().astype(str)
+    practice_lsoa = first_lsoa[practice_pcn]
+    practice_list = practices["registered_patients"].to_numpy().astype(np.int64)
+    population = prepared.population.filter(pl.col("lsoa_code").is_in(lsoa_code))
+    geography = geography.filter(pl.col("lsoa_code").is_in(lsoa_code))
+    # every LSOA in England: fct_area_deprivation ranks districts nationally
+    deprivation = prepared.deprivation
+    practices = practices.drop("sub", "pcn")
+    return assemble_places(locals())
 
 
 def real_places(reference_dir: Path, icb_code: str, seed: int, *, edition: int = 2025) -> Places:

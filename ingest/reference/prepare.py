@@ -20,6 +20,7 @@ from ingest.reference.geography import build_geography
 from ingest.reference.iod import File7, read_file7, read_population_denominators
 from ingest.reference.layout import with_optional_columns
 from ingest.reference.practices import build_practices
+from ingest.reference.summaries import fill_population
 from ingest.reference.vintage import iod_to_2021, population_to_2021, read_lsoa11_lsoa21_lookup
 
 log = logging.getLogger(__name__)
@@ -189,9 +190,20 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
     deprivation, file7 = deprivation_2021(reference_dir, edition)
     population, population_what = population_2021(reference_dir, deprivation, file7)
     lsoas = geography.select("lsoa_code", "lsoa_name")
-    deprivation = lsoas.join(
-        deprivation.drop("lsoa_name", strict=False), on="lsoa_code", how="inner"
-    ).with_columns(pl.col("population_total").round(0).cast(pl.Int64))
+    # Deprivation for every LSOA in England, not only the ICB's: the area summaries
+    # (fct_area_deprivation) rank districts among all of England's. Where the File 7 has no
+    # denominators (the IoD2025 reconstruction), the population source's figures fill them.
+    denominators_filled = deprivation["population_total"].null_count() > 0
+    if "lsoa_name" not in deprivation.columns:  # IoD2019 carried over: 2021 names from ONS
+        deprivation = deprivation.join(
+            england.select("lsoa_code", "lsoa_name"), on="lsoa_code", how="left"
+        )
+    deprivation = (
+        fill_population(deprivation, population, "population_total")
+        .with_columns(pl.col("population_total").round(0).cast(pl.Int64))
+        .filter(pl.col("lsoa_code").str.starts_with("E01"))
+        .sort("lsoa_code")
+    )
     population = population.join(lsoas.select("lsoa_code"), on="lsoa_code", how="semi")
     practices = build_practices(
         require(reference_dir, "epcn_membership"),
@@ -202,7 +214,18 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
         subs = geography["sub_icb_ods_code"].drop_nulls().unique().to_list()
         practices = practices.filter(pl.col("sub_icb_ods_code").is_in(subs))
     notes = [file7.describe(), f"population: {population_what}"]
-    missing_dep = geography.height - deprivation.height
+    notes.append(
+        f"deprivation covers all {deprivation.height:,} LSOAs in England (the area summaries "
+        "rank districts nationally); geography and population cover the ICB"
+        if icb_code is not None
+        else f"deprivation covers {deprivation.height:,} LSOAs"
+    )
+    if denominators_filled:
+        notes.append(
+            f"the IoD{file7.edition} File 7 lacks population denominators: the deprivation "
+            f"file's population column holds the population source's figures ({population_what})"
+        )
+    missing_dep = lsoas.join(deprivation, on="lsoa_code", how="anti").height
     if missing_dep:
         notes.append(f"{missing_dep:,} LSOAs have no deprivation figures")
     provenance = {
@@ -218,6 +241,10 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
             "published_on_lsoa_vintage": file7.lsoa_vintage,
             "columns_present": len(file7.present),
             "columns_lacking": list(file7.missing),
+            "lsoas": "every LSOA in England (geography and population: the ICB's only)",
+            "population_column": "IoD denominators as published"
+            if not denominators_filled
+            else f"not in the File 7; filled from the population source: {population_what}",
             "mapping": None
             if file7.lsoa_vintage == 2021
             else "ONS LSOA (2011) to LSOA (2021) lookup: U/S take the 2011 figures, M/X the "

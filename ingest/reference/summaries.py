@@ -66,16 +66,92 @@ def area_summaries(
             "imd_local_concentration"
         ),
     )
-    measures = [
-        "imd_average_rank",
-        "imd_average_score",
-        "imd_proportion_lsoas_most_deprived_10pct",
-        "imd_extent",
-        "imd_local_concentration",
-    ]
     return frame.with_columns(
-        pl.col(m).rank("min", descending=True).cast(pl.Int64).alias(f"{m}_rank") for m in measures
+        pl.col(m).rank("min", descending=True).cast(pl.Int64).alias(f"{m}_rank") for m in MEASURES
     ).sort(area)
+
+
+MEASURES = (
+    "imd_average_rank",
+    "imd_average_score",
+    "imd_proportion_lsoas_most_deprived_10pct",
+    "imd_extent",
+    "imd_local_concentration",
+)
+
+
+def fill_population(lsoas: pl.DataFrame, population: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``lsoas`` with ``column`` (the IoD's population denominators) filled where null from
+    ``population`` (lsoa_code, population_total): the weight of the area summaries, in the
+    prepared deprivation file and in the mart alike."""
+    source = population.select("lsoa_code", pl.col("population_total").alias("_population"))
+    return (
+        lsoas.join(source, on="lsoa_code", how="left")
+        .with_columns(pl.coalesce(column, "_population").alias(column))
+        .drop("_population")
+    )
+
+
+def national_lsoa_count(iod_edition: int | None, max_rank: int) -> int:
+    """How many LSOAs an edition ranks (its ranks run 1..N): 32,844 for IoD2019 (2011 LSOAs,
+    also when carried onto 2021 LSOAs), 33,755 for IoD2025; for files that say no edition
+    (the fictional demo ranks on 2021 LSOAs), 33,755 or the highest rank if higher."""
+    from ingest.reference.iod import LSOA_VINTAGE, LSOAS_IN_ENGLAND
+
+    if iod_edition in LSOA_VINTAGE:
+        return LSOAS_IN_ENGLAND[LSOA_VINTAGE[iod_edition]]
+    return max(LSOAS_IN_ENGLAND[2021], max_rank)
+
+
+def warehouse_summaries(deprivation: pl.DataFrame, geography: pl.DataFrame) -> pl.DataFrame:
+    """The rows of marts.fct_area_deprivation (dbt model int_lsoas_summarised_to_areas calls
+    this): every local authority district in ``deprivation`` (every one in England when the
+    deprivation file covers England, as the real-ICB demo's does), and the ICBs and sub-ICB
+    locations of ``geography`` (the build's own ICB), each ranked among the areas of its type
+    present (``ranked_among_count``).
+
+    ``deprivation``: lsoa_code, lad_code, lad_name, imd_score, imd_rank, imd_decile,
+    iod_population_total (the IoD's own denominators, which its summaries weight by),
+    iod_edition. ``geography``: lsoa_code, sub_icb_code/name, icb_code/name, and
+    population_total (the population source), used as the weight where the deprivation file
+    has no denominator.
+    """
+    editions = deprivation["iod_edition"].drop_nulls().unique().to_list()
+    if len(editions) > 1:
+        from ingest.errors import InputError
+
+        raise InputError(f"the deprivation source mixes IoD editions {sorted(editions)}")
+    national = national_lsoa_count(
+        editions[0] if editions else None, int(deprivation["imd_rank"].max() or 0)
+    )
+    lsoas = (
+        fill_population(deprivation, geography, "iod_population_total")
+        .with_columns(population_total=pl.col("iod_population_total").cast(pl.Float64))
+        .filter(pl.col("imd_rank").is_not_null() & pl.col("population_total").is_not_null())
+    )
+    parts = []
+    for area_type, frame, code, name in (
+        ("local_authority", lsoas, "lad_code", "lad_name"),
+        ("icb", lsoas.join(geography.drop("population_total"), on="lsoa_code"), "icb_code",
+         "icb_name"),
+        ("sub_icb", lsoas.join(geography.drop("population_total"), on="lsoa_code"),
+         "sub_icb_code", "sub_icb_name"),
+    ):  # fmt: skip
+        frame = frame.filter(pl.col(code).is_not_null())
+        summary = area_summaries(frame, code, name=name, national_lsoas=national)
+        parts.append(
+            summary.select(
+                pl.lit(area_type).alias("area_type"),
+                pl.col(code).alias("area_code"),
+                pl.col(name).alias("area_name"),
+                pl.col("lsoas").alias("lsoa_count"),
+                pl.col("population").alias("population_total"),
+                pl.len().alias("ranked_among_count"),
+                pl.lit(national).alias("national_lsoa_count"),
+                *[c for m in MEASURES for c in (pl.col(m), pl.col(f"{m}_rank"))],
+            )
+        )
+    return pl.concat(parts)
 
 
 AREAS = {

@@ -148,23 +148,24 @@ def test_funding_cliff_adds_up_to_current_funding(built: dict) -> None:
 
 
 def test_area_deprivation_is_the_population_weighted_lsoa_score(built: dict) -> None:
-    ((by_hand, decile_1_pct),) = rows(
+    """The demo's deprivation file covers its ICB only: the ICB row summarises all of it,
+    weighted by the file's own denominators."""
+    ((by_hand, decile_1_share),) = rows(
         built["db"],
         """
         select
-            sum(population.population_total * deprivation.imd_score)
-                / sum(population.population_total),
-            100.0 * count(*) filter (where deprivation.imd_decile = 1) / count(*)
-        from raw.population as population
-        inner join raw.deprivation as deprivation using (lsoa_code)
+            sum(population_total * imd_score) / sum(population_total),
+            count(*) filter (where imd_decile = 1) / count(*)
+        from raw.deprivation
         """,
     )
-    ((score, share),) = rows(
+    ((score, share, ranked_among),) = rows(
         built["db"],
-        "select imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct "
+        "select imd_average_score, imd_proportion_lsoas_most_deprived_10pct, ranked_among_count "
         "from marts.fct_area_deprivation where area_type = 'icb'",
     )
-    assert score == pytest.approx(by_hand) and share == pytest.approx(decile_1_pct)
+    assert score == pytest.approx(by_hand) and share == pytest.approx(decile_1_share)
+    assert ranked_among == 1
 
 
 @pytest.fixture(scope="module")

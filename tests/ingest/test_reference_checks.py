@@ -23,6 +23,14 @@ reference folder. The district figures below are cited from pages that quote Fil
   2019; copy at documents.pub): Middlesbrough, Liverpool, Knowsley, Kingston upon Hull and
   Manchester have the highest proportions of LSOAs in the most deprived decile, in that order.
 
+- TRAFFORD2025: IoD2025 File 10 (MHCLG, 30 October 2025,
+  assets.publishing.service.gov.uk/media/68ff7e26d81972ecd2df5db1/File_10_-_IoD2025_Local_
+  Authority_District_Summaries__lower-tier_.xlsx) as extracted by Trafford Data Lab
+  (github.com/traffordDataLab/open_data, IndicesOfDeprivation/IoD2025/local_authority_district/
+  indices_of_deprivation_2025_lad.csv, commit 3fcf109): proportion of LSOAs in the most
+  deprived decile and its rank. (Its average scores and ranks are weighted by mid-2022
+  denominators, which the IoD2025 reconstruction here lacks, so they are not compared.)
+
 NOT CONFIRMED: the average score values themselves (Blackpool 45.039, Knowsley 43.006,
 Liverpool 42.412) and the extent and local concentration values (only their ranks are cited
 above) were not found in any stored page; the values asserted below are what the published
@@ -37,7 +45,7 @@ import pytest
 
 from ingest.reference.iod import read_file7
 from ingest.reference.prepare import prepare_frames
-from ingest.reference.summaries import area_summaries
+from ingest.reference.summaries import area_summaries, reference_summaries
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "reference"
 
@@ -50,6 +58,13 @@ pytestmark = pytest.mark.skipif(
 def la_2019() -> pl.DataFrame:
     iod = read_file7(REFERENCE / "iod2019_lsoa11_file7_subset_ASSEMBLED.csv").frame
     return area_summaries(iod, "lad_code", name="lad_name", national_lsoas=32_844)
+
+
+@pytest.fixture(scope="module")
+def la_2025() -> pl.DataFrame:
+    frame, _ = reference_summaries(REFERENCE, area="lad", edition=2025)
+    assert frame.height == 296
+    return frame
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +209,26 @@ def test_summary_measures_on_a_hand_computed_area() -> None:
     assert row["imd_extent"] == pytest.approx((1 + 0.5) / 4)
     # 10% of 400 people = 40, all from the most deprived LSOA
     assert row["imd_local_concentration"] == pytest.approx(96)
+
+
+@pytest.mark.parametrize(
+    ("district", "published", "published_rank"),
+    [
+        ("Middlesbrough", 0.5, 1),
+        ("Hartlepool", 0.4211, 3),
+        ("Kingston upon Hull, City of", 0.4167, 4),
+        ("Blackpool", 0.4043, 6),
+        ("Blackburn with Darwen", 0.3736, 9),
+        ("Halton", 0.3125, 16),
+        ("Redcar and Cleveland", 0.25, 25),
+        ("Stockton-on-Tees", 0.1935, 41),
+        ("Warrington", 0.0606, 114),
+    ],
+)
+def test_iod2025_proportion_in_most_deprived_10pct_matches_file_10(
+    la_2025: pl.DataFrame, district: str, published: float, published_rank: int
+) -> None:
+    """TRAFFORD2025: the measure that needs no population weights, on 296 districts (2024)."""
+    row = la_2025.filter(pl.col("lad_name") == district)
+    assert round(row["imd_proportion_lsoas_most_deprived_10pct"][0], 4) == published
+    assert row["imd_proportion_lsoas_most_deprived_10pct_rank"][0] == published_rank

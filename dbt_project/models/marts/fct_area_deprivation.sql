@@ -1,42 +1,15 @@
 {#-
-    Deprivation of the ICB and of each local authority district in it, summarised from LSOAs
-    the way the government's IoD area summaries are: the population-weighted average of LSOA
-    IMD scores, and the proportion of the area's LSOAs in the most deprived 10% nationally.
-    Only the LSOAs of the ICB's geography lookup are counted, so a local authority that lies
-    partly outside the ICB is summarised for its part inside.
+    The IoD area summaries of every local authority district in the deprivation source and of
+    the ICB and its sub-ICB locations, typed under the contract. The formulas are in
+    ingest.reference.summaries, run by int_lsoas_summarised_to_areas (a Python model), so the
+    mart and `icb-insight reference la-summaries` compute them once.
 -#}
-{%- set areas = {'local_authority': ['lad_code', 'lad_name'], 'icb': ['icb_code', 'icb_name']} -%}
 
 with
 
-lsoas as (
+summaries as (
 
-    select * from {{ ref('dim_lsoas') }}
-
-),
-
-summarised as (
-
-    {%- for area_type, columns in areas.items() %}
-    select
-        '{{ area_type }}' as area_type,
-        {{ columns[0] }} as area_code,
-        min({{ columns[1] }}) as area_name,
-        count(*) as lsoa_count,
-        count(imd_score) as lsoas_with_imd_count,
-        sum(population_total) as population_total,
-        sum(population_total * imd_score)
-            / nullif(sum(population_total) filter (where imd_score is not null), 0)
-            as imd_score_pop_weighted,
-        100.0 * count(*) filter (where imd_decile = 1) / nullif(count(imd_decile), 0)
-            as share_lsoas_most_deprived_decile_pct,
-        100.0 * coalesce(sum(population_total) filter (where imd_decile <= 2), 0)
-            / nullif(sum(population_total) filter (where imd_decile is not null), 0)
-            as population_core20_pct
-    from lsoas
-    group by {{ columns[0] }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    select * from {{ ref('int_lsoas_summarised_to_areas') }}
 
 ),
 
@@ -50,20 +23,25 @@ final as (
 
         -- size
         cast(lsoa_count as bigint) as lsoa_count,
-        cast(lsoas_with_imd_count as bigint) as lsoas_with_imd_count,
         cast(population_total as bigint) as population_total,
+        cast(ranked_among_count as bigint) as ranked_among_count,
+        cast(national_lsoa_count as bigint) as national_lsoa_count,
 
-        -- deprivation
-        cast(imd_score_pop_weighted as double) as imd_score_pop_weighted,
-        cast(share_lsoas_most_deprived_decile_pct as double)
-            as share_lsoas_most_deprived_decile_pct,
-        cast(population_core20_pct as double) as population_core20_pct,
-        cast(
-            rank() over (partition by area_type order by imd_score_pop_weighted desc)
-            as bigint
-        ) as imd_score_rank_in_icb
+        -- summary measures, each with its rank among the areas of its type (1 most deprived)
+        cast(imd_average_rank as double) as imd_average_rank,
+        cast(imd_average_rank_rank as bigint) as imd_average_rank_rank,
+        cast(imd_average_score as double) as imd_average_score,
+        cast(imd_average_score_rank as bigint) as imd_average_score_rank,
+        cast(imd_proportion_lsoas_most_deprived_10pct as double)
+            as imd_proportion_lsoas_most_deprived_10pct,
+        cast(imd_proportion_lsoas_most_deprived_10pct_rank as bigint)
+            as imd_proportion_lsoas_most_deprived_10pct_rank,
+        cast(imd_extent as double) as imd_extent,
+        cast(imd_extent_rank as bigint) as imd_extent_rank,
+        cast(imd_local_concentration as double) as imd_local_concentration,
+        cast(imd_local_concentration_rank as bigint) as imd_local_concentration_rank
 
-    from summarised
+    from summaries
 
 )
 

@@ -44,6 +44,9 @@ renamed as (
         -- population denominator published with the indices
         population_total as iod_population_total,
 
+        -- vintage (null in files that do not say)
+        iod_edition,
+
         -- load metadata
         _loaded_at as loaded_at,
         _source_file as source_file
