@@ -10,7 +10,8 @@ is fetched from ``{base_url}/{mirror_name}`` instead, a mirror laid out like
 Written into the folder: the files, ``SHA256SUMS`` (``sha256sum -c`` reads it) and
 ``provenance.json`` (for each file: where it came from, when, its size and sha256, or why it
 was not fetched). The addresses were written down without internet access here: check them
-on the first real run (the record says which failed).
+on the first real run (the record says which failed). Each entry's ``address_note`` says where
+its address was confirmed (public code or pages that use it), or that only the page is known.
 """
 
 import hashlib
@@ -31,6 +32,15 @@ log = logging.getLogger(__name__)
 GOV_IOD2019 = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
 GOV_IOD2025 = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
 ONS_GEOPORTAL = "https://geoportal.statistics.gov.uk/"
+ONS_LSOA11_LSOA21 = (
+    "https://geoportal.statistics.gov.uk/datasets/ons::lsoa-2011-to-lsoa-2021-to-local-"
+    "authority-district-2022-lookup-for-england-and-wales-version-2/about"
+)
+ODS_ZIPS = (
+    "the ODS bulk zip address used widely in public code (e.g. jtrim-ons, nhs-r-community "
+    "scripts); public code of 2026 reports it answers 403 to non-browser clients, so it may "
+    "have to be fetched by hand from the page"
+)
 ODS_GP = "https://digital.nhs.uk/services/organisation-data-service/export-data-files/csv-downloads/gp-and-gp-practice-related-data"
 NHSD_REGISTERED = "https://digital.nhs.uk/data-and-information/publications/statistical/patients-registered-at-a-gp-practice"
 OGL = "Open Government Licence v3.0"
@@ -50,6 +60,8 @@ class Entry:
     # the member to take when the publisher serves a zip
     member: str | None = None
     required: bool = True
+    # where the address was confirmed, or why there is none
+    address_note: str | None = None
 
     def source(self, base_url: str | None) -> str | None:
         if base_url:
@@ -67,10 +79,11 @@ MANIFEST: tuple[Entry, ...] = (
         "MHCLG",
         OGL,
         GOV_IOD2019,
-        url="https://assets.publishing.service.gov.uk/government/uploads/system/uploads/"
-        "attachment_data/file/845345/"
+        url="https://assets.publishing.service.gov.uk/media/5dc407b440f0b6379a7acc8d/"
         "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
         mirror_name="iod2019_lsoa11_file7_subset_ASSEMBLED.csv",
+        address_note="as used by github.com/OxfordIHTM/ihtm-hackathon-2025 read_data.R; the "
+        "file is listed on the IoD2019 statistics page",
     ),
     Entry(
         "iod2019_file6_population_denominators_lsoa11.csv",
@@ -79,6 +92,10 @@ MANIFEST: tuple[Entry, ...] = (
         OGL,
         GOV_IOD2019,
         required=False,
+        address_note="published as xlsx only (assets.publishing.service.gov.uk/government/"
+        "uploads/system/uploads/attachment_data/file/833980/File_6_-_IoD2019_Population_"
+        "Denominators.xlsx, per github.com/anetobradley/energy_flex); the loaders read CSV, and "
+        "File 7 carries the same columns, so it is not fetched",
     ),
     Entry(
         "iod2025_file7_all_scores_ranks_deciles_population_lsoa21.csv",
@@ -86,7 +103,11 @@ MANIFEST: tuple[Entry, ...] = (
         "MHCLG",
         OGL,
         GOV_IOD2025,
+        url="https://assets.publishing.service.gov.uk/media/68ff5daabcb10f6bf9bef911/"
+        "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
         mirror_name="iod2025_lsoa21_file7_subset_ASSEMBLED.csv",
+        address_note="as used by github.com/traffordDataLab/open_data "
+        "IndicesOfDeprivation/IoD2025/lsoa/pre-processing.R; listed on the IoD2025 page",
     ),
     Entry(
         "lsoa21_sicbl24_icb24_lad24_lookup_en_geographr.csv",
@@ -94,6 +115,10 @@ MANIFEST: tuple[Entry, ...] = (
         "ONS",
         OGL,
         ONS_GEOPORTAL,
+        address_note="landing page only: search the portal for 'LSOA (2021) to SICBL to ICB to "
+        "Cancer Alliances to LAD (April 2024) Lookup in EN' (service "
+        "LSOA21_SICBL24_ICB24_CAL24_LAD24_EN_LU); the ONS headers (LSOA21CD, SICBL24CDH, ...) "
+        "are read as they are",
     ),
     Entry(
         "lsoa21_ward24_lad24_lookup_ew_geographr.csv",
@@ -101,13 +126,16 @@ MANIFEST: tuple[Entry, ...] = (
         "ONS",
         OGL,
         ONS_GEOPORTAL,
+        address_note="landing page only: search the portal for 'LSOA (2021) to Electoral Ward "
+        "(2024) to LAD (2024) Best Fit Lookup in EW'",
     ),
     Entry(
         "lsoa11_lsoa21_lad22_lookup_ew_geographr.csv",
         "LSOA (2011) to LSOA (2021) to LAD (2022) exact-fit lookup with change codes",
         "ONS",
         OGL,
-        ONS_GEOPORTAL,
+        ONS_LSOA11_LSOA21,
+        address_note="dataset page only (as cited in public code); download the CSV from it",
     ),
     Entry(
         "hocl_msoa_names_2021_v2.2.csv",
@@ -116,6 +144,8 @@ MANIFEST: tuple[Entry, ...] = (
         "Open Parliament Licence v3.0",
         "https://houseofcommonslibrary.github.io/msoanames/",
         url="https://houseofcommonslibrary.github.io/msoanames/MSOA-Names-2.2.csv",
+        address_note="the GitHub Pages address of msoanames/MSOA-Names-2.2.csv in "
+        "github.com/houseofcommonslibrary/houseofcommonslibrary.github.io",
     ),
     Entry(
         "ods_epcn_practice_to_pcn.xlsx",
@@ -126,6 +156,7 @@ MANIFEST: tuple[Entry, ...] = (
         url="https://files.digital.nhs.uk/assets/ods/current/ePCN.zip",
         mirror_name="ods_epcn_practice_to_pcn_2023-02.csv",
         member="ePCN.xlsx",
+        address_note=ODS_ZIPS + " (ePCN: name casing not confirmed; epcn.zip also seen)",
     ),
     Entry(
         "ods_epraccur.csv",
@@ -137,6 +168,7 @@ MANIFEST: tuple[Entry, ...] = (
         mirror_name="ods_epraccur_2023-02.csv",
         member="epraccur.csv",
         required=False,
+        address_note=ODS_ZIPS,
     ),
     Entry(
         "nhsd_gp_reg_pat_prac_all.csv",
@@ -146,6 +178,8 @@ MANIFEST: tuple[Entry, ...] = (
         NHSD_REGISTERED,
         mirror_name="nhsd_gp_reg_pat_prac_all_2022-05.csv",
         required=False,
+        address_note="landing page only: a new monthly publication page each month; take "
+        "gp-reg-pat-prac-all.csv from the latest",
     ),
 )
 
@@ -168,6 +202,7 @@ class Fetched:
             "licence": self.entry.licence,
             "page": self.entry.page,
             "source_url": self.source,
+            "address_note": self.entry.address_note,
             "zip_member": self.entry.member if self.status == "fetched" else None,
             "status": self.status,
             "fetched_at": fetched_at if self.status == "fetched" else None,
@@ -211,7 +246,8 @@ def download(
         if source is None:
             results.append(
                 Fetched(entry, name, None, "no_address",
-                        message=f"no stable address for the file; get it from {entry.page}")
+                        message=f"no stable address for the file; get it from {entry.page}"
+                        + (f" ({entry.address_note})" if entry.address_note else ""))
             )  # fmt: skip
             continue
         log.info("fetching %s from %s", name, source)

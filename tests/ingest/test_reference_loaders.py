@@ -116,6 +116,51 @@ def test_full_published_layout_is_accepted(tmp_path: Path) -> None:
     assert file7.frame["population_working_age"][0] == 715
 
 
+def test_full_iod2025_layout_is_accepted(tmp_path: Path) -> None:
+    """The 56 columns of IoD2025 File 7 in the published order (LSOA and LAD 2024 codes and
+    names; IMD, the seven domains, IDACI, IDAOPI, the six sub-domains; four mid-2022
+    denominators), with the children-and-young-people decile header cut short as published."""
+    headers = [field.header for field in LAYOUTS[2025]]
+    cut = [i for i, h in enumerate(headers) if h.startswith("Children and Young People")][2]
+    headers[cut] = headers[cut][: headers[cut].index("10% of LSO") + len("10% of LSO")]
+    values = ["E01000001", "City of London 001A", "E09000001", "City of London"]
+    values += ["2.5", "30001", "9"] * 16 + ["1500", "200", "800", "500"]
+    path = tmp_path / "file7_2025.csv"
+    pl.DataFrame([values], schema=headers, orient="row").write_csv(path)
+    file7 = read_file7(path)
+    assert file7.edition == 2025 and file7.lsoa_vintage == 2021
+    assert file7.missing == () and file7.extra == () and len(file7.present) == 56
+    assert file7.frame["children_young_people_decile"][0] == 9
+    assert file7.frame["population_aged_60_plus"][0] == 500
+
+
+def test_ons_headed_lookups_give_the_same_geography(
+    tmp_path: Path, geography: pl.DataFrame
+) -> None:
+    """The lookups as the ONS Open Geography Portal serves them (LSOA21CD, SICBL24CDH, ...,
+    and an ObjectId column) read as the geographr copies do."""
+    from ingest.reference.csv import ONS_HEADERS
+
+    to_ons = {ours: ons for ons, ours in ONS_HEADERS.items()}
+    paths = []
+    for name in (
+        "lsoa21_sicbl24_icb24_lad24_lookup_en_geographr.csv",
+        "lsoa21_ward24_lad24_lookup_ew_geographr.csv",
+    ):
+        frame = pl.read_csv(REFERENCE / name, infer_schema=False)
+        renamed = frame.rename({c: to_ons[c] for c in frame.columns}).with_row_index("ObjectId")
+        paths.append(tmp_path / name)
+        renamed.write_csv(paths[-1])
+    ons = build_geography(*paths, REFERENCE / "hocl_msoa_names_2021_v2.2.csv")
+    assert ons.sort("lsoa_code").equals(geography.sort("lsoa_code"))
+    lookup = pl.read_csv(REFERENCE / "lsoa11_lsoa21_lad22_lookup_ew_geographr.csv")
+    ons_lookup = tmp_path / "lsoa11_lsoa21.csv"
+    lookup.rename({c: to_ons[c] for c in lookup.columns}).write_csv(ons_lookup)
+    assert read_lsoa11_lsoa21_lookup(ons_lookup).equals(
+        read_lsoa11_lsoa21_lookup(REFERENCE / "lsoa11_lsoa21_lad22_lookup_ew_geographr.csv")
+    )
+
+
 def test_a_file_without_the_imd_score_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "file1.csv"
     path.write_text(
@@ -200,7 +245,8 @@ def test_population_shared_out_keeps_the_england_total(lookup: pl.DataFrame) -> 
 def test_prepared_icb_files_load_without_quarantine(tmp_path: Path, edition: int) -> None:
     prepared, files = prepare(REFERENCE, SOUTH_YORKSHIRE, tmp_path / "out", edition=edition)
     assert prepared.geography.height == 860
-    assert prepared.deprivation.height == 860
+    assert prepared.deprivation.height == 33_755  # every LSOA in England: national ranks
+    assert prepared.deprivation["population_total"].null_count() == 0
     assert prepared.population.height == 860
     assert prepared.practices.height > 100
     assert set(prepared.deprivation["iod_edition"]) == {edition}
@@ -215,7 +261,7 @@ def test_prepared_icb_files_load_without_quarantine(tmp_path: Path, edition: int
             == {
                 "geography": 860,
                 "population": 860,
-                "deprivation": 860,
+                "deprivation": 33_755,
                 "practices": prepared.practices.height,
             }[name]
         )
