@@ -38,6 +38,7 @@ from ingest.demo.community import (
 )
 from ingest.demo.people import People, build_people
 from ingest.demo.places import Places, build_places
+from ingest.demo.population_groups import population_groups_frame
 from ingest.demo.scales import SCALES
 from ingest.demo.write import contract_layout, write_360giving, write_csv, write_xlsx
 from ingest.errors import InputError
@@ -118,6 +119,9 @@ def generate(
         if progress is not None:
             progress(message)
 
+    # residents by age, sex and ethnic group are invented only for invented places: a real
+    # ICB's published files give no such split, so its rates by group stay empty
+    fictional = places is None
     if places is None:
         say(f"inventing the geography ({chosen.n_lsoas:,} LSOAs), population and deprivation")
         places = build_places(chosen, seed, population_year=as_of.year - 1)
@@ -127,10 +131,11 @@ def generate(
     say(f"inventing referrals from {start} to {as_of}, onward referrals and attendance")
     people = build_people(places, community, seed, as_of, start)
 
-    frames: dict[str, pl.DataFrame] = {
+    frames: dict[str, pl.DataFrame | None] = {
         "geography": places.geography,
         "practices": places.practices,
         "population": places.population,
+        "population_groups": population_groups_frame(places) if fictional else None,
         "deprivation": places.deprivation,
         "providers": providers_frame(community, places),
         "activities": activities_frame(community, places),
@@ -142,6 +147,8 @@ def generate(
     files: dict[str, Path] = {}
     rows: dict[str, int] = {}
     for name, contract in CONTRACTS.items():
+        if name != "provider_funding" and frames[name] is None:
+            continue
         path = out_dir / contract.file_name
         say(f"writing {path.name}")
         if name == "provider_funding":

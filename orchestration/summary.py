@@ -13,18 +13,32 @@ select
     gap_rank,
     neighbourhood_code,
     neighbourhood_name,
-    round(referrals_per_1000_12m, 1),
-    round(weekly_places_per_1000, 1),
-    round(funding_per_head_12m_gbp, 2),
-    round(gap_score, 2)
-from marts.fct_neighbourhood_gap
+    round(gap_score, 2),
+    is_underfunded,
+    need_main_component,
+    capacity_weakest_component
+from marts.fct_neighbourhood_need_capacity_index
+where is_latest_month
 order by gap_rank
 limit 5
 """
 
+# the index's component columns in plain words (need: why high; capacity: why low)
+NEED_REASONS = {
+    "referrals_per_1000_12m": "many referrals per head",
+    "imd_score_pop_weighted": "high deprivation",
+    "onward_referrals_unmet_pct_12m": "onward referrals refused or waitlisted",
+}
+CAPACITY_REASONS = {
+    "weekly_places_per_1000": "few weekly places",
+    "funding_per_head_12m_gbp": "little funding per head",
+    "link_worker_fte_per_10k": "few link workers",
+}
+
 
 def build_summary(db_path: Path) -> str:
-    """Rows per table and the five neighbourhoods with the widest need-capacity gap."""
+    """Rows per table and the five neighbourhoods with the widest need-capacity gap in the
+    latest complete month, whether each is flagged underfunded, and why."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         lines = ["Rows loaded per source (quarantined):"]
@@ -45,16 +59,26 @@ def build_summary(db_path: Path) -> str:
         for (table,) in marts:
             (count,) = con.execute(f"select count(*) from marts.{table}").fetchone()  # type: ignore[misc]
             lines.append(f"  marts.{table:<40} {count:>10,} rows")
+        gaps = con.execute(GAP_QUERY).fetchall()
+        month = con.execute(
+            "select max(month_start_date) from marts.fct_neighbourhood_need_capacity_index"
+        ).fetchone()[0]  # type: ignore[index]
+        period = f"12 months to {month:%B %Y}" if month else "no complete month yet"
         lines += [
             "",
-            "Widest need-capacity gaps (last 12 months; see docs/metrics.md):",
-            f"  {'rank':>4}  {'code':<10} {'neighbourhood':<32} {'ref/1k':>7} "
-            f"{'places/1k':>9} {'£/head':>7} {'gap':>6}",
+            f"Widest need-capacity gaps, {period} "
+            "(marts.fct_neighbourhood_need_capacity_index; see docs/metrics.md):",
+            f"  {'rank':>4}  {'code':<10} {'neighbourhood':<28} {'gap':>6}  "
+            f"{'underfunded':<11}  why",
         ]
-        for rank, code, name, referrals, places, funding, gap in con.execute(GAP_QUERY).fetchall():
+        for rank, code, name, gap, flagged, need, capacity in gaps:
+            why = (
+                f"need: {NEED_REASONS.get(need, need)}; "
+                f"capacity: {CAPACITY_REASONS.get(capacity, capacity)}"
+            )
             lines.append(
-                f"  {rank:>4}  {code:<10} {name[:32]:<32} {referrals:>7} {places:>9} "
-                f"{funding:>7} {gap:>6}"
+                f"  {rank:>4}  {code:<10} {name[:28]:<28} {gap:>6}  "
+                f"{'yes' if flagged else 'no':<11}  {why}"
             )
         lines += [
             "",

@@ -632,6 +632,10 @@ def _vintage_columns(*, edition: bool) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def _population_year(what: str) -> Column:
+    return Column("population_year", "integer", what, minimum=2011, maximum=2100)
+
+
 POPULATION = Contract(
     name="population",
     title="Population by LSOA",
@@ -644,13 +648,7 @@ POPULATION = Contract(
     freshness_error_days=800,
     columns=(
         _lsoa(),
-        Column(
-            "population_year",
-            "integer",
-            "Year of the mid-year estimate.",
-            minimum=2011,
-            maximum=2100,
-        ),
+        _population_year("Year of the mid-year estimate."),
         Column("population_total", "integer", "All residents.", minimum=0, maximum=20_000),
         Column(
             "population_aged_65_plus",
@@ -662,6 +660,46 @@ POPULATION = Contract(
             minimum=0,
             maximum=20_000,
         ),
+        *_vintage_columns(edition=False),
+    ),
+    foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
+)
+
+
+POPULATION_CHARACTERISTICS = ("age_band", "sex", "ethnic_group")
+
+POPULATION_GROUPS = Contract(
+    name="population_groups",
+    title="Population by LSOA and group",
+    description=(
+        "Residents of each LSOA by age band, by sex and by ethnic group, in the census's long "
+        "layout: one row per LSOA, characteristic and group, with the groups coded as in the "
+        "referrals file. Each characteristic's groups add up to the LSOA's population. The "
+        "denominators of referral rates by group; optional: without it those rates are empty."
+    ),
+    sender="ONS mid-year estimates (age, sex) and Census 2021 (ethnic group), regrouped",
+    file_format="csv",
+    standards=(GSS,),
+    primary_key=("lsoa_code", "characteristic", "group_value"),
+    freshness_warn_days=400,
+    freshness_error_days=800,
+    columns=(
+        _lsoa(),
+        Column(
+            "characteristic",
+            "string",
+            "What the residents are grouped by.",
+            allowed=POPULATION_CHARACTERISTICS,
+        ),
+        Column(
+            "group_value",
+            "string",
+            "The group, coded as the referrals file codes it: an age_band, sex or ethnic_group "
+            "value there.",
+            allowed=tuple(dict.fromkeys(AGE_BANDS + SEXES + ETHNIC_GROUPS)),
+        ),
+        _population_year("Year of the estimate."),
+        Column("population", "integer", "Residents in the group.", minimum=0, maximum=20_000),
         *_vintage_columns(edition=False),
     ),
     foreign_keys=(ForeignKey("lsoa_code", "geography.lsoa_code"),),
@@ -802,6 +840,7 @@ CONTRACTS: dict[str, Contract] = {
         GEOGRAPHY,
         PRACTICES,
         POPULATION,
+        POPULATION_GROUPS,
         DEPRIVATION,
         PROVIDERS,
         ACTIVITIES,

@@ -270,6 +270,33 @@ def test_deprivation_is_consistent_and_clustered(tables: dict[str, pl.DataFrame]
     assert within < 0.5 * scores["imd_score"].var()
 
 
+def test_population_groups_add_up_to_each_lsoa(tables: dict[str, pl.DataFrame]) -> None:
+    """Every LSOA has every group of the three characteristics, coded as the referrals file
+    codes them, and each characteristic's groups add up to the LSOA's population (age bands
+    from 65 to its population aged 65 and over)."""
+    groups, population = tables["population_groups"], tables["population"]
+    referrals = CONTRACTS["referrals"]
+    for characteristic in ("age_band", "sex", "ethnic_group"):
+        values = set(groups.filter(pl.col("characteristic") == characteristic)["group_value"])
+        assert values <= set(referrals.column(characteristic).allowed or ())
+        assert "unknown" not in values
+    sums = groups.group_by("lsoa_code", "characteristic").agg(pl.col("population").sum())
+    assert sums.height == 3 * population.height
+    checked = sums.join(population, on="lsoa_code")
+    assert (checked["population"] == checked["population_total"]).all()
+    older = (
+        groups.filter(pl.col("group_value").is_in(["65-74", "75-84", "85+"]))
+        .group_by("lsoa_code")
+        .agg(pl.col("population").sum())
+        .join(population, on="lsoa_code")
+    )
+    assert (older["population"] == older["population_aged_65_plus"]).all()
+    assert (
+        groups["population_year"].unique().to_list()
+        == population["population_year"].unique().to_list()
+    )
+
+
 def test_referral_rates_rise_with_deprivation(tables: dict[str, pl.DataFrame]) -> None:
     rates = (
         tables["deprivation"]

@@ -85,7 +85,14 @@ in_window as (
 
 ),
 
--- residents by deprivation group: the only groups with a population denominator loaded
+population_groups as (
+
+    select * from {{ ref('stg_reference__population_groups') }}
+
+),
+
+-- residents by group: deprivation groups from the LSOAs' populations; age band, sex and
+-- ethnic group from raw.population_groups (none when that optional file was not loaded)
 populations as (
 
     select
@@ -101,6 +108,16 @@ populations as (
         sum(population_total)
     from lsoas
     group by 2
+    union all
+    select
+        population_groups.characteristic,
+        population_groups.group_value,
+        sum(population_groups.population)
+    from population_groups
+    inner join lsoas
+        on population_groups.lsoa_code = lsoas.lsoa_code
+    where population_groups.characteristic in ('age_band', 'sex', 'ethnic_group')
+    group by 1, 2
 
 ),
 

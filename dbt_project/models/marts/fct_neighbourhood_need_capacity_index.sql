@@ -1,6 +1,20 @@
 {#- Method: see doc block need_capacity_index_method in _marts__docs.md. -#}
 {%- set need_weights = var('need_index_weights') -%}
 {%- set capacity_weights = var('capacity_index_weights') -%}
+{#- components with weight 0 are shown but cannot be the reason an index is high or low -#}
+{%- set need_drivers = {} -%}
+{%- for component, weight in need_weights.items() if weight != 0 -%}
+{%- do need_drivers.update({component: weight}) -%}
+{%- endfor -%}
+{%- set capacity_drivers = {} -%}
+{%- for component, weight in capacity_weights.items() if weight != 0 -%}
+{%- do capacity_drivers.update({component: weight}) -%}
+{%- endfor -%}
+{%- if not need_drivers or not capacity_drivers -%}
+{{ exceptions.raise_compiler_error(
+    "need_index_weights and capacity_index_weights each need at least one weight above 0"
+) }}
+{%- endif %}
 
 with
 
@@ -106,24 +120,24 @@ indices as (
 ),
 
 -- the component pushing each index furthest: weight x z, largest for need, smallest for
--- capacity (ties go to the component listed first in the var)
+-- capacity, among components with a weight above 0 (ties go to the one listed first)
 drivers as (
 
     select
         *,
         case
-            {%- for component, weight in need_weights.items() %}
+            {%- for component, weight in need_drivers.items() %}
             when {{ weight }} * coalesce({{ component }}_z, 0) = greatest(
-                {%- for other, other_weight in need_weights.items() %}
+                {%- for other, other_weight in need_drivers.items() %}
                 {{ other_weight }} * coalesce({{ other }}_z, 0){{ ',' if not loop.last }}
                 {%- endfor %}
             ) then '{{ component }}'
             {%- endfor %}
         end as need_main_component,
         case
-            {%- for component, weight in capacity_weights.items() %}
+            {%- for component, weight in capacity_drivers.items() %}
             when {{ weight }} * coalesce({{ component }}_z, 0) = least(
-                {%- for other, other_weight in capacity_weights.items() %}
+                {%- for other, other_weight in capacity_drivers.items() %}
                 {{ other_weight }} * coalesce({{ other }}_z, 0){{ ',' if not loop.last }}
                 {%- endfor %}
             ) then '{{ component }}'

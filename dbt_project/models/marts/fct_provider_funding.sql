@@ -49,7 +49,7 @@ final as (
         ) as is_current,
         {%- for months_ahead in [3, 6, 12] %}
         cast(
-            funding.planned_end_date > {{ spine_as_of_date() }}
+            funding.planned_end_date >= {{ spine_as_of_date() }}
             and funding.planned_end_date <= {{ spine_as_of_date() }} + interval {{ months_ahead }} month
             as boolean
         ) as is_ending_within_{{ months_ahead }}_months,
