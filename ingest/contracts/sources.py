@@ -761,6 +761,30 @@ def _domain(key: str, published: str, *, score: bool) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def _area_columns() -> tuple[Column, ...]:
+    """The LSOA's sub-ICB location and ICB (ONS April 2024 lookup): not File 7 columns, written
+    by ``icb-insight reference prepare`` so that fct_area_deprivation ranks ICBs and sub-ICB
+    locations among all of England's, as it does districts. Named as the contract names them."""
+    areas = (
+        ("sub_icb_code", "Sub-ICB location of the LSOA.", SUB_ICB_CODE),
+        ("sub_icb_name", "Sub-ICB location name.", None),
+        ("icb_code", "Integrated Care Board of the LSOA.", ICB_CODE),
+        ("icb_name", "ICB name.", None),
+    )
+    return tuple(
+        Column(
+            name,
+            "string",
+            what + " Not a File 7 column: for the national area summaries.",
+            nullable=True,
+            optional=True,
+            aliases=(name,),
+            **({"pattern": pattern, "standard": GSS} if pattern else {}),  # type: ignore[arg-type]
+        )
+        for name, what, pattern in areas
+    )
+
+
 DEPRIVATION = Contract(
     name="deprivation",
     title="English Indices of Deprivation by LSOA",
@@ -830,6 +854,7 @@ DEPRIVATION = Contract(
             maximum=20_000,
         ),
         *_vintage_columns(edition=True),
+        *_area_columns(),
     ),
     foreign_keys=(),
 )

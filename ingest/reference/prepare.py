@@ -202,6 +202,12 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
         fill_population(deprivation, population, "population_total")
         .with_columns(pl.col("population_total").round(0).cast(pl.Int64))
         .filter(pl.col("lsoa_code").str.starts_with("E01"))
+        # each LSOA's sub-ICB location and ICB, so the summaries rank them nationally too
+        .join(
+            england.select("lsoa_code", "sub_icb_code", "sub_icb_name", "icb_code", "icb_name"),
+            on="lsoa_code",
+            how="left",
+        )
         .sort("lsoa_code")
     )
     population = population.join(lsoas.select("lsoa_code"), on="lsoa_code", how="semi")
@@ -215,8 +221,9 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
         practices = practices.filter(pl.col("sub_icb_ods_code").is_in(subs))
     notes = [file7.describe(), f"population: {population_what}"]
     notes.append(
-        f"deprivation covers all {deprivation.height:,} LSOAs in England (the area summaries "
-        "rank districts nationally); geography and population cover the ICB"
+        f"deprivation covers all {deprivation.height:,} LSOAs in England, with their sub-ICB "
+        "location and ICB (the area summaries rank districts, ICBs and sub-ICB locations "
+        "nationally); geography and population cover the ICB"
         if icb_code is not None
         else f"deprivation covers {deprivation.height:,} LSOAs"
     )

@@ -105,16 +105,17 @@ def national_lsoa_count(iod_edition: int | None, max_rank: int) -> int:
 
 def warehouse_summaries(deprivation: pl.DataFrame, geography: pl.DataFrame) -> pl.DataFrame:
     """The rows of marts.fct_area_deprivation (dbt model int_lsoas_summarised_to_areas calls
-    this): every local authority district in ``deprivation`` (every one in England when the
-    deprivation file covers England, as the real-ICB demo's does), and the ICBs and sub-ICB
-    locations of ``geography`` (the build's own ICB), each ranked among the areas of its type
-    present (``ranked_among_count``).
+    this): every local authority district, sub-ICB location and ICB of the LSOAs in
+    ``deprivation``, each ranked among the areas of its type present (``ranked_among_count``).
+    The real-ICB demo's deprivation file covers England and names each LSOA's sub-ICB location
+    and ICB, so all 296 districts, 106 sub-ICB locations and 42 ICBs are ranked; where the file
+    names none (the fictional demo), those of ``geography`` (the build's own ICB) are used.
 
     ``deprivation``: lsoa_code, lad_code, lad_name, imd_score, imd_rank, imd_decile,
     iod_population_total (the IoD's own denominators, which its summaries weight by),
-    iod_edition. ``geography``: lsoa_code, sub_icb_code/name, icb_code/name, and
-    population_total (the population source), used as the weight where the deprivation file
-    has no denominator.
+    iod_edition, and optionally sub_icb_code/name, icb_code/name. ``geography``: lsoa_code,
+    sub_icb_code/name, icb_code/name, and population_total (the population source), used as
+    the weight where the deprivation file has no denominator.
     """
     editions = deprivation["iod_edition"].drop_nulls().unique().to_list()
     if len(editions) > 1:
@@ -124,20 +125,29 @@ def warehouse_summaries(deprivation: pl.DataFrame, geography: pl.DataFrame) -> p
     national = national_lsoa_count(
         editions[0] if editions else None, int(deprivation["imd_rank"].max() or 0)
     )
+    areas = ["sub_icb_code", "sub_icb_name", "icb_code", "icb_name"]
+    given = deprivation.select("lsoa_code", *[c for c in areas if c in deprivation.columns])
     lsoas = (
-        fill_population(deprivation, geography, "iod_population_total")
+        fill_population(deprivation.drop(areas, strict=False), geography, "iod_population_total")
         .with_columns(population_total=pl.col("iod_population_total").cast(pl.Float64))
         .filter(pl.col("imd_rank").is_not_null() & pl.col("population_total").is_not_null())
+        .join(given, on="lsoa_code", how="left")
+        .join(
+            geography.select("lsoa_code", *[pl.col(c).alias(f"{c}_geo") for c in areas]),
+            on="lsoa_code",
+            how="left",
+        )
     )
+    for column in areas:
+        own = pl.col(column) if column in given.columns else pl.lit(None, pl.String)
+        lsoas = lsoas.with_columns(pl.coalesce(own, pl.col(f"{column}_geo")).alias(column))
     parts = []
-    for area_type, frame, code, name in (
-        ("local_authority", lsoas, "lad_code", "lad_name"),
-        ("icb", lsoas.join(geography.drop("population_total"), on="lsoa_code"), "icb_code",
-         "icb_name"),
-        ("sub_icb", lsoas.join(geography.drop("population_total"), on="lsoa_code"),
-         "sub_icb_code", "sub_icb_name"),
-    ):  # fmt: skip
-        frame = frame.filter(pl.col(code).is_not_null())
+    for area_type, code, name in (
+        ("local_authority", "lad_code", "lad_name"),
+        ("sub_icb", "sub_icb_code", "sub_icb_name"),
+        ("icb", "icb_code", "icb_name"),
+    ):
+        frame = lsoas.filter(pl.col(code).is_not_null())
         summary = area_summaries(frame, code, name=name, national_lsoas=national)
         parts.append(
             summary.select(

@@ -124,10 +124,10 @@ def test_neighbourhood_deprivation_is_the_published_one(built: dict) -> None:
     assert (both["expected"] - both["got"]).abs().max() < 1e-6
 
 
-def test_area_deprivation_ranks_every_district_in_england(built: dict) -> None:
-    """The deprivation source carries every LSOA in England, so the mart ranks South
-    Yorkshire's districts among all 296, with the same figures (the same code) as
-    `icb-insight reference la-summaries --iod 2025`."""
+def test_area_deprivation_ranks_every_area_in_england(built: dict) -> None:
+    """The deprivation source carries every LSOA in England with its sub-ICB location and
+    ICB, so the mart ranks all 296 districts, 106 sub-ICB locations and 42 ICBs, with the
+    same figures (the same code) as `icb-insight reference la-summaries --iod 2025`."""
     from ingest.reference.summaries import reference_summaries
 
     counts = dict(
@@ -137,22 +137,23 @@ def test_area_deprivation_ranks_every_district_in_england(built: dict) -> None:
             "from marts.fct_area_deprivation group by all",
         )
     )
-    assert counts == {"local_authority:296": 296, "icb:1": 1, "sub_icb:4": 4}
+    assert counts == {"local_authority:296": 296, "icb:42": 42, "sub_icb:106": 106}
     assert query(built, "select count(*) from raw.deprivation") == [(33_755,)]
-    cli, _ = reference_summaries(REFERENCE, area="lad", edition=2025)
-    mart = pl.DataFrame(
-        query(
-            built,
-            "select area_code, imd_average_score, imd_average_rank_rank, imd_extent, "
-            "imd_local_concentration_rank from marts.fct_area_deprivation "
-            "where area_type = 'local_authority'",
-        ),
-        schema=["lad_code", "score", "rank_of_average_rank", "extent", "lc_rank"],
-        orient="row",
-    )
-    both = mart.join(cli, on="lad_code")
-    assert both.height == 296
-    assert (both["score"] - both["imd_average_score"]).abs().max() < 1e-9
-    assert (both["extent"] - both["imd_extent"]).abs().max() < 1e-9
-    assert (both["rank_of_average_rank"] == both["imd_average_rank_rank"]).all()
-    assert (both["lc_rank"] == both["imd_local_concentration_rank"]).all()
+    for area_type, area in (("local_authority", "lad"), ("icb", "icb"), ("sub_icb", "sub_icb")):
+        cli, _ = reference_summaries(REFERENCE, area=area, edition=2025)
+        mart = pl.DataFrame(
+            query(
+                built,
+                "select area_code, imd_average_score, imd_average_rank_rank, imd_extent, "
+                "imd_local_concentration_rank from marts.fct_area_deprivation "
+                f"where area_type = '{area_type}'",
+            ),
+            schema=[f"{area}_code", "score", "rank_of_average_rank", "extent", "lc_rank"],
+            orient="row",
+        )
+        both = mart.join(cli, on=f"{area}_code")
+        assert both.height == cli.height == mart.height
+        assert (both["score"] - both["imd_average_score"]).abs().max() < 1e-9
+        assert (both["extent"] - both["imd_extent"]).abs().max() < 1e-9
+        assert (both["rank_of_average_rank"] == both["imd_average_rank_rank"]).all()
+        assert (both["lc_rank"] == both["imd_local_concentration_rank"]).all()

@@ -47,6 +47,12 @@ renamed as (
         -- vintage (null in files that do not say)
         iod_edition,
 
+        -- the LSOA's sub-ICB location and ICB (not File 7 columns; null where not given)
+        sub_icb_code,
+        sub_icb_name,
+        icb_code,
+        icb_name,
+
         -- load metadata
         _loaded_at as loaded_at,
         _source_file as source_file
