@@ -5,7 +5,8 @@ from the operating system when it ends (``benchmarks.run`` starts one of these p
 
 Each phase calls the same code the Dagster job calls (``ingest.load.load_directory``, ``dbt
 build``, ``orchestration.publish.publish``, ``orchestration.extracts.build_extracts``), without
-Dagster around it.
+Dagster around it. The ``weekly_*`` phases add one more week (``benchmarks.weekly``) to the
+warehouse the earlier phases built and rebuild it incrementally, as the weekly job would.
 """
 
 import argparse
@@ -13,12 +14,14 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
 CORE_MART = "fct_neighbourhood_need_capacity_monthly"
 BASELINES = Path(__file__).resolve().parent / "baselines"
+WEEK = timedelta(days=7)
 
 log = logging.getLogger("benchmarks.phases")
 
@@ -62,9 +65,11 @@ def _run_dbt(args: list[str], db: Path, work: Path) -> None:
 
 def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int) -> None:
     if phase == "generate":
-        from ingest.generate import generate
+        from ingest.generate import default_as_of, generate
 
-        generate(src, seed=seed, scale=scale, progress=_say)
+        # a week before the last Sunday, so that the weekly phases' new week is not in the
+        # future (the loader sets aside rows dated after today)
+        generate(src, seed=seed, scale=scale, as_of=default_as_of() - WEEK, progress=_say)
     elif phase == "ingest":
         from ingest.load import load_directory
 
@@ -88,10 +93,22 @@ def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int
 
         env = dict(os.environ, ICB_INSIGHT_REPORT_DB=str(published_path(db)))
         subprocess.run(["make", "--no-print-directory", "report"], cwd=REPO, env=env, check=True)
-    elif phase == "mart_dbt_build":
-        _run_dbt(["build", "--select", f"+{CORE_MART}"], db, work)
+    elif phase == "mart_dbt_build":  # whole: the baselines compute everything every time
+        _run_dbt(["build", "--full-refresh", "--select", f"+{CORE_MART}"], db, work)
     elif phase == "mart_dbt_run":
-        _run_dbt(["run", "--select", f"+{CORE_MART}"], db, work)
+        _run_dbt(["run", "--full-refresh", "--select", f"+{CORE_MART}"], db, work)
+    elif phase == "weekly_generate":
+        from benchmarks.weekly import write_weekly_delivery
+
+        written = write_weekly_delivery(src, work / "weekly", scale=scale, seed=seed, work=work)
+        _say(f"weekly delivery: {written}")
+    elif phase == "weekly_ingest":
+        from ingest.load import load_directory
+
+        for result in load_directory(work / "weekly", db):
+            _say(result.summary())
+    elif phase == "weekly_dbt_build":
+        _run_dbt(["build"], db, work)
     elif phase == "mart_duckdb":
         from benchmarks.baselines.duckdb_mart import build
 

@@ -31,9 +31,11 @@ REPO = Path(__file__).resolve().parent.parent
 PIPELINE_PHASES = ["generate", "ingest", "dbt_build", "publish", "extracts"]
 REPORT_PHASE = "report"
 MART_PHASES = ["mart_dbt_build", "mart_dbt_run", "mart_duckdb", "mart_pandas"]
+# after the others: they change the warehouse the baselines are compared with
+WEEKLY_PHASES = ["weekly_generate", "weekly_ingest", "weekly_dbt_build"]
 # dbt exits 1 when a test fails, after every model is built: the timing still stands
-DBT_PHASES = {"dbt_build", "mart_dbt_build", "mart_dbt_run"}
-ALL_PHASES = [*PIPELINE_PHASES, REPORT_PHASE, *MART_PHASES]
+DBT_PHASES = {"dbt_build", "mart_dbt_build", "mart_dbt_run", "weekly_dbt_build"}
+ALL_PHASES = [*PIPELINE_PHASES, REPORT_PHASE, *MART_PHASES, *WEEKLY_PHASES]
 DEFAULT_OUT = Path("/tmp/icb-insight-bench")
 CORE_MART = "marts.fct_neighbourhood_need_capacity_monthly"
 TOLERANCE = 1e-6  # relative, on every shared column
@@ -51,6 +53,10 @@ PHASE_NOTES = {
     "mart_dbt_run": "dbt run --select +core mart (models only)",
     "mart_duckdb": "baselines/duckdb_mart.sql over raw tables (engine floor)",
     "mart_pandas": "baselines/pandas_mart.py from the source files",
+    "weekly_generate": "one more week of demo data, cut to the months it touches (not timed "
+    "as part of the weekly run)",
+    "weekly_ingest": "load the week (replaces the months it covers)",
+    "weekly_dbt_build": "dbt build after the week: incremental facts, every test",
 }
 
 
@@ -304,7 +310,13 @@ def ratios(phases: dict[str, dict[str, Any]], measure: str = "seconds") -> dict[
 
     ingest, run_mart = value("ingest"), value("mart_dbt_run")
     ingest_and_run = ingest + run_mart if ingest and run_mart else None
+    full, weekly = value("dbt_build"), value("weekly_dbt_build")
+    full_run = ingest + full if ingest and full else None
+    weekly_ingest = value("weekly_ingest")
+    weekly_run = weekly_ingest + weekly if weekly_ingest and weekly else None
     return {
+        "weekly_dbt_build_over_full_dbt_build": _ratio(weekly, full),
+        "weekly_ingest_and_build_over_full_ingest_and_build": _ratio(weekly_run, full_run),
         "dbt_build_mart_over_duckdb": _ratio(value("mart_dbt_build"), value("mart_duckdb")),
         "dbt_run_mart_over_duckdb": _ratio(value("mart_dbt_run"), value("mart_duckdb")),
         "pandas_over_dbt_build_mart": _ratio(value("mart_pandas"), value("mart_dbt_build")),
@@ -351,20 +363,31 @@ def run_scale(
     for stale in ("duckdb_mart.duckdb", "pandas_mart.parquet"):
         (paths["work"] / stale).unlink(missing_ok=True)
     results: dict[str, dict[str, Any]] = {}
+    agreement: dict[str, Any] | None = None
+    rows: dict[str, int] = {}
+
+    def check_agreement() -> None:
+        """Compare the marts (before the weekly phases change the warehouse)."""
+        nonlocal agreement, rows
+        rows = _table_counts(paths["db"])
+        if agreement is None and any(p in results for p in ("mart_duckdb", "mart_pandas")):
+            agreement = compare_marts(paths["db"], paths["work"])
+            verdict = "agree" if agreement["agree"] else "DISAGREE"
+            _say(f"  [{scale}] marts {verdict} ({', '.join(agreement['compared'])})")
+
     for phase in phases:
+        if phase in WEEKLY_PHASES and not any(p in results for p in WEEKLY_PHASES):
+            check_agreement()
         results[phase] = run_phase(phase, scale, paths, seed)
-        save({"phases": results, "rows": {}, "agreement": None, "ratios": ratios(results)})
+        save({"phases": results, "rows": rows, "agreement": agreement, "ratios": ratios(results)})
         if results[phase]["returncode"] != 0 and phase in ("generate", "ingest"):
             _say(f"  [{scale}] stopping this scale: {phase} failed")
             break
-    agreement = None
-    if any(phase in results for phase in ("mart_duckdb", "mart_pandas")):
-        agreement = compare_marts(paths["db"], paths["work"])
-        verdict = "agree" if agreement["agree"] else "DISAGREE"
-        _say(f"  [{scale}] marts {verdict} ({', '.join(agreement['compared'])})")
+    if not any(p in results for p in WEEKLY_PHASES):
+        check_agreement()
     return {
         "phases": results,
-        "rows": _table_counts(paths["db"]),
+        "rows": rows,
         "agreement": agreement,
         "ratios": ratios(results),
         "cpu_ratios": ratios(results, "cpu_seconds"),

@@ -176,6 +176,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 )
 
 
+def evolve_schema(db_path: Path) -> None:
+    """Bring an existing warehouse's raw tables up to the contracts (``ensure_schema``)
+    without loading anything: a column a contract gained since the warehouse was loaded is
+    added, so that dbt's source tests on it find it (null) rather than failing to bind."""
+    if not Path(db_path).exists():
+        return
+    con = connect(db_path)
+    try:
+        ensure_schema(con)
+    finally:
+        con.close()
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -245,8 +258,11 @@ def load_file(
             raw = read_raw(contract, path, sheet=sheet)
             check_identifiable(contract, raw, path)
             typed = to_typed(contract, raw, path=path, strict=strict)
+            del raw  # the text copy of the file: peak memory is what is alive at once
+            rows_read = typed.height
             known = _known_keys(con, contract)
             split = split_rows(contract, typed, today=today, known_keys=known)
+            del typed
         except InputError as error:
             _record_refusal(con, contract, path, sha, error)
             raise
@@ -256,7 +272,6 @@ def load_file(
         load_id = uuid.uuid4().hex
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         periods = _periods(contract, valid)
-        rows_read = typed.height
         archived = archive_file(path, contract.name, sha, db_path)
 
         con.execute("begin transaction")

@@ -9,7 +9,10 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt.project import dbt_project
 from orchestration.resources import WarehouseResource
+from ingest.load import evolve_schema
 from orchestration.settings import DUCKDB_PATH_ENV
+
+FULL_REFRESH_ENV = "ICB_INSIGHT_DBT_FULL_REFRESH"
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -40,7 +43,16 @@ def icb_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     os.environ[DUCKDB_PATH_ENV] = str(warehouse.db_path)
-    yield from dbt.cli(["build"], context=context).stream()
+    # a warehouse loaded before a contract gained a column (and no file loaded this run)
+    evolve_schema(warehouse.db_path)
+    yield from dbt.cli(dbt_build_args(), context=context).stream()
+
+
+def dbt_build_args() -> list[str]:
+    """``dbt build``; the large facts are incremental (a weekly run rebuilds the months new
+    files touch), and FULL_REFRESH_ENV=1 rebuilds them whole (after a model's logic changed)."""
+    full_refresh = os.environ.get(FULL_REFRESH_ENV, "").strip().lower() in ("1", "true", "yes")
+    return ["build", "--full-refresh"] if full_refresh else ["build"]
 
 
 defs = Definitions(

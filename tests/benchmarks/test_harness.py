@@ -66,8 +66,18 @@ def test_agreement_check_catches_a_wrong_number(smoke: dict, tmp_path: Path) -> 
 def test_default_run_covers_every_pipeline_phase() -> None:
     """`make bench` times every phase the issue names (the report behind --report)."""
     defaults = [phase for phase in run.ALL_PHASES if phase != run.REPORT_PHASE]
-    for phase in ["generate", "ingest", "dbt_build", "publish", "extracts", *run.MART_PHASES]:
+    for phase in [
+        "generate",
+        "ingest",
+        "dbt_build",
+        "publish",
+        "extracts",
+        *run.MART_PHASES,
+        *run.WEEKLY_PHASES,
+    ]:
         assert phase in defaults
+    # the weekly phases change the warehouse: they come after the marts are compared
+    assert defaults.index("weekly_generate") > max(map(defaults.index, run.MART_PHASES))
     timing = {"seconds": 1.0, "cpu_seconds": 1.0, "peak_rss_mb": 100.0, "returncode": 0}
     report = {
         "started_at": "t0",
@@ -85,3 +95,18 @@ def test_default_run_covers_every_pipeline_phase() -> None:
     table = run.markdown(report)
     for phase in run.ALL_PHASES:
         assert f"| tiny | {phase} |" in table
+
+
+def test_weekly_run_is_reported_as_a_fraction_of_the_full_build() -> None:
+    def timing(seconds: float) -> dict:
+        return {"seconds": seconds, "cpu_seconds": seconds, "status": "ok"}
+
+    phases = {
+        "ingest": timing(10.0),
+        "dbt_build": timing(30.0),
+        "weekly_ingest": timing(1.0),
+        "weekly_dbt_build": timing(3.0),
+    }
+    ratios = run.ratios(phases)
+    assert ratios["weekly_dbt_build_over_full_dbt_build"] == 0.1
+    assert ratios["weekly_ingest_and_build_over_full_ingest_and_build"] == 0.1

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.archive import data_dir
 from ingest.errors import InputError
-from ingest.load import file_sha256, load_file
+from ingest.load import evolve_schema, file_sha256, load_file
 
 HEADER = (
     "referral_id,person_id,referral_date,snomed_code,referral_source,practice_code,lsoa_code,"
@@ -151,3 +151,39 @@ def test_a_file_with_no_valid_row_replaces_nothing(tmp_path, warehouse_path) -> 
         "good.csv": "loaded",
         "broken.csv": "loaded",
     }
+
+
+def test_old_warehouse_gains_columns_a_contract_added(tmp_path, warehouse_path) -> None:
+    """A warehouse loaded before deprivation gained lsoa_change_code: the column is added
+    (null) on the next load, or by evolve_schema before dbt runs when no file is loaded, so
+    dbt's accepted_values test on it binds instead of failing."""
+    path = write(tmp_path / "march.csv", referral("aaaa01", "2026-03-02"))
+    load_file("referrals", path, warehouse_path)
+    con = duckdb.connect(str(warehouse_path))
+    con.execute("alter table raw.deprivation drop column lsoa_change_code")
+    con.execute("alter table raw.referrals drop column wellbeing_followup_swemwbs")
+    con.close()
+    evolve_schema(warehouse_path)
+    assert query(
+        warehouse_path,
+        "select count(*) from raw.deprivation where lsoa_change_code not in ('U', 'S', 'M', 'X')",
+    ) == [(0,)]
+    assert query(
+        warehouse_path, "select count(wellbeing_followup_swemwbs), count(*) from raw.referrals"
+    ) == [(0, 1)]
+    con = duckdb.connect(str(warehouse_path))
+    con.execute("alter table raw.deprivation drop column lsoa_change_code")
+    con.close()
+    other = write(tmp_path / "april.csv", referral("aaaa02", "2026-04-02"))
+    assert load_file("referrals", other, warehouse_path).status == "loaded"
+    columns = query(
+        warehouse_path,
+        "select column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name = 'deprivation'",
+    )
+    assert ("lsoa_change_code",) in columns
+
+
+def test_evolve_schema_leaves_a_missing_warehouse_missing(tmp_path) -> None:
+    evolve_schema(tmp_path / "nowhere" / "warehouse.duckdb")
+    assert not (tmp_path / "nowhere").exists()

@@ -19,17 +19,26 @@ bounds as (
 
 ),
 
+day_numbers as (
+
+    -- 100 years of days, as int_months holds at most 1,200 months
+    {{ dbt.generate_series(36525) }}
+
+),
+
 days as (
 
     select
-        cast(day_value as date) as date_day,
+        cast(
+            {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_date') }}
+            as date
+        ) as date_day,
         bounds.as_of_date
     from bounds
-    cross join range(
-        cast(bounds.first_date as timestamp),
-        cast(bounds.as_of_date as timestamp) + interval 1 day,
-        interval 1 day
-    ) as day_range (day_value)
+    cross join day_numbers
+    where
+        {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'bounds.first_date') }}
+        <= bounds.as_of_date
 
 ),
 
@@ -37,9 +46,9 @@ final as (
 
     select
         date_day,
-        cast(date_trunc('week', date_day) as date) as week_start_date,
-        cast(date_trunc('month', date_day) as date) as month_start_date,
-        cast(date_trunc('quarter', date_day) as date) as quarter_start_date,
+        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date,
         cast(isoyear(date_day) as integer) as iso_year,
         cast(week(date_day) as integer) as iso_week,
         cast(isodow(date_day) as integer) as iso_day_of_week,

@@ -52,7 +52,10 @@ joined as (
         onward_referrals.onward_referral_date,
         onward_referrals.onward_referral_month,
         onward_referrals.first_attended_date,
-        onward_referrals.days_onward_referral_to_first_attendance
+        onward_referrals.days_onward_referral_to_first_attendance,
+
+        -- load metadata
+        onward_referrals.loaded_at
 
     from onward_referrals
     inner join referrals

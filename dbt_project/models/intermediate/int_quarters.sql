@@ -11,12 +11,12 @@ final as (
 
     select
         quarter_start_date,
-        cast(quarter_start_date + interval 3 month - interval 1 day as date) as quarter_end_date,
+        cast({{ dbt.last_day('quarter_start_date', 'quarter') }} as date) as quarter_end_date,
         -- the part of the quarter the marts count: from the first day of the spine to the
         -- end of the quarter or the as-of date
         min(date_day) as period_start_date,
         max(date_day) as period_end_date,
-        cast(quarter_start_date + interval 3 month - interval 1 day as date)
+        cast({{ dbt.last_day('quarter_start_date', 'quarter') }} as date)
             <= max(as_of_date) as is_complete_quarter,
         max(as_of_date) as as_of_date
     from days

@@ -60,7 +60,10 @@ joined as (
 
         -- dates
         referrals.referral_date,
-        referrals.referral_month
+        referrals.referral_month,
+
+        -- load metadata
+        referrals.loaded_at
 
     from referrals
     inner join lsoas

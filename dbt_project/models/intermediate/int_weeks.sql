@@ -16,12 +16,12 @@ final as (
         week_start_date,
         min(iso_year) as iso_year,
         min(iso_week) as iso_week,
-        cast(week_start_date + interval 6 day as date) as week_end_date,
+        cast({{ dbt.dateadd('day', 6, 'week_start_date') }} as date) as week_end_date,
         -- the part of the week the marts count: from the first day of the spine ...
         min(date_day) as period_start_date,
         -- ... to the end of the week or the as-of date
-        least(cast(week_start_date + interval 6 day as date), max(as_of_date)) as period_end_date,
-        cast(week_start_date + interval 6 day as date) <= max(as_of_date) as is_complete_week,
+        least(cast({{ dbt.dateadd('day', 6, 'week_start_date') }} as date), max(as_of_date)) as period_end_date,
+        cast({{ dbt.dateadd('day', 6, 'week_start_date') }} as date) <= max(as_of_date) as is_complete_week,
         max(as_of_date) as as_of_date
     from days
     group by week_start_date

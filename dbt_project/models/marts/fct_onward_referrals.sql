@@ -2,6 +2,16 @@
     Onward referrals up to the as-of date, placed in the neighbourhood of the person's
     residence (through their referral), with the activity's venue neighbourhood alongside.
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ incremental_delete_from_first_month('onward_referral_month_start_date', 'onward_referral_date', {'name': 'onward_referrals', 'period': 'onward_referral_date'}, upstream=[{'name': 'referrals', 'period': 'referral_date'}], snapshots=['geography', 'practices', 'providers', 'activities'], stale_checks=[['neighbourhood_code', 'int_lsoas_mapped_to_neighbourhoods', 'neighbourhood_code'], ['activity_neighbourhood_code', 'int_lsoas_mapped_to_neighbourhoods', 'neighbourhood_code']]) }}",
+    )
+}}
+-- depends_on: {{ ref('int_lsoas_mapped_to_neighbourhoods') }}
 with
 
 onward_referrals as (
@@ -46,11 +56,19 @@ final as (
             as is_unmet_for_capacity,
         cast(onward_referrals.is_attended as boolean) as is_attended,
         cast(coalesce(onward_referrals.is_supported_first_visit, false) as boolean)
-            as is_supported_first_visit
+            as is_supported_first_visit,
+
+        -- load metadata
+        cast(onward_referrals.loaded_at as timestamp) as loaded_at
 
     from onward_referrals
     inner join dates
         on onward_referrals.onward_referral_date = dates.date_day
+    {% if is_incremental() -%}
+    where {{ incremental_after_kept_months(
+        'onward_referrals.onward_referral_date', 'onward_referral_month_start_date'
+    ) }}
+    {%- endif %}
 
 )
 

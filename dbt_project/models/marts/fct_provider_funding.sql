@@ -50,7 +50,8 @@ final as (
         {%- for months_ahead in [3, 6, 12] %}
         cast(
             funding.planned_end_date >= {{ spine_as_of_date() }}
-            and funding.planned_end_date <= {{ spine_as_of_date() }} + interval {{ months_ahead }} month
+            and funding.planned_end_date
+                <= {{ dbt.dateadd('month', months_ahead, spine_as_of_date()) }}
             as boolean
         ) as is_ending_within_{{ months_ahead }}_months,
         {%- endfor %}

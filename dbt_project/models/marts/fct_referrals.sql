@@ -1,4 +1,14 @@
 {#- Referrals up to the as-of date, placed in the neighbourhood of the person's residence. -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ incremental_delete_from_first_month('referral_month_start_date', 'referral_date', {'name': 'referrals', 'period': 'referral_date'}, snapshots=['geography', 'practices', 'deprivation'], stale_checks=[['lsoa_code, neighbourhood_code', 'int_lsoas_mapped_to_neighbourhoods', 'lsoa_code, neighbourhood_code']]) }}",
+    )
+}}
+-- depends_on: {{ ref('int_lsoas_mapped_to_neighbourhoods') }}
 with
 
 referrals as (
@@ -57,11 +67,17 @@ final as (
         -- wellbeing (SWEMWBS metric scores)
         cast(referrals.wellbeing_baseline_swemwbs as double) as wellbeing_baseline_swemwbs,
         cast(referrals.wellbeing_followup_swemwbs as double) as wellbeing_followup_swemwbs,
-        cast(referrals.wellbeing_change_swemwbs as double) as wellbeing_change_swemwbs
+        cast(referrals.wellbeing_change_swemwbs as double) as wellbeing_change_swemwbs,
+
+        -- load metadata
+        cast(referrals.loaded_at as timestamp) as loaded_at
 
     from referrals
     inner join dates
         on referrals.referral_date = dates.date_day
+    {% if is_incremental() -%}
+    where {{ incremental_after_kept_months('referrals.referral_date', 'referral_month_start_date') }}
+    {%- endif %}
 
 )
 
