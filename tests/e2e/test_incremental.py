@@ -126,7 +126,10 @@ def test_incremental_marts_equal_a_full_rebuild(weekly: dict) -> None:
 
 
 def test_rows_of_replaced_months_are_gone(weekly: dict) -> None:
-    now = {row[0] for row in _rows(weekly["incremental"], "select referral_id from marts.fct_referrals")}
+    now = {
+        row[0]
+        for row in _rows(weekly["incremental"], "select referral_id from marts.fct_referrals")
+    }
     raw = {row[0] for row in _rows(weekly["incremental"], "select referral_id from raw.referrals")}
     gone = {row[0] for row in weekly["before"]} - raw
     assert gone, "the week replaced no referral"
