@@ -165,6 +165,25 @@ def test_funding_cliff_adds_up_to_current_funding(built: dict) -> None:
     assert cliff == pytest.approx(current)
 
 
+def test_equity_rates_by_age_sex_and_ethnic_group_have_denominators(built: dict) -> None:
+    """Each characteristic's populations add up to the ICB's; every group the census counts
+    gets a rate, the groups it does not count (unknown, other sex) get none."""
+    ((icb,),) = rows(built["db"], "select sum(population_total) from marts.dim_lsoas")
+    for dimension in ("age_band", "sex", "ethnic_group", "imd_quintile"):
+        groups = rows(
+            built["db"],
+            "select group_value, population_total, referrals_count, referrals_per_1000_per_year, "
+            "months_count from marts.fct_equity where equity_dimension = ?",
+            [dimension],
+        )
+        assert sum(population or 0 for _, population, *_ in groups) == icb, dimension
+        for group, population, referrals, rate, months in groups:
+            if group in ("unknown", "other") and dimension == "sex" or group == "unknown":
+                assert population is None and rate is None, (dimension, group)
+            else:
+                assert rate == pytest.approx(1000 * referrals / population * 12 / months)
+
+
 def test_area_deprivation_is_the_population_weighted_lsoa_score(built: dict) -> None:
     """The demo's deprivation file covers its ICB only: the ICB row summarises all of it,
     weighted by the file's own denominators."""

@@ -97,7 +97,7 @@ populations as (
 
     select
         'imd_quintile' as equity_dimension,
-        cast(imd_quintile as varchar) as group_value,
+        coalesce(cast(imd_quintile as varchar), 'unknown') as group_value,
         sum(population_total) as population_total
     from lsoas
     group by imd_quintile
@@ -141,12 +141,33 @@ grouped as (
 
 ),
 
+-- groups with residents but no referrals in the window are kept, with 0 referrals
+group_totals as (
+
+    select
+        coalesce(grouped.equity_dimension, populations.equity_dimension) as equity_dimension,
+        coalesce(grouped.group_value, populations.group_value) as group_value,
+        coalesce(grouped.referrals_count, 0) as referrals_count,
+        coalesce(grouped.onward_referrals_count, 0) as onward_referrals_count,
+        coalesce(grouped.onward_referrals_attended_count, 0) as onward_referrals_attended_count,
+        coalesce(grouped.first_contact_within_14_days_count, 0)
+            as first_contact_within_14_days_count,
+        coalesce(grouped.wellbeing_change_recorded_count, 0) as wellbeing_change_recorded_count,
+        grouped.wellbeing_change_mean_swemwbs,
+        populations.population_total
+    from grouped
+    full outer join populations
+        on grouped.equity_dimension = populations.equity_dimension
+        and grouped.group_value = populations.group_value
+
+),
+
 final as (
 
     select
         -- grain
-        cast(grouped.equity_dimension as varchar) as equity_dimension,
-        cast(grouped.group_value as varchar) as group_value,
+        cast(group_totals.equity_dimension as varchar) as equity_dimension,
+        cast(group_totals.group_value as varchar) as group_value,
 
         -- window
         cast(window_bounds.period_start_date as date) as period_start_date,
@@ -155,41 +176,46 @@ final as (
         cast(window_bounds.months_count as bigint) as months_count,
 
         -- referrals
-        cast(grouped.referrals_count as bigint) as referrals_count,
+        cast(group_totals.referrals_count as bigint) as referrals_count,
         cast(
-            100.0 * grouped.referrals_count
-            / sum(grouped.referrals_count) over (partition by grouped.equity_dimension)
+            100.0 * group_totals.referrals_count
+            / nullif(
+                sum(group_totals.referrals_count) over (
+                    partition by group_totals.equity_dimension
+                ),
+                0
+            )
             as double
         ) as referrals_share_pct,
-        cast(populations.population_total as bigint) as population_total,
+        cast(group_totals.population_total as bigint) as population_total,
         cast(
-            1000.0 * grouped.referrals_count / nullif(populations.population_total, 0)
+            1000.0 * group_totals.referrals_count / nullif(group_totals.population_total, 0)
             * 12 / window_bounds.months_count
             as double
         ) as referrals_per_1000_per_year,
 
         -- conversion
-        cast(grouped.onward_referrals_count as bigint) as onward_referrals_count,
-        cast(grouped.onward_referrals_attended_count as bigint) as onward_referrals_attended_count,
+        cast(group_totals.onward_referrals_count as bigint) as onward_referrals_count,
+        cast(group_totals.onward_referrals_attended_count as bigint)
+            as onward_referrals_attended_count,
         cast(
-            100.0 * grouped.onward_referrals_attended_count
-            / nullif(grouped.onward_referrals_count, 0)
+            100.0 * group_totals.onward_referrals_attended_count
+            / nullif(group_totals.onward_referrals_count, 0)
             as double
         ) as onward_referral_conversion_pct,
         cast(
-            100.0 * grouped.first_contact_within_14_days_count / nullif(grouped.referrals_count, 0)
+            100.0 * group_totals.first_contact_within_14_days_count
+            / nullif(group_totals.referrals_count, 0)
             as double
         ) as first_contact_within_14_days_pct,
 
         -- wellbeing
-        cast(grouped.wellbeing_change_recorded_count as bigint) as wellbeing_change_recorded_count,
-        cast(grouped.wellbeing_change_mean_swemwbs as double) as wellbeing_change_mean_swemwbs
+        cast(group_totals.wellbeing_change_recorded_count as bigint)
+            as wellbeing_change_recorded_count,
+        cast(group_totals.wellbeing_change_mean_swemwbs as double) as wellbeing_change_mean_swemwbs
 
-    from grouped
+    from group_totals
     cross join window_bounds
-    left join populations
-        on grouped.equity_dimension = populations.equity_dimension
-        and grouped.group_value = populations.group_value
 
 )
 
