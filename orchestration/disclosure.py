@@ -80,9 +80,6 @@ def rate(numerator: str | tuple[str, ...], denominator: str, per: float = 1.0) -
     return Column(Kind.RATE, parts, denominator, per)
 
 
-_rate = rate  # the name the report module first used
-
-
 _NEEDS = (
     "loneliness_isolation", "mental_wellbeing", "financial_debt", "housing",
     "physical_activity", "long_term_condition", "carer_support", "food_insecurity", "other",
@@ -206,6 +203,201 @@ TABLES: dict[str, Table] = {
         }
     ),
 }
+
+# The ICP report's own tables (orchestration/report_data.py): rows it reads from the marts,
+# reshaped for a page. Declared here, beside the marts', so every column leaving the ICB is
+# declared in one place.
+_REPORT_NEIGHBOURHOOD = {**_NEIGHBOURHOOD_ID, "neighbourhood_level": Column(Kind.LABEL)}
+TABLES.update(
+    {
+        "fct_neighbourhood_gap": Table(
+            {
+                **_REPORT_NEIGHBOURHOOD,
+                "period_start_date": Column(Kind.PERIOD),
+                "period_end_date": Column(Kind.PERIOD),
+                "months_count": Column(Kind.PUBLIC),  # months in the window, not people
+                "population_total": Column(Kind.PUBLIC),
+                "imd_score_pop_weighted": Column(Kind.CONTEXT),
+                "is_core20": Column(Kind.FLAG),
+                "referrals_12m_count": Column(Kind.COUNT),
+                "referrals_per_1000_12m": rate("referrals_12m_count", "population_total", 1000),
+                "weekly_places": Column(Kind.PUBLIC),
+                "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
+                "funding_12m_gbp": Column(Kind.MONEY),
+                "funding_per_head_12m_gbp": rate("funding_12m_gbp", "population_total"),
+                # need_z, capacity_z, gap_score and gap_rank are recomputed from the
+                # protected rates (recompute_gap_scores): the mart's exact ones are not read.
+            }
+        ),
+        "icb_weekly": Table(
+            {
+                "week_start_date": Column(Kind.PERIOD),
+                "is_complete_week": Column(Kind.FLAG),
+                "population_total": Column(Kind.PUBLIC),
+                "referrals_count": Column(Kind.COUNT),
+                "onward_referrals_count": Column(Kind.COUNT),
+                "onward_referrals_refused_no_capacity_count": Column(Kind.COUNT),
+                "onward_referrals_attended_count": Column(Kind.COUNT),
+                "onward_referral_conversion_pct": rate(
+                    "onward_referrals_attended_count", "onward_referrals_count", 100
+                ),
+                "weekly_places": Column(Kind.PUBLIC),
+                "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
+                "funding_gbp": Column(Kind.MONEY),
+                # grants to organisations (public 360Giving data): money, not people
+                "current_funding_per_day_gbp": Column(Kind.MONEY),
+                "funding_ending_6m_per_day_gbp": Column(Kind.MONEY),
+                "funding_ending_12m_per_day_gbp": Column(Kind.MONEY),
+                "funding_at_risk_6m_pct": rate(
+                    "funding_ending_6m_per_day_gbp", "current_funding_per_day_gbp", 100
+                ),
+                "funding_at_risk_12m_pct": rate(
+                    "funding_ending_12m_per_day_gbp", "current_funding_per_day_gbp", 100
+                ),
+            }
+        ),
+        "underfunded_changes": Table(
+            {
+                **_REPORT_NEIGHBOURHOOD,
+                "month_start_date": Column(Kind.PERIOD),
+                "previous_month_start_date": Column(Kind.PERIOD),
+                "is_underfunded": Column(Kind.FLAG),
+                "was_underfunded": Column(Kind.FLAG),
+                "change_label": Column(Kind.LABEL),
+            }
+        ),
+        "pcn_caseload": Table(
+            {
+                "pcn_code": Column(Kind.KEY),
+                "pcn_name": Column(Kind.LABEL),
+                "month_start_date": Column(Kind.PERIOD),
+                "link_worker_fte": Column(Kind.PUBLIC),  # workforce, not patients
+                "link_worker_fte_mean_12m": Column(Kind.PUBLIC),
+                "open_caseload": Column(Kind.COUNT),
+                "open_caseload_per_fte": rate("open_caseload", "link_worker_fte"),
+                "referrals_count": Column(Kind.COUNT),
+                "referrals_12m_count": Column(Kind.COUNT),
+                "referrals_per_fte_12m": rate("referrals_12m_count", "link_worker_fte_mean_12m"),
+                "is_over_safe_caseload": Column(Kind.FLAG),
+                "first_contact_within_14_days_count": Column(Kind.COUNT),
+                "first_contact_within_14_days_pct": rate(
+                    "first_contact_within_14_days_count", "referrals_count", 100
+                ),
+            }
+        ),
+        "equity": Table(
+            {
+                "equity_dimension": Column(Kind.KEY),
+                "group_value": Column(Kind.LABEL),
+                "period_start_date": Column(Kind.PERIOD),
+                "period_end_date": Column(Kind.PERIOD),
+                "months_count": Column(Kind.PUBLIC),
+                "population_total": Column(Kind.PUBLIC),
+                "referrals_count": Column(Kind.COUNT),
+                # x 1,000 x 12 / months: the table holds 12 months unless fewer are loaded;
+                # equity_rows rescales when it holds fewer
+                "referrals_per_1000_per_year": rate("referrals_count", "population_total", 1000),
+                "onward_referrals_count": Column(Kind.COUNT),
+                "onward_referrals_attended_count": Column(Kind.COUNT),
+                "onward_referral_conversion_pct": rate(
+                    "onward_referrals_attended_count", "onward_referrals_count", 100
+                ),
+            }
+        ),
+        "activity_pressure": Table(
+            {
+                "activity_id": Column(Kind.KEY),
+                "activity_name": Column(Kind.LABEL),
+                "provider_name": Column(Kind.LABEL),
+                "category": Column(Kind.LABEL),
+                "neighbourhood_code": Column(Kind.KEY),
+                "neighbourhood_name": Column(Kind.LABEL),
+                "lad_name": Column(Kind.LABEL),
+                "week_start_date": Column(Kind.PERIOD),
+                "weekly_places": Column(Kind.PUBLIC),
+                "weeks_with_sessions_12w": Column(Kind.PUBLIC),  # weeks, not people
+                "weeks_over_capacity_12w": Column(Kind.PUBLIC),
+                "is_persistently_over_capacity": Column(Kind.FLAG),
+                "is_referred_without_funding": Column(Kind.FLAG),
+                "onward_referrals_12w_count": Column(Kind.COUNT),
+            }
+        ),
+        "audit_loads": Table(
+            {
+                "source": Column(Kind.KEY),
+                "file_name": Column(Kind.LABEL),
+                "loaded_at": Column(Kind.PERIOD),
+                "periods": Column(Kind.LABEL),
+                # rows of whole files across the ICB; counted like people, to be safe
+                "rows_read_count": Column(Kind.COUNT),
+                "rows_loaded_count": Column(Kind.COUNT),
+                "rows_quarantined_count": Column(Kind.COUNT),
+            }
+        ),
+        # IoD area summaries: published statistics about places, not people
+        "area_deprivation": Table(
+            {
+                "area_type": Column(Kind.KEY),
+                "area_code": Column(Kind.KEY),
+                "area_name": Column(Kind.LABEL),
+                "lsoa_count": Column(Kind.PUBLIC),
+                "population_total": Column(Kind.PUBLIC),
+                "imd_score_pop_weighted": Column(Kind.CONTEXT),
+                "share_lsoas_most_deprived_decile_pct": Column(Kind.CONTEXT),
+                "population_core20_pct": Column(Kind.CONTEXT),
+                "imd_score_rank_in_icb": Column(Kind.CONTEXT),
+                "areas_count": Column(Kind.PUBLIC),
+            }
+        ),
+        # a year of fct_community_group_quarters per group: the people it was sent are counts
+        # (no total is published beside them, so no cell can be worked out from one)
+        "community_groups": Table(
+            {
+                "provider_id": Column(Kind.KEY),
+                "provider_name": Column(Kind.LABEL),
+                "provider_type": Column(Kind.LABEL),
+                "is_volunteer_led": Column(Kind.FLAG),
+                **_NEIGHBOURHOOD_ID,
+                "period_start_date": Column(Kind.PERIOD),
+                "period_end_date": Column(Kind.PERIOD),
+                "onward_referrals_received_count": Column(Kind.COUNT),
+                "referred_people_attended_count": Column(Kind.COUNT),
+                "funding_gbp": Column(Kind.MONEY),  # grants to organisations
+                "funding_social_prescribing_contract_gbp": Column(Kind.MONEY),
+                "funding_per_referred_attendee_gbp": rate(
+                    "funding_gbp", "referred_people_attended_count"
+                ),
+                "is_taking_referrals_without_payment": Column(Kind.FLAG),
+                "is_taking_referrals_without_any_funding": Column(Kind.FLAG),
+            }
+        ),
+        # fct_funding_cliff summed per neighbourhood: places offered and grants, not people
+        "funding_cliff": Table(
+            {
+                **_NEIGHBOURHOOD_ID,
+                "as_of_date": Column(Kind.PERIOD),
+                "weekly_places": Column(Kind.PUBLIC),
+                "weekly_places_losing_all_funding_3m": Column(Kind.PUBLIC),
+                "weekly_places_losing_all_funding_6m": Column(Kind.PUBLIC),
+                "weekly_places_losing_all_funding_12m": Column(Kind.PUBLIC),
+                "current_funding_per_year_gbp": Column(Kind.MONEY),
+                "funding_ending_3m_per_year_gbp": Column(Kind.MONEY),
+                "funding_ending_6m_per_year_gbp": Column(Kind.MONEY),
+                "funding_ending_12m_per_year_gbp": Column(Kind.MONEY),
+            }
+        ),
+        # the published build's test results: names and outcomes of checks, no figures (not
+        # dbt's messages: they give the number of failing rows)
+        "build_tests": Table(
+            {
+                "check_source": Column(Kind.LABEL),
+                "test_name": Column(Kind.LABEL),
+                "status": Column(Kind.LABEL),
+                "severity": Column(Kind.LABEL),
+            }
+        ),
+    }
+)
 
 # For tables not in TABLES: the marts' naming convention (STYLE.md). Rates are not
 # recognised this way: without a declared numerator they cannot be recomputed, so they stay in.

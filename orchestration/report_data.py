@@ -40,6 +40,7 @@ import duckdb
 import polars as pl
 
 from orchestration.publish import published_path
+from orchestration.settings import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ STORAGE_COMPATIBILITY = "v1.4.0"  # Evidence bundles DuckDB 1.4
 SCHEMA = "icp"  # not "report": the file is report.duckdb, and DuckDB would find both
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
 MSOA_BOUNDARIES = "boundaries_msoa21_ew_bsc_simplified_geographr.geojson"
+LAD_BOUNDARIES = "boundaries_lad24_uk_bsc.geojson"
 # The map's drawing box (SVG user units); the component scales it to the page width.
 MAP_WIDTH, MAP_HEIGHT = 800.0, 560.0
 
@@ -75,137 +77,6 @@ def _disclosure() -> Any:
     return disclosure
 
 
-def _report_declarations() -> dict[str, Any]:
-    """What each column of the report's own tables is, for the tables the disclosure module
-    does not declare itself (passed to ``protect`` as ``spec``; a declaration there wins)."""
-    d = _disclosure()
-    column, kind = d.Column, d.Kind
-    rate = d._rate  # the module's own constructor, whatever shape a rate's numerator takes
-    neighbourhood = {
-        "neighbourhood_code": column(kind.KEY),
-        "neighbourhood_name": column(kind.LABEL),
-        "neighbourhood_level": column(kind.LABEL),
-        "lad_code": column(kind.KEY),
-        "lad_name": column(kind.LABEL),
-    }
-    return {
-        "fct_neighbourhood_gap": d.Table(
-            {
-                **neighbourhood,
-                "period_start_date": column(kind.PERIOD),
-                "period_end_date": column(kind.PERIOD),
-                "months_count": column(kind.PUBLIC),  # months in the window, not people
-                "population_total": column(kind.PUBLIC),
-                "imd_score_pop_weighted": column(kind.CONTEXT),
-                "is_core20": column(kind.FLAG),
-                "referrals_12m_count": column(kind.COUNT),
-                "referrals_per_1000_12m": rate("referrals_12m_count", "population_total", 1000),
-                "weekly_places": column(kind.PUBLIC),
-                "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
-                "funding_12m_gbp": column(kind.MONEY),
-                "funding_per_head_12m_gbp": rate("funding_12m_gbp", "population_total"),
-                # need_z, capacity_z, gap_score and gap_rank are recomputed from the
-                # protected rates (recompute_gap_scores): the mart's exact ones are not read.
-            }
-        ),
-        "icb_weekly": d.Table(
-            {
-                "week_start_date": column(kind.PERIOD),
-                "is_complete_week": column(kind.FLAG),
-                "population_total": column(kind.PUBLIC),
-                "referrals_count": column(kind.COUNT),
-                "onward_referrals_count": column(kind.COUNT),
-                "onward_referrals_refused_no_capacity_count": column(kind.COUNT),
-                "onward_referrals_attended_count": column(kind.COUNT),
-                "onward_referral_conversion_pct": rate(
-                    "onward_referrals_attended_count", "onward_referrals_count", 100
-                ),
-                "weekly_places": column(kind.PUBLIC),
-                "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
-                "funding_gbp": column(kind.MONEY),
-            }
-        ),
-        "underfunded_changes": d.Table(
-            {
-                **neighbourhood,
-                "month_start_date": column(kind.PERIOD),
-                "previous_month_start_date": column(kind.PERIOD),
-                "is_underfunded": column(kind.FLAG),
-                "was_underfunded": column(kind.FLAG),
-                "change_label": column(kind.LABEL),
-            }
-        ),
-        "pcn_caseload": d.Table(
-            {
-                "pcn_code": column(kind.KEY),
-                "pcn_name": column(kind.LABEL),
-                "month_start_date": column(kind.PERIOD),
-                "link_worker_fte": column(kind.PUBLIC),  # workforce, not patients
-                "link_worker_fte_mean_12m": column(kind.PUBLIC),
-                "open_caseload": column(kind.COUNT),
-                "open_caseload_per_fte": rate("open_caseload", "link_worker_fte"),
-                "referrals_count": column(kind.COUNT),
-                "referrals_12m_count": column(kind.COUNT),
-                "referrals_per_fte_12m": rate("referrals_12m_count", "link_worker_fte_mean_12m"),
-                "is_over_safe_caseload": column(kind.FLAG),
-                "first_contact_within_14_days_count": column(kind.COUNT),
-                "first_contact_within_14_days_pct": rate(
-                    "first_contact_within_14_days_count", "referrals_count", 100
-                ),
-            }
-        ),
-        "equity": d.Table(
-            {
-                "equity_dimension": column(kind.KEY),
-                "group_value": column(kind.LABEL),
-                "period_start_date": column(kind.PERIOD),
-                "period_end_date": column(kind.PERIOD),
-                "months_count": column(kind.PUBLIC),
-                "population_total": column(kind.PUBLIC),
-                "referrals_count": column(kind.COUNT),
-                # x 1,000 x 12 / months: the table holds 12 months unless fewer are loaded;
-                # equity_rows rescales when it holds fewer
-                "referrals_per_1000_per_year": rate("referrals_count", "population_total", 1000),
-                "onward_referrals_count": column(kind.COUNT),
-                "onward_referrals_attended_count": column(kind.COUNT),
-                "onward_referral_conversion_pct": rate(
-                    "onward_referrals_attended_count", "onward_referrals_count", 100
-                ),
-            }
-        ),
-        "activity_pressure": d.Table(
-            {
-                "activity_id": column(kind.KEY),
-                "activity_name": column(kind.LABEL),
-                "provider_name": column(kind.LABEL),
-                "category": column(kind.LABEL),
-                "neighbourhood_code": column(kind.KEY),
-                "neighbourhood_name": column(kind.LABEL),
-                "lad_name": column(kind.LABEL),
-                "week_start_date": column(kind.PERIOD),
-                "weekly_places": column(kind.PUBLIC),
-                "weeks_with_sessions_12w": column(kind.PUBLIC),  # weeks, not people
-                "weeks_over_capacity_12w": column(kind.PUBLIC),
-                "is_persistently_over_capacity": column(kind.FLAG),
-                "is_referred_without_funding": column(kind.FLAG),
-                "onward_referrals_12w_count": column(kind.COUNT),
-            }
-        ),
-        "audit_loads": d.Table(
-            {
-                "source": column(kind.KEY),
-                "file_name": column(kind.LABEL),
-                "loaded_at": column(kind.PERIOD),
-                "periods": column(kind.LABEL),
-                # rows of whole files across the ICB; counted like people, to be safe
-                "rows_read_count": column(kind.COUNT),
-                "rows_loaded_count": column(kind.COUNT),
-                "rows_quarantined_count": column(kind.COUNT),
-            }
-        ),
-    }
-
-
 def protect_table(
     frame: pl.DataFrame, table: str, *, total_by: Sequence[str] = (), total_key: str = ""
 ) -> pl.DataFrame:
@@ -217,8 +88,9 @@ def protect_table(
     ``total_key`` = 'ICB'), so the cells are protected against their published total too.
     """
     d = _disclosure()
-    # the disclosure module's own declaration wins; the report declares only what it lacks
-    spec = None if table in d.TABLES else _report_declarations().get(table)
+    spec = d.TABLES.get(table)
+    if spec is None:  # fail closed: every table the report shows is declared there
+        raise ReportDataError(f"{table} is not declared in orchestration.disclosure.TABLES")
     if total_by:
         frame = d.with_totals(
             frame,
@@ -323,17 +195,20 @@ def generated_shapes(neighbourhoods: pl.DataFrame) -> dict[str, list[list[tuple[
     return shapes
 
 
-def real_shapes(
-    codes: set[str], boundaries: Path
-) -> dict[str, list[list[tuple[float, float]]]] | None:
-    """Rings of the real MSOA boundaries for ``codes`` projected into map units, or None when
-    the reference file lacks any of them."""
-    if not boundaries.exists():
-        return None
-    features = json.loads(boundaries.read_text())["features"]
-    rings_by_code: dict[str, list[list[tuple[float, float]]]] = {}
-    for feature in features:
-        code = next((v for k, v in feature["properties"].items() if k.endswith("_code")), None)
+Rings = list[list[tuple[float, float]]]
+
+
+def _read_rings(boundaries: Path, codes: set[str], code_key: str | None = None) -> dict[str, Rings]:
+    """Outer rings (longitude, latitude) of the features of ``boundaries`` whose code is in
+    ``codes``: the property ``code_key``, else the first property ending in ``_code``."""
+    rings_by_code: dict[str, Rings] = {}
+    for feature in json.loads(boundaries.read_text())["features"]:
+        properties = feature["properties"]
+        code = (
+            properties.get(code_key)
+            if code_key
+            else next((v for k, v in properties.items() if k.endswith("_code")), None)
+        )
         if code not in codes:
             continue
         geometry = feature["geometry"]
@@ -343,38 +218,122 @@ def real_shapes(
         rings_by_code[code] = [
             [(float(x), float(y)) for x, y in polygon[0]] for polygon in polygons
         ]
-    if set(rings_by_code) != codes:
-        return None
+    return rings_by_code
+
+
+def _projector(rings_by_code: dict[str, Rings]) -> Callable[[Rings], Rings]:
+    """Longitude/latitude to map units, fitting every ring of ``rings_by_code`` in the box
+    (an equirectangular projection squashed at the mean latitude: fine at ICB scale)."""
     points = [point for rings in rings_by_code.values() for ring in rings for point in ring]
     lon_min, lon_max = min(p[0] for p in points), max(p[0] for p in points)
     lat_min, lat_max = min(p[1] for p in points), max(p[1] for p in points)
     squash = math.cos(math.radians((lat_min + lat_max) / 2))
     span_x, span_y = (lon_max - lon_min) * squash or 1, (lat_max - lat_min) or 1
     scale = min(MAP_WIDTH / span_x, MAP_HEIGHT / span_y)
-    return {
-        code: [
+
+    def project(rings: Rings) -> Rings:
+        return [
             [((x - lon_min) * squash * scale, (lat_max - y) * scale) for x, y in ring]
             for ring in rings
         ]
-        for code, rings in rings_by_code.items()
-    }
+
+    return project
 
 
-def _svg_path(rings: list[list[tuple[float, float]]]) -> str:
+def real_shapes(
+    codes: set[str], boundaries: Path, lad_codes: set[str] = frozenset(), lads: Path | None = None
+) -> tuple[dict[str, Rings], dict[str, Rings]] | None:
+    """Rings of the real MSOA boundaries for ``codes`` projected into map units, and of the
+    local authorities ``lad_codes`` (from ``lads``, in the same projection; empty when that
+    file lacks any), or None when the MSOA file lacks any neighbourhood."""
+    if not boundaries.exists():
+        return None
+    rings_by_code = _read_rings(boundaries, codes)
+    if set(rings_by_code) != codes:
+        return None
+    project = _projector(rings_by_code)
+    outlines: dict[str, Rings] = {}
+    if lads is not None and lads.exists() and lad_codes:
+        lad_rings = _read_rings(lads, set(lad_codes), "LAD24CD")
+        if set(lad_rings) == set(lad_codes):
+            outlines = {code: project(rings) for code, rings in lad_rings.items()}
+    return {code: project(rings) for code, rings in rings_by_code.items()}, outlines
+
+
+def _svg_path(rings: Rings) -> str:
     return " ".join("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in ring) + " Z" for ring in rings)
+
+
+def _box(rings: Rings) -> tuple[float, float, float, float]:
+    xs = [x for ring in rings for x, _ in ring]
+    ys = [y for ring in rings for _, y in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def la_shapes(
+    neighbourhoods: pl.DataFrame, shapes: dict[str, Rings], outlines: dict[str, Rings]
+) -> pl.DataFrame:
+    """One row per local authority for the map: its outline (the real boundary when there is
+    one, else the box around its tiles) and where its name goes (the middle of its
+    neighbourhoods), so a council member can find their area."""
+    rows = []
+    if "lad_name" not in neighbourhoods.columns:
+        neighbourhoods = neighbourhoods.with_columns(lad_name=pl.col("lad_code"))
+    for (lad_code, lad_name), group in neighbourhoods.group_by(
+        ["lad_code", "lad_name"], maintain_order=True
+    ):
+        rings = [ring for code in group["neighbourhood_code"] for ring in shapes.get(code, [])]
+        if not rings:
+            continue
+        left, top, right, bottom = _box(rings)
+        if lad_code in outlines:
+            outline = outlines[lad_code]
+        else:
+            pad = 3.0
+            outline = [
+                [
+                    (left - pad, top - pad),
+                    (right + pad, top - pad),
+                    (right + pad, bottom + pad),
+                    (left - pad, bottom + pad),
+                ]
+            ]
+        rows.append(
+            {
+                "lad_code": lad_code,
+                "lad_name": lad_name,
+                "svg_path": _svg_path(outline),
+                "label_x": round((left + right) / 2, 1),
+                "label_y": round((top + bottom) / 2, 1),
+            }
+        )
+    schema = {
+        "lad_code": pl.String,
+        "lad_name": pl.String,
+        "svg_path": pl.String,
+        "label_x": pl.Float64,
+        "label_y": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema).sort("lad_code")
 
 
 def neighbourhood_shapes(
     neighbourhoods: pl.DataFrame, reference_dir: Path = REFERENCE_DIR
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The map's shapes as a table (code, SVG path, where the shape came from) and the same
-    shapes as GeoJSON (map units for generated tiles, WGS84 for real boundaries)."""
+) -> tuple[pl.DataFrame, dict[str, Any], pl.DataFrame]:
+    """The map's shapes as a table (code, SVG path, where the shape came from), the same
+    shapes as GeoJSON (map units for generated tiles, WGS84 for real boundaries), and the
+    local authorities' outlines and label positions (``la_shapes``)."""
     codes = set(neighbourhoods["neighbourhood_code"].to_list())
+    lad_codes = set(neighbourhoods["lad_code"].drop_nulls().to_list())
     real = None
     if codes and not any(_is_fictional(code) for code in codes):
-        real = real_shapes(codes, reference_dir / MSOA_BOUNDARIES)
-    shapes = real if real is not None else generated_shapes(neighbourhoods)
+        real = real_shapes(
+            codes, reference_dir / MSOA_BOUNDARIES, lad_codes, reference_dir / LAD_BOUNDARIES
+        )
+    shapes, outlines = real if real is not None else (generated_shapes(neighbourhoods), {})
     origin = "ONS MSOA 2021 boundaries" if real is not None else "generated tiles (not a map)"
+    if outlines:
+        origin += ", council boundaries ONS LAD 2024"
     table = pl.DataFrame(
         {
             "neighbourhood_code": list(shapes),
@@ -397,7 +356,7 @@ def neighbourhood_shapes(
             for code, rings in shapes.items()
         ],
     }
-    return table, geojson
+    return table, geojson, la_shapes(neighbourhoods, shapes, outlines)
 
 
 # ---------------------------------------------------------------------- the tables
@@ -409,6 +368,7 @@ REQUIRED_MARTS = (
     "fct_neighbourhood_need_capacity_monthly",
     "fct_neighbourhood_need_capacity_weekly",
     "fct_neighbourhood_need_capacity_index",
+    "fct_area_deprivation",  # every council page opens with its deprivation
 )
 # Tables read from a mart: required ones above, the others shown only when their mart is in
 # the published warehouse (their page is left out of the site otherwise: PAGE_NEEDS in
@@ -430,7 +390,16 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
             null::double as onward_referral_conversion_pct,
             sum(weekly_places)::double as weekly_places,
             null::double as weekly_places_per_1000,
-            sum(funding_gbp)::double as funding_gbp
+            sum(funding_gbp)::double as funding_gbp,
+            -- funding at risk for the ICB: the neighbourhoods' shares weighted by their
+            -- current funding (the mart's own formula, summed before dividing)
+            sum(current_funding_per_day_gbp)::double as current_funding_per_day_gbp,
+            sum(current_funding_per_day_gbp * funding_at_risk_6m_pct / 100)::double
+                as funding_ending_6m_per_day_gbp,
+            sum(current_funding_per_day_gbp * funding_at_risk_12m_pct / 100)::double
+                as funding_ending_12m_per_day_gbp,
+            null::double as funding_at_risk_6m_pct,
+            null::double as funding_at_risk_12m_pct
         from marts.fct_neighbourhood_need_capacity_weekly
         group by week_start_date
         order by week_start_date
@@ -541,6 +510,111 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
         order by pressure.activity_id
         """,
     ),
+    # the ICB's and each council's deprivation, as the IoD area summaries compute it
+    "area_deprivation": (
+        "fct_area_deprivation",
+        """
+        select
+            area_type, area_code, area_name, lsoa_count, population_total,
+            imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct,
+            population_core20_pct, imd_score_rank_in_icb,
+            count(*) over (partition by area_type) as areas_count
+        from marts.fct_area_deprivation
+        order by area_type, area_code
+        """,
+    ),
+    # each community group over the last four complete quarters (a year): referrals it took,
+    # referred people who came, and the money it received; the flags recomputed for the year
+    "community_groups": (
+        "fct_community_group_quarters",
+        """
+        with quarters as (
+            select distinct quarter_start_date
+            from marts.fct_community_group_quarters
+            where is_complete_quarter
+            order by quarter_start_date desc
+            limit 4
+        ),
+        year as (
+            select
+                groups.provider_id,
+                any_value(groups.provider_name) as provider_name,
+                any_value(groups.provider_type) as provider_type,
+                any_value(groups.neighbourhood_code) as neighbourhood_code,
+                bool_or(groups.is_volunteer_led) as is_volunteer_led,
+                min(groups.quarter_start_date) as period_start_date,
+                max(groups.quarter_start_date + interval 3 month - interval 1 day)::date
+                    as period_end_date,
+                sum(groups.onward_referrals_received_count)::bigint
+                    as onward_referrals_received_count,
+                sum(groups.referred_people_attended_count)::bigint
+                    as referred_people_attended_count,
+                sum(groups.funding_gbp)::double as funding_gbp,
+                sum(groups.funding_social_prescribing_contract_gbp)::double
+                    as funding_social_prescribing_contract_gbp
+            from marts.fct_community_group_quarters as groups
+            inner join quarters using (quarter_start_date)
+            group by groups.provider_id
+        )
+        select
+            year.provider_id,
+            year.provider_name,
+            year.provider_type,
+            year.is_volunteer_led,
+            year.neighbourhood_code,
+            neighbourhoods.neighbourhood_name,
+            neighbourhoods.lad_code,
+            neighbourhoods.lad_name,
+            year.period_start_date,
+            year.period_end_date,
+            year.onward_referrals_received_count,
+            year.referred_people_attended_count,
+            year.funding_gbp,
+            year.funding_social_prescribing_contract_gbp,
+            null::double as funding_per_referred_attendee_gbp,
+            year.onward_referrals_received_count > 0
+                and year.funding_social_prescribing_contract_gbp = 0
+                as is_taking_referrals_without_payment,
+            year.onward_referrals_received_count > 0 and year.funding_gbp = 0
+                as is_taking_referrals_without_any_funding
+        from year
+        left join marts.dim_neighbourhoods as neighbourhoods
+            on neighbourhoods.neighbourhood_code = year.neighbourhood_code
+        order by year.provider_id
+        """,
+    ),
+    # places a week whose every grant ends within 3, 6 or 12 months, per neighbourhood
+    "funding_cliff": (
+        "fct_funding_cliff",
+        """
+        select
+            neighbourhoods.neighbourhood_code,
+            neighbourhoods.neighbourhood_name,
+            neighbourhoods.lad_code,
+            neighbourhoods.lad_name,
+            max(cliff.as_of_date) as as_of_date,
+            coalesce(sum(cliff.weekly_places), 0)::double as weekly_places,
+            coalesce(sum(cliff.weekly_places_losing_all_funding_3m), 0)::double
+                as weekly_places_losing_all_funding_3m,
+            coalesce(sum(cliff.weekly_places_losing_all_funding_6m), 0)::double
+                as weekly_places_losing_all_funding_6m,
+            coalesce(sum(cliff.weekly_places_losing_all_funding_12m), 0)::double
+                as weekly_places_losing_all_funding_12m,
+            coalesce(sum(cliff.current_funding_per_year_gbp), 0)::double
+                as current_funding_per_year_gbp,
+            coalesce(sum(cliff.funding_ending_3m_per_year_gbp), 0)::double
+                as funding_ending_3m_per_year_gbp,
+            coalesce(sum(cliff.funding_ending_6m_per_year_gbp), 0)::double
+                as funding_ending_6m_per_year_gbp,
+            coalesce(sum(cliff.funding_ending_12m_per_year_gbp), 0)::double
+                as funding_ending_12m_per_year_gbp
+        from marts.dim_neighbourhoods as neighbourhoods
+        left join marts.fct_funding_cliff as cliff
+            on cliff.neighbourhood_code = neighbourhoods.neighbourhood_code
+        group by all
+        order by neighbourhoods.neighbourhood_code
+        """,
+    ),
 }
 
 
@@ -552,6 +626,90 @@ def _annualise_equity(frame: pl.DataFrame, *, back: bool = False) -> pl.DataFram
     return frame.with_columns(
         (pl.col("referrals_per_1000_per_year") * 12 / pl.col("months_count")).round(2)
     )
+
+
+# ---------------------------------------------------------------------- the build's tests
+
+# dagster-dbt writes each dbt invocation's artefacts to <project>/target/<op>-<run id[:7]>-<uuid>/
+DBT_TARGET_DIR = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+BUILD_TESTS_COLUMNS = {
+    "check_source": pl.String,
+    "test_name": pl.String,
+    "status": pl.String,
+    "severity": pl.String,
+}
+_DBT_STATUSES = ("pass", "warn", "fail", "error", "skipped")
+
+
+def dbt_run_results(run_id: str, target_dir: Path = DBT_TARGET_DIR) -> Path | None:
+    """run_results.json of the dbt build in Dagster run ``run_id`` (the one that published),
+    or None when it is not on this machine. Never another run's: a later build that failed
+    wrote its own folder, and is not the published version."""
+    if not run_id or not target_dir.is_dir():
+        return None
+    found = [
+        path / "run_results.json"
+        for path in target_dir.glob(f"*-{run_id[:7]}-*")
+        if (path / "run_results.json").exists()
+        and json.loads((path / "run_results.json").read_text()).get("args", {}).get("which")
+        == "build"
+    ]
+    return max(found, key=lambda path: path.stat().st_mtime) if found else None
+
+
+def dbt_test_rows(run_results: Path) -> list[dict[str, str]]:
+    """One row per dbt data test and unit test in ``run_results``: name and outcome."""
+    rows = []
+    for result in json.loads(run_results.read_text()).get("results", []):
+        unique_id = str(result.get("unique_id", ""))
+        kind = unique_id.split(".", 1)[0]
+        if kind not in ("test", "unit_test"):
+            continue
+        status = str(result.get("status", "")).lower()
+        status = status if status in _DBT_STATUSES else "error"
+        name = unique_id.split(".")[2] if kind == "test" else ".".join(unique_id.split(".")[2:])
+        rows.append(
+            {
+                "check_source": "dbt unit test" if kind == "unit_test" else "dbt test",
+                "test_name": name,
+                "status": status,
+                "severity": "warn" if status == "warn" else "error",
+            }
+        )
+    return rows
+
+
+def published_run_id(published: Path) -> str:
+    """The Dagster run that built the published warehouse ('' when it does not say)."""
+    if not published.exists():
+        return ""
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        if not _has_table(con, "meta", "build_info"):
+            return ""
+        rows = con.execute("select value from meta.build_info where key = 'run_id'").fetchall()
+    finally:
+        con.close()
+    return str(json.loads(rows[0][0])) if rows else ""
+
+
+def build_test_rows(
+    run_id: str,
+    asset_checks: Sequence[dict[str, str]] = (),
+    target_dir: Path = DBT_TARGET_DIR,
+) -> tuple[pl.DataFrame, str]:
+    """The published build's test results (dbt tests from its run_results.json and the
+    Dagster asset checks of its run that are not dbt tests) and where they came from."""
+    results = dbt_run_results(run_id, target_dir)
+    rows = dbt_test_rows(results) if results else []
+    dbt_names = {row["test_name"] for row in rows}
+    rows += [row for row in asset_checks if row["test_name"] not in dbt_names]
+    origin = (
+        f"dbt run_results.json of Dagster run {run_id}"
+        if results
+        else f"not found: no dbt results of Dagster run {run_id or '(unknown)'} on this machine"
+    )
+    return pl.DataFrame(rows, schema=BUILD_TESTS_COLUMNS), origin
 
 
 @dataclass
@@ -598,7 +756,11 @@ def latest_extracts(extracts_root: Path | None) -> dict[str, dict[str, Any]]:
 
 
 def read_tables(
-    published: Path, extracts_root: Path | None = None
+    published: Path,
+    extracts_root: Path | None = None,
+    *,
+    asset_checks: Sequence[dict[str, str]] = (),
+    dbt_target_dir: Path = DBT_TARGET_DIR,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Every table the report shows, protected, read from the published file."""
     if not published.exists():
@@ -668,14 +830,17 @@ def read_tables(
     )
     tables["neighbourhoods"] = protect_table(dim, "dim_neighbourhoods")
     tables["source_freshness"] = protect_table(loads, "audit_loads")
+    tests, tests_origin = build_test_rows(str(info.get("run_id", "")), asset_checks, dbt_target_dir)
+    tables["build_tests"] = protect_table(tests, "build_tests")
     for name, frame in optional.items():
         if name == "equity":
             frame = _annualise_equity(frame)
         tables[name] = protect_table(frame, name)
         if name == "equity":
             tables[name] = _annualise_equity(tables[name], back=True)
-    shapes, geojson = neighbourhood_shapes(tables["neighbourhoods"])
+    shapes, geojson, councils = neighbourhood_shapes(tables["neighbourhoods"])
     tables["neighbourhood_shapes"] = shapes
+    tables["la_shapes"] = councils
 
     extracts = latest_extracts(extracts_root)
     las = (
@@ -706,6 +871,8 @@ def read_tables(
             "is_demo": [any(_is_fictional(c) for c in gap["neighbourhood_code"].to_list())],
             "suppression_rule": [rule_in_words()],
             "shape_origin": [shapes["shape_origin"][0] if shapes.height else ""],
+            "published_run_id": [str(info.get("run_id", ""))],
+            "tests_origin": [tests_origin],
         }
     )
     return tables, {"geojson": geojson, "extracts": extracts}
@@ -747,12 +914,16 @@ def build_report_data(
     *,
     extracts_root: Path | None = None,
     published: Path | None = None,
+    asset_checks: Sequence[dict[str, str]] = (),
+    dbt_target_dir: Path = DBT_TARGET_DIR,
     write: Callable[[dict[str, pl.DataFrame], Path], dict[str, int]] = write_report_db,
 ) -> ReportData:
     """Read the published warehouse beside ``build_db``, protect every table, and write
     ``report.duckdb`` and the map's GeoJSON beside it."""
     source = published or published_path(build_db)
-    tables, extra = read_tables(source, extracts_root)
+    tables, extra = read_tables(
+        source, extracts_root, asset_checks=asset_checks, dbt_target_dir=dbt_target_dir
+    )
     target = report_db_path(build_db)
     counts = write(tables, target)
     geojson = target.with_name(GEOJSON_NAME)

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from orchestration import settings
@@ -49,10 +49,11 @@ SITE_DOCS = (
 
 # Pages shown only when report.duckdb holds their table (its mart is published), with the
 # source query that reads it; a page whose mart does not exist yet is left out of the site.
-PAGE_NEEDS: dict[str, str] = {
-    "pages/capacity.md": "activity_pressure",
-    "pages/link-workers.md": "pcn_caseload",
-    "pages/equity.md": "equity",
+PAGE_NEEDS: dict[str, tuple[str, ...]] = {
+    "pages/capacity.md": ("activity_pressure",),
+    "pages/link-workers.md": ("pcn_caseload",),
+    "pages/equity.md": ("equity",),
+    "pages/community-groups.md": ("community_groups", "funding_cliff"),
 }
 
 
@@ -118,9 +119,11 @@ def prepare_project(
             shutil.copy2(source, work / name)
     (work / "node_modules").symlink_to(node_modules.resolve(), target_is_directory=True)
     if tables is not None:
-        for page, table in PAGE_NEEDS.items():
-            if table not in tables:
+        for page, needed in PAGE_NEEDS.items():
+            missing = [table for table in needed if table not in tables]
+            if missing:
                 (work / page).unlink(missing_ok=True)
+            for table in missing:
                 (work / "sources" / "warehouse" / f"{table}.sql").unlink(missing_ok=True)
     for site_path, file in static_files.items():
         target = work / "static" / site_path
@@ -217,12 +220,18 @@ def extracts_dir(build_db: Path) -> Path:
     return Path(build_db).resolve().parent.parent / "extracts"
 
 
-def build_report(build_db: Path, *, site: bool = True, reports_dir: Path = REPORTS_DIR) -> dict:
+def build_report(
+    build_db: Path,
+    *,
+    site: bool = True,
+    reports_dir: Path = REPORTS_DIR,
+    asset_checks: Sequence[dict[str, str]] = (),
+) -> dict:
     """report.duckdb from the published warehouse beside ``build_db``, then the site."""
     from orchestration.report_data import build_report_data, latest_extracts
 
     root = extracts_dir(build_db)
-    data = build_report_data(build_db, extracts_root=root)
+    data = build_report_data(build_db, extracts_root=root, asset_checks=asset_checks)
     result: dict = {"report_db": data.path, "tables": data.tables, "site": None}
     if site:
         files = static_files_for(data.geojson, latest_extracts(root))

@@ -65,6 +65,7 @@ NAMES = [
     "Lowmarsh",
 ]
 COMPLETE_MONTHS = 12
+PUBLISHED_RUN = "c0ffee12-0000-4000-8000-000000000001"  # the Dagster run that published
 FIRST_MONTH = date(2025, 11, 1)
 PARTIAL_MONTH_REFERRALS = 1000  # per neighbourhood: must never reach a 12-month or monthly figure
 
@@ -260,7 +261,8 @@ def write_warehouse(path: Path) -> None:
         con.execute("create table meta.build_info (key varchar, value varchar)")
         con.execute(
             "insert into meta.build_info values ('version_id', '\"20261102T060000Z\"'), "
-            "('published_at', '\"2026-11-02T06:10:00+00:00\"')"
+            "('published_at', '\"2026-11-02T06:10:00+00:00\"'), "
+            f"('run_id', '\"{PUBLISHED_RUN}\"')"
         )
     finally:
         con.close()
@@ -288,7 +290,11 @@ def write_newer_marts(con: duckdb.DuckDBPyConnection) -> None:
             (numbers.i)::bigint as onward_referrals_refused_no_capacity_count,
             (2 * numbers.i)::bigint as onward_referrals_attended_count,
             gap.weekly_places,
-            25.0 * numbers.i as funding_gbp
+            25.0 * numbers.i as funding_gbp,
+            -- £10 i a day running; (5 i + w) % of it ends within 6 months, (80 + w) % within 12
+            10.0 * numbers.i as current_funding_per_day_gbp,
+            5.0 * numbers.i + weeks.w as funding_at_risk_6m_pct,
+            80.0 + weeks.w as funding_at_risk_12m_pct
         from marts.fct_neighbourhood_gap as gap
         inner join numbers
             on numbers.code = gap.neighbourhood_code
@@ -336,6 +342,63 @@ def write_newer_marts(con: duckdb.DuckDBPyConnection) -> None:
             (30 * i)::bigint as first_contact_within_14_days_count,
             75.0 as first_contact_within_14_days_pct
         from range(1, 4) as r(i)
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_area_deprivation as
+        select * from (values
+            ('icb', 'E54900001', 'NHS Demo ICB', 48, 99000, 24.5, 12.5, 30.0, 1, 1),
+            ('local_authority', 'E06900001', 'Northmoor', 24, 40500, 18.25, 4.2, 12.0, 2, 2),
+            ('local_authority', 'E06900002', 'Southdene', 24, 58500, 29.0, 20.8, 45.5, 1, 2)
+        ) as t(area_type, area_code, area_name, lsoa_count, population_total,
+               imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct,
+               population_core20_pct, imd_score_rank_in_icb, lsoas_with_imd_count)
+        """
+    )
+    # three groups took referrals in the last four complete quarters; two were paid nothing
+    # for them (one had no money at all); a fourth took none
+    con.execute(
+        """
+        create table marts.fct_community_group_quarters as
+        select
+            groups.provider_id, quarters.quarter_start_date,
+            quarters.quarter_start_date < date '2026-10-01' as is_complete_quarter,
+            groups.neighbourhood_code, groups.provider_name, groups.provider_type,
+            true as is_volunteer_led,
+            groups.referrals::bigint as onward_referrals_received_count,
+            0::bigint as onward_referrals_unmet_count,
+            groups.attended::bigint as onward_referrals_attended_count,
+            groups.attended::bigint as referred_people_attended_count,
+            groups.funding as funding_gbp, groups.funding as funding_core_gbp,
+            0.0 as funding_project_gbp,
+            groups.contract as funding_social_prescribing_contract_gbp
+        from (values
+            ('P1', 'E02900001', 'Alder Walking Group', 'community group', 10, 10, 0.0, 0.0),
+            ('P2', 'E02900002', 'Bramble Lunch Club', 'charity', 15, 10, 500.0, 0.0),
+            ('P3', 'E02900007', 'Gorse Arts CIC', 'social enterprise', 20, 15, 900.0, 300.0),
+            ('P4', 'E02900008', 'Hart Choir', 'community group', 0, 0, 100.0, 0.0)
+        ) as groups(provider_id, neighbourhood_code, provider_name, provider_type, referrals,
+                    attended, funding, contract)
+        cross join (values (date '2025-10-01'), (date '2026-01-01'), (date '2026-04-01'),
+                           (date '2026-07-01'), (date '2026-10-01')) as quarters(quarter_start_date)
+        """
+    )
+    # places of groups whose every grant ends soon: 30 a week in Alderbrook (all within
+    # 3 months), 12 in Bramblecote (within 12 months)
+    con.execute(
+        """
+        create table marts.fct_funding_cliff as
+        select * from (values
+            ('E02900001', 'P1', 30.0, 30.0, 30.0, 30.0, 3650.0, 3650.0, 3650.0, 3650.0),
+            ('E02900002', 'P2', 12.0, 0.0, 0.0, 12.0, 1825.0, 0.0, 0.0, 1825.0),
+            ('E02900007', 'P3', 30.0, 0.0, 0.0, 0.0, 7300.0, 0.0, 0.0, 0.0)
+        ) as t(neighbourhood_code, provider_id, weekly_places,
+               weekly_places_losing_all_funding_3m, weekly_places_losing_all_funding_6m,
+               weekly_places_losing_all_funding_12m, current_funding_per_year_gbp,
+               funding_ending_3m_per_year_gbp, funding_ending_6m_per_year_gbp,
+               funding_ending_12m_per_year_gbp)
+        cross join (select date '2026-11-01' as as_of_date)
         """
     )
     con.execute(
@@ -430,6 +493,11 @@ def node_modules() -> Path:
         pytest.fail(str(error))
 
 
+PUBLISHED_TESTS = {
+    "unique_fct_referrals_referral_id": "pass",
+    "not_null_fct_referrals_referral_id": "pass",
+    "source_freshness_referrals_recent": "warn",
+}
 EXTRACT_LA = "E06900001"
 EXTRACT_FILES = ("manifest.json", "need_capacity_monthly.csv")
 
@@ -448,8 +516,34 @@ def built_report(tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -
     package.mkdir(parents=True)
     (package / "manifest.json").write_text('{"la_code": "E06900001"}\n')
     (package / "need_capacity_monthly.csv").write_text("neighbourhood_code\nE02900001\n")
+    # dbt's results of the published build (one warning), and of a later build that failed
+    # and was never published: the Methods page must show the first only
+    target = root / "dbt_target"
+    for folder, statuses in (
+        (f"icb_dbt_models-{PUBLISHED_RUN[:7]}-aaaaaaa", PUBLISHED_TESTS),
+        ("icb_dbt_models-fa11ed0-bbbbbbb", {"unique_fct_referrals_referral_id": "fail"}),
+    ):
+        (target / folder).mkdir(parents=True)
+        results = [
+            {"unique_id": f"test.icb_insight.{name}.0123456789", "status": status}
+            for name, status in statuses.items()
+        ]
+        (target / folder / "run_results.json").write_text(
+            json.dumps({"args": {"which": "build"}, "results": results})
+        )
+    checks = [
+        {
+            "check_source": "Dagster asset check",
+            "test_name": "rows_reconcile on raw/referrals",
+            "status": "pass",
+            "severity": "error",
+        }
+    ]
     data = report_data.build_report_data(
-        warehouse / "warehouse.duckdb", extracts_root=root / "extracts"
+        warehouse / "warehouse.duckdb",
+        extracts_root=root / "extracts",
+        asset_checks=checks,
+        dbt_target_dir=target,
     )
     files = site.static_files_for(data.geojson, report_data.latest_extracts(root / "extracts"))
     try:
@@ -457,7 +551,7 @@ def built_report(tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -
     except site.ReportBuildError as error:
         pytest.fail(str(error))
     assert (build / "index.html").exists()
-    return {"build": build, "db": data.path}
+    return {"build": build, "db": data.path, "published": warehouse / "published.duckdb"}
 
 
 def report_query(built_report: dict, sql: str) -> list[tuple]:
@@ -566,6 +660,7 @@ PAGES = {
     "methods": "/methods",
     "link-workers": "/link-workers",
     "equity": "/equity",
+    "community-groups": "/community-groups",
 }
 
 
@@ -619,6 +714,40 @@ def test_this_week_headline_equals_the_report_data(pages: dict, built_report: di
     assert f"{number(conversion, 1)}% of onward referrals led to the person attending" in text
     assert f"{number(places, 1)} community places a week for every 1,000 people" in text
     assert "12,000" not in text and "Loading..." not in text  # the partial week never shows
+
+
+def icb_funding_at_risk(built_report: dict, week: date) -> tuple[float, float]:
+    """The ICB's share of current funding ending within 6 and 12 months in ``week``, from
+    the published mart: the neighbourhoods' shares weighted by their current funding."""
+    con = duckdb.connect(str(built_report["published"]), read_only=True)
+    try:
+        (row,) = con.execute(
+            "select sum(current_funding_per_day_gbp * funding_at_risk_6m_pct) "
+            "/ sum(current_funding_per_day_gbp), "
+            "sum(current_funding_per_day_gbp * funding_at_risk_12m_pct) "
+            "/ sum(current_funding_per_day_gbp) "
+            "from marts.fct_neighbourhood_need_capacity_weekly where week_start_date = ?",
+            [week],
+        ).fetchall()
+    finally:
+        con.close()
+    return row
+
+
+def test_this_week_funding_at_risk_equals_the_mart(pages: dict, built_report: dict) -> None:
+    text = pages["index"]["text"]
+    six, twelve = icb_funding_at_risk(built_report, date(2026, 10, 26))
+    six_before, twelve_before = icb_funding_at_risk(built_report, date(2026, 10, 19))
+    # (5 x 650 + 7 x 78) / 78 = 48.67 and 87.0: the fixture's arithmetic, checked once
+    assert round(six, 2) == 48.67 and twelve == 87.0
+    assert (
+        f"{number(six, 1)}% of community groups' current funding is due to end within 6 months"
+        in text
+    )
+    assert f"up {number(six - six_before, 1)} on the week before, in percentage points" in text
+    assert f"and {number(twelve, 1)}% within 12 months" in text
+    assert f"up {number(twelve - twelve_before, 1)} on the week before" in text
+    assert "Funding ending within 6 months" in text  # the big number beside the others
 
 
 def test_this_week_names_neighbourhoods_that_joined_or_left_the_list(pages: dict) -> None:
@@ -721,6 +850,70 @@ def test_equity_page_compares_core20_with_the_rest(pages: dict, built_report: di
     assert f"against {number(rows['rest'], 1)} per 1,000 for everyone else" in text
 
 
+def test_methods_page_shows_the_published_builds_test_results(pages: dict) -> None:
+    text = pages["methods"]["text"]
+    # 3 dbt tests (one warning) of the published run and 1 Dagster check; not the later
+    # failed build's results
+    assert "3 of 4 checks passed in the build that produced this report's data" in text
+    assert "1 gave a warning and 0 failed" in text
+    assert (
+        "dbt tests of the models and their sources: 3; Dagster checks of the loaded files: 1"
+        in (text)
+    )
+    assert "source_freshness_referrals_recent warn" in text
+    assert "fail" not in text.split("Checks that did not pass")[1].split("This build")[0]
+    assert f"dbt run_results.json of Dagster run {PUBLISHED_RUN}" in text
+
+
+def test_community_groups_page_names_the_unpaid_groups(pages: dict) -> None:
+    text = pages["community-groups"]["text"]
+    # a year of four complete quarters: Alder 40 referrals, no money; Bramble 60, other
+    # grants only; Gorse 80, paid from the contract; Hart took none
+    assert (
+        "2 of the 3 community groups that took referrals from link workers were paid nothing "
+        "for it" in text
+    )
+    assert "1 of them had no funding of any kind" in text
+    assert "Link workers sent these unpaid groups 100 people" in text
+    # funding per referred person who came: 0, 50 and 60: the middle group £50
+    assert "the middle group received £50 of funding" in text
+    unpaid = text.split("The groups taking referrals without payment")[1].split("Places")[0]
+    assert "Alder Walking Group" in unpaid and "Bramble Lunch Club" in unpaid
+    assert "Gorse Arts CIC" not in unpaid and "Hart Choir" not in unpaid
+    assert "none at all" in unpaid and "other grants only" in unpaid
+
+
+def test_community_groups_page_shows_places_at_risk(pages: dict) -> None:
+    text = pages["community-groups"]["text"]
+    # 30 of 72 weekly places (41.7%) lose all their funding within 6 months
+    assert (
+        "30 community places a week (41.7% of all 72) are run by groups whose every grant is "
+        "due to end within 6 months" in text
+    )
+    assert "30 within 3 months and 42 within 12 months" in text
+    assert "They are in 1 of the 12 neighbourhoods" in text
+    assert "Of £12,775 a year of current funding" in text
+    assert "£3,650 is due to end within 6 months and £5,475 within 12 months" in text
+    assert len(re.findall(r"<canvas\b", pages["community-groups"]["dom"])) >= 2
+
+
+def test_council_page_opens_with_its_deprivation(pages: dict) -> None:
+    text = pages["la-E06900002"]["text"]
+    assert "Southdene's average deprivation score is 29.0" in text
+    assert "against 24.5 for the ICB as a whole: the most deprived of the ICB's 2 councils" in text
+    assert "20.8% of its small areas are among the most deprived 10% in England" in text
+    assert "45.5% of its people live in the most deprived 20%" in text
+    assert "number 2 most deprived" in pages["la-E06900001"]["text"]
+
+
+def test_maps_outline_and_name_each_council(pages: dict) -> None:
+    dom = pages["underfunded"]["dom"]
+    assert 'data-councils="2"' in dom
+    assert re.search(r"<text\b[^>]*>Northmoor</text>", dom)
+    assert re.search(r"<text\b[^>]*>Southdene</text>", dom)
+    assert 'data-councils="1"' in pages["la-E06900001"]["dom"]
+
+
 def test_pages_without_their_mart_are_left_out(built_report: dict) -> None:
     build = built_report["build"]
     assert not (build / "capacity").exists() and not (build / "capacity.html").exists()
@@ -732,7 +925,14 @@ def test_demo_geography_is_flagged(pages: dict) -> None:
 
 
 def test_every_page_has_its_charts(pages: dict) -> None:
-    for name in ("index", "underfunded", "la-E06900001", "link-workers", "equity"):
+    for name in (
+        "index",
+        "underfunded",
+        "la-E06900001",
+        "link-workers",
+        "equity",
+        "community-groups",
+    ):
         assert re.search(r"<canvas\b", pages[name]["dom"]), f"{name}: no chart drawn"
 
 

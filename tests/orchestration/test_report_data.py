@@ -88,8 +88,23 @@ def write_published(path: Path, referrals: list[int]) -> None:
             "neighbourhood_code, date '2026-09-21' as week_start_date, true as "
             "is_complete_week, population_total, referrals_count, onward_referrals_count, "
             "onward_referrals_refused_no_capacity_count, 1::bigint as "
-            "onward_referrals_attended_count, weekly_places, funding_gbp "
+            "onward_referrals_attended_count, weekly_places, funding_gbp, "
+            # neighbourhood i: £10 i a day of current funding, 10 i % ending within 6 months
+            "10.0 * row_number() over (order by neighbourhood_code) "
+            "as current_funding_per_day_gbp, "
+            "10.0 * row_number() over (order by neighbourhood_code) as funding_at_risk_6m_pct, "
+            "100.0 as funding_at_risk_12m_pct "
             "from marts.fct_neighbourhood_need_capacity_monthly"
+        )
+        con.execute(
+            "create table marts.fct_area_deprivation as select * from (values "
+            "('icb', 'E54000901', 'Demo ICB', 12::bigint, 30000::bigint, 20.0, 10.0, 25.0, "
+            "1::bigint), "
+            "('local_authority', 'E06900001', 'Northmoor', 6, 15000, 25.0, 20.0, 40.0, 1), "
+            "('local_authority', 'E06900002', 'Southdene', 6, 15000, 15.0, 0.0, 10.0, 2)) "
+            "as t(area_type, area_code, area_name, lsoa_count, population_total, "
+            "imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct, "
+            "population_core20_pct, imd_score_rank_in_icb)"
         )
         con.execute(
             "create table marts.fct_neighbourhood_need_capacity_index as select "
@@ -253,8 +268,38 @@ def test_real_codes_use_the_reference_boundaries(tmp_path: Path) -> None:
         )
     )
     frame = pl.DataFrame({"neighbourhood_code": ["E02000001"], "lad_code": ["E09000001"]})
-    table, _ = report_data.neighbourhood_shapes(frame, reference_dir=tmp_path)
+    table, _, councils = report_data.neighbourhood_shapes(frame, reference_dir=tmp_path)
     assert table["shape_origin"].to_list() == ["ONS MSOA 2021 boundaries"]
+    # no council boundaries file: the council is outlined by the box around its shapes
+    assert councils["lad_code"].to_list() == ["E09000001"]
+    assert councils["svg_path"].str.count_matches("L").to_list() == [3]
+
+    lads = tmp_path / report_data.LAD_BOUNDARIES
+    council = [[[-1.1, 51.9], [-0.8, 51.9], [-0.8, 52.2], [-1.1, 52.2], [-1.1, 51.9]]]
+    lads.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"LAD24CD": "E09000001", "LAD24NM": "City"},
+                        "geometry": {"type": "MultiPolygon", "coordinates": [council]},
+                    }
+                ],
+            }
+        )
+    )
+    table, _, councils = report_data.neighbourhood_shapes(frame, reference_dir=tmp_path)
+    assert table["shape_origin"].to_list() == [
+        "ONS MSOA 2021 boundaries, council boundaries ONS LAD 2024"
+    ]
+    # the council's real outline, in the same projection: it reaches beyond the MSOA's box
+    points = [
+        tuple(map(float, point.split(",")))
+        for point in councils["svg_path"][0].strip("M Z").split(" L")
+    ]
+    assert min(x for x, _ in points) < 0 and max(y for _, y in points) > 0
 
 
 def test_no_published_warehouse_is_a_clear_error(tmp_path: Path) -> None:
@@ -334,6 +379,127 @@ def test_icb_weekly_is_protected_and_flags_compare_months(warehouse: Path) -> No
         data.path, "select change_label, count(*) from icp.underfunded_changes group by 1"
     )
     assert dict(labels) == {"flagged": 2, "not flagged": 4}  # one month: no change to report
+
+
+def test_funding_at_risk_is_the_icb_share_of_current_funding(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    # £10 i a day in neighbourhood i = 1..6 (£210), 10 i % of it ending within 6 months:
+    # sum of 10 i x i / 10 = 91 of 210 a day = 43.33%
+    assert read(
+        data.path,
+        "select current_funding_per_day_gbp, funding_at_risk_6m_pct, funding_at_risk_12m_pct "
+        "from icp.icb_weekly",
+    ) == [(210.0, 43.33, 100.0)]
+
+
+def write_run_results(target: Path, folder: str, statuses: dict[str, str]) -> None:
+    (target / folder).mkdir(parents=True)
+    results = [
+        {"unique_id": f"test.icb_insight.{name}.abc123", "status": status}
+        for name, status in statuses.items()
+    ] + [{"unique_id": "model.icb_insight.fct_x", "status": "success"}]
+    (target / folder / "run_results.json").write_text(
+        json.dumps({"args": {"which": "build"}, "results": results})
+    )
+
+
+def test_build_tests_are_those_of_the_published_build(warehouse: Path, tmp_path: Path) -> None:
+    published = warehouse.parent / "published.duckdb"
+    con = duckdb.connect(str(published))
+    con.execute("insert into meta.build_info values ('run_id', ?)", [json.dumps("abcdef12-3456")])
+    con.close()
+    target = tmp_path / "target"
+    write_run_results(
+        target,
+        "icb_dbt_models-abcdef1-1111111",
+        {"not_null_fct_x_id": "pass", "unique_fct_x_id": "pass", "freshness_ok": "warn"},
+    )
+    # a later build that failed: never published, so never shown
+    write_run_results(target, "icb_dbt_models-9999999-2222222", {"unique_fct_x_id": "fail"})
+    checks = [
+        {
+            "check_source": "Dagster asset check",
+            "test_name": "rows_reconcile on raw/referrals",
+            "status": "pass",
+            "severity": "error",
+        },
+        {  # a dbt test as Dagster sees it: counted once, from dbt's own results
+            "check_source": "Dagster asset check",
+            "test_name": "unique_fct_x_id",
+            "status": "pass",
+            "severity": "error",
+        },
+    ]
+    data = report_data.build_report_data(warehouse, asset_checks=checks, dbt_target_dir=target)
+    assert read(
+        data.path, "select check_source, test_name, status from icp.build_tests order by 2"
+    ) == [
+        ("dbt test", "freshness_ok", "warn"),
+        ("dbt test", "not_null_fct_x_id", "pass"),
+        ("Dagster asset check", "rows_reconcile on raw/referrals", "pass"),
+        ("dbt test", "unique_fct_x_id", "pass"),
+    ]
+    (origin,) = read(data.path, "select tests_origin from icp.report_info")[0]
+    assert "abcdef12-3456" in origin
+    # no results for the published run on this machine: said so, nothing else shown
+    (target / "icb_dbt_models-abcdef1-1111111" / "run_results.json").unlink()
+    data = report_data.build_report_data(warehouse, dbt_target_dir=target)
+    assert read(data.path, "select count(*) from icp.build_tests") == [(0,)]
+    (origin,) = read(data.path, "select tests_origin from icp.report_info")[0]
+    assert origin.startswith("not found")
+
+
+def test_community_groups_and_funding_cliff_are_protected(warehouse: Path) -> None:
+    published = warehouse.parent / "published.duckdb"
+    con = duckdb.connect(str(published))
+    con.execute(
+        "create table marts.fct_community_group_quarters as select * from (values "
+        # group A: 3 referrals a quarter, no contract money; B: 20, paid; C: old quarter only
+        "('A', date '2026-01-01', true, 'E02900001', 'Group A', 'charity', true, 3, 2, 0.0, 0.0),"
+        "('A', date '2026-04-01', true, 'E02900001', 'Group A', 'charity', true, 3, 2, 0.0, 0.0),"
+        "('B', date '2026-04-01', true, 'E02900002', 'Group B', 'cic', false, 20, 12, 1200.0,"
+        " 300.0),"
+        "('B', date '2026-07-01', false, 'E02900002', 'Group B', 'cic', false, 99, 99, 1.0, 1.0)"
+        ") as t(provider_id, quarter_start_date, is_complete_quarter, neighbourhood_code, "
+        "provider_name, provider_type, is_volunteer_led, onward_referrals_received_count, "
+        "referred_people_attended_count, funding_gbp, funding_social_prescribing_contract_gbp)"
+    )
+    con.execute(
+        "create table marts.fct_funding_cliff as select 'E02900001' as neighbourhood_code, "
+        "date '2026-10-01' as as_of_date, 30.0 as weekly_places, 0.0 as "
+        "weekly_places_losing_all_funding_3m, 30.0 as weekly_places_losing_all_funding_6m, "
+        "30.0 as weekly_places_losing_all_funding_12m, 3650.0 as current_funding_per_year_gbp, "
+        "0.0 as funding_ending_3m_per_year_gbp, 3650.0 as funding_ending_6m_per_year_gbp, "
+        "3650.0 as funding_ending_12m_per_year_gbp, 'secret' as provider_name"
+    )
+    con.close()
+    data = report_data.build_report_data(warehouse)
+    assert read(
+        data.path,
+        "select provider_name, onward_referrals_received_count, "
+        "onward_referrals_received_count_is_suppressed, referred_people_attended_count, "
+        "funding_gbp, funding_per_referred_attendee_gbp, is_taking_referrals_without_payment, "
+        "is_taking_referrals_without_any_funding, lad_name from icp.community_groups "
+        "order by 1",
+    ) == [
+        ("Group A", None, True, None, 0.0, None, True, True, "Northmoor"),  # 6 and 4: hidden
+        ("Group B", 20, False, 10, 1200.0, 120.0, False, False, "Southdene"),  # 12 -> 10
+    ]
+    cliff = read(
+        data.path,
+        "select neighbourhood_code, weekly_places_losing_all_funding_6m, "
+        "funding_ending_6m_per_year_gbp from icp.funding_cliff order by 1",
+    )
+    assert len(cliff) == 6, "every neighbourhood, with or without funding"
+    assert cliff[0] == ("E02900001", 30.0, 3650.0) and cliff[1] == ("E02900002", 0.0, 0.0)
+    columns = {
+        name
+        for (name,) in read(
+            data.path,
+            "select column_name from information_schema.columns where table_name = 'funding_cliff'",
+        )
+    }
+    assert "provider_name" not in columns
 
 
 def test_missing_required_mart_is_a_clear_error(tmp_path: Path) -> None:

@@ -10,5 +10,8 @@ select
     onward_referral_conversion_pct,
     weekly_places,
     weekly_places_per_1000,
-    funding_gbp
+    funding_gbp,
+    current_funding_per_day_gbp,
+    funding_at_risk_6m_pct,
+    funding_at_risk_12m_pct
 from icp.icb_weekly
