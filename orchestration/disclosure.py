@@ -761,19 +761,26 @@ def _fixed_by_bounds(
 ) -> set[int]:
     """Suppressed cells with one whole value in every solution of the block's equations
     with every suppressed cell at least 1. Solutions pushing all unmoved cells up, then
-    down, show most cells can move; each remaining cell gets its own minimum and maximum."""
+    down, show most cells can move; each remaining cell gets its own maximum and, unless it
+    is already seen to move or its true value is the floor of 1, its own minimum."""
     from scipy.optimize import linprog
+    from scipy.sparse import csr_array
 
     cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
     column = {cell: index for index, cell in enumerate(cells)}
-    matrix = np.zeros((len(block), len(cells)))
+    rows, columns, coefficients = [], [], []
     right = np.zeros(len(block))
     for row, equation in enumerate(block):
         for cell, coefficient in equation:
             if cell in column:
-                matrix[row, column[cell]] += coefficient
+                rows.append(row)
+                columns.append(column[cell])
+                coefficients.append(float(coefficient))
             else:
                 right[row] -= coefficient * values[cell]
+    # sparse (duplicates summed): an equation holds few of a block's cells, and HiGHS takes
+    # a sparse matrix as it is rather than converting a dense one for every program
+    matrix = csr_array((coefficients, (rows, columns)), shape=(len(block), len(cells)))
     true = np.array([values[cell] for cell in cells], dtype=float)
     # a ceiling no reader knows, only so that every program has an optimum
     ceiling = 2.0 * sum(abs(v) for v in values) + 10
@@ -798,15 +805,22 @@ def _fixed_by_bounds(
             continue
         objective = np.zeros(len(cells))
         objective[index] = 1
-        ends = [solve(objective), solve(-objective)]
-        if any(end is None for end in ends):
+        highest = solve(-objective)
+        if highest is None:
             continue  # cannot happen for a consistent table; leave it to the equations
-        low, high = ends[0][index], ends[1][index]  # type: ignore[index]
-        if math.ceil(low - 1e-6) == math.floor(high + 1e-6):
+        moved |= np.abs(highest - true) >= 1 - 1e-6
+        if moved[index]:
+            continue  # it can go up by 1: not fixed, and the minimum is not needed
+        # the true value is a solution, so the minimum is at most it: at the floor of 1 it
+        # is 1 without a program
+        lowest = None if true[index] == 1 else solve(objective)
+        if lowest is None and true[index] != 1:
+            continue  # cannot happen for a consistent table; leave it to the equations
+        low = 1.0 if lowest is None else lowest[index]
+        if math.ceil(low - 1e-6) == math.floor(highest[index] + 1e-6):
             fixed.add(cells[index])
-        else:
-            for end in ends:
-                moved |= np.abs(end - true) >= 1 - 1e-6  # type: ignore[operator]
+        elif lowest is not None:
+            moved |= np.abs(lowest - true) >= 1 - 1e-6
     return fixed
 
 
