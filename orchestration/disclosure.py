@@ -225,6 +225,13 @@ TABLES.update(
                 "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
                 "funding_12m_gbp": Column(Kind.MONEY),
                 "funding_per_head_12m_gbp": rate("funding_12m_gbp", "population_total"),
+                # the index's other components (fct_neighbourhood_need_capacity_index)
+                "onward_referrals_12m_count": Column(Kind.COUNT),
+                "onward_referrals_unmet_12m_count": Column(Kind.COUNT),
+                "onward_referrals_unmet_pct_12m": rate(
+                    "onward_referrals_unmet_12m_count", "onward_referrals_12m_count", 100
+                ),
+                "link_worker_fte_per_10k": Column(Kind.PUBLIC),  # workforce, not patients
                 # need_z, capacity_z, gap_score and gap_rank are recomputed from the
                 # protected rates (recompute_gap_scores): the mart's exact ones are not read.
             }
@@ -342,11 +349,12 @@ TABLES.update(
                 "area_name": Column(Kind.LABEL),
                 "lsoa_count": Column(Kind.PUBLIC),
                 "population_total": Column(Kind.PUBLIC),
-                "imd_score_pop_weighted": Column(Kind.CONTEXT),
-                "share_lsoas_most_deprived_decile_pct": Column(Kind.CONTEXT),
-                "population_core20_pct": Column(Kind.CONTEXT),
-                "imd_score_rank_in_icb": Column(Kind.CONTEXT),
-                "areas_count": Column(Kind.PUBLIC),
+                "ranked_among_count": Column(Kind.PUBLIC),  # areas, not people
+                "imd_average_score": Column(Kind.CONTEXT),
+                "imd_average_score_rank": Column(Kind.CONTEXT),
+                # x 100 here: a percentage of the area's LSOAs
+                "imd_proportion_lsoas_most_deprived_10pct": Column(Kind.CONTEXT),
+                "imd_proportion_lsoas_most_deprived_10pct_rank": Column(Kind.CONTEXT),
             }
         ),
         # a year of fct_community_group_quarters per group: the people it was sent are counts

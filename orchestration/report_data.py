@@ -125,17 +125,65 @@ def _z(values: pl.Expr) -> pl.Expr:
     )
 
 
-def recompute_gap_scores(gap: pl.DataFrame) -> pl.DataFrame:
-    """need_z, capacity_z, gap_score and gap_rank from the PROTECTED rates, by the mart's
-    formula (fct_neighbourhood_gap): need = z(referrals per 1,000), capacity = mean of
-    z(weekly places per 1,000) and z(funding per head), gap = need - capacity, rank 1 widest.
-    The mart's own scores come from exact counts and would let a reader work them out."""
+DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
+# The mart's weights when the project file cannot be read (dbt_project.yml vars are the
+# source of truth: need_index_weights, capacity_index_weights).
+_INDEX_WEIGHTS = {
+    "need_index_weights": {
+        "referrals_per_1000_12m": 0.4,
+        "imd_score_pop_weighted": 0.4,
+        "onward_referrals_unmet_pct_12m": 0.2,
+    },
+    "capacity_index_weights": {
+        "weekly_places_per_1000": 0.5,
+        "funding_per_head_12m_gbp": 0.5,
+        "link_worker_fte_per_10k": 0.0,
+    },
+}
+
+
+def index_weights(project_file: Path = DBT_PROJECT_FILE) -> dict[str, dict[str, float]]:
+    """The need and capacity index weights of fct_neighbourhood_need_capacity_index, from
+    the dbt project's vars (one definition for the mart and the report)."""
+    import yaml
+
+    found = dict(_INDEX_WEIGHTS)
+    if project_file.exists():
+        variables = (yaml.safe_load(project_file.read_text()) or {}).get("vars", {}) or {}
+        for name in found:
+            if isinstance(variables.get(name), dict):
+                found[name] = {key: float(value) for key, value in variables[name].items()}
+    return found
+
+
+def _index(frame: pl.DataFrame, weights: dict[str, float]) -> pl.Expr:
+    """The mart's index: weighted mean of the components' z-scores, a missing component
+    (null, or a column the published warehouse lacks) counting as average (0)."""
+    total = sum(weights.values()) or 1.0
+    parts = [
+        weight * _z(pl.col(component)).fill_null(0.0)
+        for component, weight in weights.items()
+        if weight and component in frame.columns
+    ]
+    return (pl.sum_horizontal(parts) if parts else pl.lit(0.0)) / total
+
+
+def recompute_gap_scores(
+    gap: pl.DataFrame, weights: dict[str, dict[str, float]] | None = None
+) -> pl.DataFrame:
+    """need_z, capacity_z, gap_score and gap_rank from the PROTECTED figures, by the
+    formula of fct_neighbourhood_need_capacity_index (which fct_neighbourhood_gap copies):
+    need = weighted mean of the z-scores of referrals per 1,000, IMD score and share of
+    onward referrals unmet; capacity = weighted mean of the z-scores of weekly places per
+    1,000 and funding per head (weights from the dbt vars); gap = need - capacity, rank 1
+    widest. The mart's own scores come from exact counts and would let a reader work
+    them out."""
+    weights = weights or index_weights()
     scored = gap.with_columns(
-        need_z=_z(pl.col("referrals_per_1000_12m")),
+        need_z=_index(gap, weights["need_index_weights"]),
+        capacity_z=_index(gap, weights["capacity_index_weights"]),
         weekly_places_per_1000_z=_z(pl.col("weekly_places_per_1000")),
         funding_per_head_12m_z=_z(pl.col("funding_per_head_12m_gbp")),
-    ).with_columns(
-        capacity_z=(pl.col("weekly_places_per_1000_z") + pl.col("funding_per_head_12m_z")) / 2
     )
     scored = scored.with_columns(gap_score=pl.col("need_z") - pl.col("capacity_z"))
     scored = scored.sort(
@@ -516,10 +564,14 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
         """
         select
             area_type, area_code, area_name, lsoa_count, population_total,
-            imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct,
-            population_core20_pct, imd_score_rank_in_icb,
-            count(*) over (partition by area_type) as areas_count
+            ranked_among_count, imd_average_score, imd_average_score_rank,
+            100 * imd_proportion_lsoas_most_deprived_10pct
+                as imd_proportion_lsoas_most_deprived_10pct,
+            imd_proportion_lsoas_most_deprived_10pct_rank
         from marts.fct_area_deprivation
+        where area_type = 'icb'
+            or (area_type = 'local_authority'
+                and area_code in (select lad_code from marts.dim_neighbourhoods))
         order by area_type, area_code
         """,
     ),
@@ -725,6 +777,15 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     return frame
 
 
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    rows = con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'marts' "
+        "and table_name = ? and column_name = ?",
+        [table, column],
+    ).fetchall()
+    return bool(rows[0][0])
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
@@ -771,6 +832,27 @@ def read_tables(
             if not _has_table(con, "marts", mart):
                 raise ReportDataError(f"{published} has no marts.{mart}")
         gap = _frame(con, "select * from marts.fct_neighbourhood_gap")
+        # the index's other components over the same 12 months (the gap mart is its latest
+        # month): the counts behind the share of onward referrals unmet, link worker FTE
+        extra = [
+            name
+            for name in (
+                "onward_referrals_12m_count",
+                "onward_referrals_unmet_12m_count",
+                "link_worker_fte_per_10k",
+            )
+            if _has_column(con, "fct_neighbourhood_need_capacity_index", name)
+            and name not in gap.columns
+        ]
+        if extra and _has_column(con, "fct_neighbourhood_need_capacity_index", "is_latest_month"):
+            components = _frame(
+                con,
+                f"select neighbourhood_code, {', '.join(extra)} "
+                "from marts.fct_neighbourhood_need_capacity_index where is_latest_month",
+            )
+            gap = gap.join(components, on="neighbourhood_code", how="left")
+            if "onward_referrals_12m_count" in gap.columns:
+                gap = gap.with_columns(onward_referrals_unmet_pct_12m=pl.lit(None, pl.Float64))
         monthly = _frame(
             con,
             # only the columns the report shows: each extra count widens secondary suppression

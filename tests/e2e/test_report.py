@@ -348,12 +348,14 @@ def write_newer_marts(con: duckdb.DuckDBPyConnection) -> None:
         """
         create table marts.fct_area_deprivation as
         select * from (values
-            ('icb', 'E54900001', 'NHS Demo ICB', 48, 99000, 24.5, 12.5, 30.0, 1, 1),
-            ('local_authority', 'E06900001', 'Northmoor', 24, 40500, 18.25, 4.2, 12.0, 2, 2),
-            ('local_authority', 'E06900002', 'Southdene', 24, 58500, 29.0, 20.8, 45.5, 1, 2)
+            ('icb', 'E54900001', 'NHS Demo ICB', 48, 99000, 1, 24.5, 1, 0.125, 1),
+            ('local_authority', 'E06900001', 'Northmoor', 24, 40500, 3, 18.25, 2, 0.042, 2),
+            ('local_authority', 'E06900002', 'Southdene', 24, 58500, 3, 29.0, 1, 0.208, 1),
+            ('local_authority', 'E06900003', 'Elsewhere', 20, 30000, 3, 12.0, 3, 0.0, 3)
         ) as t(area_type, area_code, area_name, lsoa_count, population_total,
-               imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct,
-               population_core20_pct, imd_score_rank_in_icb, lsoas_with_imd_count)
+               ranked_among_count, imd_average_score, imd_average_score_rank,
+               imd_proportion_lsoas_most_deprived_10pct,
+               imd_proportion_lsoas_most_deprived_10pct_rank)
         """
     )
     # three groups took referrals in the last four complete quarters; two were paid nothing
@@ -900,10 +902,13 @@ def test_community_groups_page_shows_places_at_risk(pages: dict) -> None:
 def test_council_page_opens_with_its_deprivation(pages: dict) -> None:
     text = pages["la-E06900002"]["text"]
     assert "Southdene's average deprivation score is 29.0" in text
-    assert "against 24.5 for the ICB as a whole: the most deprived of the ICB's 2 councils" in text
-    assert "20.8% of its small areas are among the most deprived 10% in England" in text
-    assert "45.5% of its people live in the most deprived 20%" in text
+    assert "against 24.5 for the ICB as a whole" in text
+    # ranked among every district the deprivation source covers (Elsewhere is outside the ICB)
+    assert "That makes it the most deprived of the 3 local authorities" in text
+    assert "20.8% of its small areas (LSOAs) are among the most deprived 10% in England" in text
+    assert "(ICB: 12.5%)" in text
     assert "number 2 most deprived" in pages["la-E06900001"]["text"]
+    assert "Elsewhere" not in pages["la"]["text"]
 
 
 def test_maps_outline_and_name_each_council(pages: dict) -> None:

@@ -98,13 +98,15 @@ def write_published(path: Path, referrals: list[int]) -> None:
         )
         con.execute(
             "create table marts.fct_area_deprivation as select * from (values "
-            "('icb', 'E54000901', 'Demo ICB', 12::bigint, 30000::bigint, 20.0, 10.0, 25.0, "
-            "1::bigint), "
-            "('local_authority', 'E06900001', 'Northmoor', 6, 15000, 25.0, 20.0, 40.0, 1), "
-            "('local_authority', 'E06900002', 'Southdene', 6, 15000, 15.0, 0.0, 10.0, 2)) "
+            "('icb', 'E54000901', 'Demo ICB', 12::bigint, 30000::bigint, 1::bigint, 20.0, "
+            "1::bigint, 0.1, 1::bigint), "
+            "('local_authority', 'E06900001', 'Northmoor', 6, 15000, 3, 25.0, 1, 0.2, 1), "
+            "('local_authority', 'E06900002', 'Southdene', 6, 15000, 3, 15.0, 2, 0.0, 2), "
+            "('local_authority', 'E06000099', 'Outside', 6, 15000, 3, 5.0, 3, 0.0, 3)) "
             "as t(area_type, area_code, area_name, lsoa_count, population_total, "
-            "imd_score_pop_weighted, share_lsoas_most_deprived_decile_pct, "
-            "population_core20_pct, imd_score_rank_in_icb)"
+            "ranked_among_count, imd_average_score, imd_average_score_rank, "
+            "imd_proportion_lsoas_most_deprived_10pct, "
+            "imd_proportion_lsoas_most_deprived_10pct_rank)"
         )
         con.execute(
             "create table marts.fct_neighbourhood_need_capacity_index as select "
@@ -390,6 +392,15 @@ def test_funding_at_risk_is_the_icb_share_of_current_funding(warehouse: Path) ->
         "select current_funding_per_day_gbp, funding_at_risk_6m_pct, funding_at_risk_12m_pct "
         "from icp.icb_weekly",
     ) == [(210.0, 43.33, 100.0)]
+
+
+def test_area_deprivation_is_the_icb_and_its_councils(warehouse: Path) -> None:
+    data = report_data.build_report_data(warehouse)
+    assert read(
+        data.path,
+        "select area_code, imd_proportion_lsoas_most_deprived_10pct, ranked_among_count "
+        "from icp.area_deprivation order by 1",
+    ) == [("E06900001", 20.0, 3), ("E06900002", 0.0, 3), ("E54000901", 10.0, 1)]
 
 
 def write_run_results(target: Path, folder: str, statuses: dict[str, str]) -> None:

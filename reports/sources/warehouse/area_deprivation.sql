@@ -1,13 +1,14 @@
--- Deprivation of the ICB and of each local authority, as the IoD area summaries compute it.
+-- Deprivation of the ICB and of each of its local authorities, the IoD area summaries
+-- (average score; share of LSOAs in the most deprived 10% nationally, in per cent).
 select
     area_type,
     area_code,
     area_name,
     lsoa_count,
     population_total,
-    imd_score_pop_weighted,
-    share_lsoas_most_deprived_decile_pct,
-    population_core20_pct,
-    imd_score_rank_in_icb,
-    areas_count
+    ranked_among_count,
+    imd_average_score,
+    imd_average_score_rank,
+    imd_proportion_lsoas_most_deprived_10pct,
+    imd_proportion_lsoas_most_deprived_10pct_rank
 from icp.area_deprivation
