@@ -569,7 +569,7 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
                 as imd_proportion_lsoas_most_deprived_10pct,
             imd_proportion_lsoas_most_deprived_10pct_rank
         from marts.fct_area_deprivation
-        where area_type = 'icb'
+        where (area_type = 'icb' and {this_icb})
             or (area_type = 'local_authority'
                 and area_code in (select lad_code from marts.dim_neighbourhoods))
         order by area_type, area_code
@@ -883,8 +883,14 @@ def read_tables(
         )
         has_loads = _has_table(con, "audit", "loads")
         loads = _frame(con, loads_sql.format("audit.loads" if has_loads else no_loads))
+        # the mart ranks every ICB when the deprivation source covers England: keep this one
+        this_icb = (
+            "area_code in (select icb_code from marts.dim_neighbourhoods)"
+            if _has_column(con, "dim_neighbourhoods", "icb_code")
+            else "true"
+        )
         optional = {
-            name: _frame(con, sql)
+            name: _frame(con, sql.replace("{this_icb}", this_icb))
             for name, (mart, sql) in OPTIONAL_TABLES.items()
             if _has_table(con, "marts", mart)
         }

@@ -395,6 +395,15 @@ def test_funding_at_risk_is_the_icb_share_of_current_funding(warehouse: Path) ->
 
 
 def test_area_deprivation_is_the_icb_and_its_councils(warehouse: Path) -> None:
+    # the mart ranks every ICB when the deprivation source covers England: only this one
+    con = duckdb.connect(str(warehouse.parent / "published.duckdb"))
+    con.execute("alter table marts.dim_neighbourhoods add column icb_code varchar")
+    con.execute("update marts.dim_neighbourhoods set icb_code = 'E54000901'")
+    con.execute(
+        "insert into marts.fct_area_deprivation values "
+        "('icb', 'E54000902', 'Other ICB', 9, 9000, 42, 30.0, 1, 0.3, 1)"
+    )
+    con.close()
     data = report_data.build_report_data(warehouse)
     assert read(
         data.path,
