@@ -755,7 +755,10 @@ def build_test_rows(
     results = dbt_run_results(run_id, target_dir)
     rows = dbt_test_rows(results) if results else []
     dbt_names = {row["test_name"] for row in rows}
-    rows += [row for row in asset_checks if row["test_name"] not in dbt_names]
+    # dagster-dbt reports each dbt test as an asset check too ("<test> on <asset>"): once
+    rows += [
+        row for row in asset_checks if row["test_name"].partition(" on ")[0] not in dbt_names
+    ]
     origin = (
         f"dbt run_results.json of Dagster run {run_id}"
         if results

@@ -240,6 +240,24 @@ def build_report(
     return result
 
 
+def published_asset_checks(build_db: Path) -> list[dict[str, str]]:
+    """The Dagster asset checks of the run that published the warehouse, from the project's
+    Dagster instance (DAGSTER_HOME); none when that run is not recorded there."""
+    from dagster import DagsterInstance
+
+    from orchestration.publish import published_path
+    from orchestration.report_data import published_run_id
+    from orchestration.reporting.assets import asset_check_rows
+
+    settings.ensure_dagster_home()  # the project's instance, where `make demo` records runs
+    try:
+        instance = DagsterInstance.get()
+    except Exception as error:  # noqa: BLE001 - the report is still built, without them
+        log.info("report: Dagster checks not read (%s)", error)
+        return []
+    return asset_check_rows(instance, published_run_id(published_path(build_db)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", help="warehouse folder or build .duckdb (default: settings)")
@@ -247,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        result = build_report(settings.warehouse_db_path(args.warehouse), site=not args.data_only)
+        build_db = settings.warehouse_db_path(args.warehouse)
+        result = build_report(
+            build_db, site=not args.data_only, asset_checks=published_asset_checks(build_db)
+        )
     except Exception as error:  # noqa: BLE001 - a plain message, exit 2
         log.error("report: %s", error)
         return 2

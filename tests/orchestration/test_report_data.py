@@ -445,7 +445,7 @@ def test_build_tests_are_those_of_the_published_build(warehouse: Path, tmp_path:
         },
         {  # a dbt test as Dagster sees it: counted once, from dbt's own results
             "check_source": "Dagster asset check",
-            "test_name": "unique_fct_x_id",
+            "test_name": "unique_fct_x_id on fct_x",
             "status": "pass",
             "severity": "error",
         },
