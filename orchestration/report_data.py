@@ -756,9 +756,7 @@ def build_test_rows(
     rows = dbt_test_rows(results) if results else []
     dbt_names = {row["test_name"] for row in rows}
     # dagster-dbt reports each dbt test as an asset check too ("<test> on <asset>"): once
-    rows += [
-        row for row in asset_checks if row["test_name"].partition(" on ")[0] not in dbt_names
-    ]
+    rows += [row for row in asset_checks if row["test_name"].partition(" on ")[0] not in dbt_names]
     origin = (
         f"dbt run_results.json of Dagster run {run_id}"
         if results

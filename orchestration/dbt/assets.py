@@ -7,9 +7,9 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, Definitions
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from ingest.load import evolve_schema
 from orchestration.dbt.project import dbt_project
 from orchestration.resources import WarehouseResource
-from ingest.load import evolve_schema
 from orchestration.settings import DUCKDB_PATH_ENV
 
 FULL_REFRESH_ENV = "ICB_INSIGHT_DBT_FULL_REFRESH"
