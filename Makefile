@@ -77,6 +77,7 @@ docs: setup manifest ## Regenerate docs from their sources of truth
 	$(RUN) python -m ingest.contracts.docs
 	$(RUN) python -m ingest.contracts.dbt_sources
 	$(RUN) python -m orchestration.metrics_doc
+	$(RUN) python -m orchestration.disclosure
 	$(RUN) dbt docs generate --quiet --project-dir dbt_project
 
 clean: ## Remove generated data and build output (keeps the Python environment)

@@ -232,6 +232,8 @@ TABLES.update(
                     "onward_referrals_unmet_12m_count", "onward_referrals_12m_count", 100
                 ),
                 "link_worker_fte_per_10k": Column(Kind.PUBLIC),  # workforce, not patients
+                # the index's flag (its rule is in docs/metrics.md): a yes/no per area
+                "is_underfunded": Column(Kind.FLAG),
                 # need_z, capacity_z, gap_score and gap_rank are recomputed from the
                 # protected rates (recompute_gap_scores): the mart's exact ones are not read.
             }

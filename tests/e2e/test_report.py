@@ -118,6 +118,8 @@ def gap_rows() -> list[dict]:
                 "weekly_places_per_1000": 1000.0 * weekly_places(i) / pop,
                 "funding_12m_gbp": COMPLETE_MONTHS * funding_gbp(i),
                 "funding_per_head_12m_gbp": COMPLETE_MONTHS * funding_gbp(i) / pop,
+                # as fct_neighbourhood_need_capacity_index's latest month below
+                "is_underfunded": i in (1, 2, 3),
             }
         )
     need = z_scores([row["referrals_per_1000_12m"] for row in rows])
@@ -222,6 +224,7 @@ def write_warehouse(path: Path) -> None:
             "capacity_z",
             "gap_score",
             "gap_rank",
+            "is_underfunded",
         ]
         con.execute(
             """
@@ -232,13 +235,13 @@ def write_warehouse(path: Path) -> None:
                 referrals_12m_count bigint, referrals_per_1000_12m double,
                 weekly_places double, weekly_places_per_1000 double, funding_12m_gbp double,
                 funding_per_head_12m_gbp double, need_z double, capacity_z double,
-                gap_score double, gap_rank bigint,
+                gap_score double, gap_rank bigint, is_underfunded boolean,
                 period_start_date date, period_end_date date
             )
             """
         )
         con.executemany(
-            f"insert into marts.fct_neighbourhood_gap values ({', '.join('?' * 19)})",
+            f"insert into marts.fct_neighbourhood_gap values ({', '.join('?' * 20)})",
             [
                 [row[column] for column in columns] + [month_start(0), date(2026, 10, 31)]
                 for row in gap
@@ -777,8 +780,16 @@ def test_this_week_lists_the_widest_gaps(pages: dict, built_report: dict) -> Non
     assert f"in {above} of the 12 neighbourhoods" in text
 
 
-def test_underfunded_page_ranks_every_neighbourhood_and_draws_the_map(pages: dict) -> None:
+def test_underfunded_page_ranks_every_neighbourhood_and_draws_the_map(
+    pages: dict, built_report: dict
+) -> None:
     page = pages["underfunded"]
+    (flagged,) = report_query(
+        built_report, "select count(*) from icp.neighbourhood_gap where is_underfunded"
+    )[0]
+    assert flagged == 3, "the fixture flags three neighbourhoods in its latest month"
+    assert f"{flagged} neighbourhoods are flagged as underfunded" in page["text"]
+    assert "Flagged underfunded" in page["text"]  # the ranked list's column
     assert re.search(r'data-shapes="12"', page["dom"]), "the map should have 12 neighbourhoods"
     assert len(re.findall(r"<path\b[^>]*fill=\"rgb", page["dom"])) == 12
     for name in NAMES:

@@ -23,5 +23,6 @@ select
     funding_per_head_12m_z,
     capacity_z,
     gap_score,
-    gap_rank
+    gap_rank,
+    is_underfunded
 from icp.neighbourhood_gap
