@@ -30,11 +30,11 @@ from benchmarks.baselines.pandas_mart import COLUMNS, KEYS
 REPO = Path(__file__).resolve().parent.parent
 PIPELINE_PHASES = ["generate", "ingest", "dbt_build", "publish", "extracts"]
 REPORT_PHASE = "report"
-MART_PHASES = ["mart_dbt_build", "mart_dbt_run", "mart_duckdb", "mart_pandas"]
+MART_PHASES = ["dbt_noop", "mart_dbt_build", "mart_dbt_run", "mart_duckdb", "mart_pandas"]
 # after the others: they change the warehouse the baselines are compared with
 WEEKLY_PHASES = ["weekly_generate", "weekly_ingest", "weekly_dbt_build"]
 # dbt exits 1 when a test fails, after every model is built: the timing still stands
-DBT_PHASES = {"dbt_build", "mart_dbt_build", "mart_dbt_run", "weekly_dbt_build"}
+DBT_PHASES = {"dbt_build", "dbt_noop", "mart_dbt_build", "mart_dbt_run", "weekly_dbt_build"}
 ALL_PHASES = [*PIPELINE_PHASES, REPORT_PHASE, *MART_PHASES, *WEEKLY_PHASES]
 DEFAULT_OUT = Path("/tmp/icb-insight-bench")
 CORE_MART = "marts.fct_neighbourhood_need_capacity_monthly"
@@ -49,6 +49,7 @@ PHASE_NOTES = {
     "publish": "copy to published.duckdb (write-audit-publish)",
     "extracts": "every local authority's extract package",
     "report": "Evidence report (make report)",
+    "dbt_noop": "a dbt call that selects nothing: what every dbt call costs before any SQL",
     "mart_dbt_build": "dbt build --select +core mart (models and their tests)",
     "mart_dbt_run": "dbt run --select +core mart (models only)",
     "mart_duckdb": "baselines/duckdb_mart.sql over raw tables (engine floor)",
@@ -326,6 +327,117 @@ def ratios(phases: dict[str, dict[str, Any]], measure: str = "seconds") -> dict[
     }
 
 
+def work_ratios(phases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The same dbt ratios on dbt's own "models and tests" time (``Finished running``), that
+    is without the start-up and parse every dbt call pays (see phase dbt_noop)."""
+
+    def executed(name: str) -> float | None:
+        phase = phases.get(name)
+        if not phase or phase.get("status", "ok") not in ("ok", "tests failed"):
+            return None
+        return (phase.get("dbt_breakdown") or {}).get("execute_seconds")
+
+    duckdb_seconds = (phases.get("mart_duckdb") or {}).get("seconds")
+    return {
+        "weekly_dbt_build_over_full_dbt_build": _ratio(
+            executed("weekly_dbt_build"), executed("dbt_build")
+        ),
+        "dbt_build_mart_over_duckdb": _ratio(executed("mart_dbt_build"), duckdb_seconds),
+        "dbt_run_mart_over_duckdb": _ratio(executed("mart_dbt_run"), duckdb_seconds),
+        "pandas_over_dbt_run_mart": _ratio(
+            (phases.get("mart_pandas") or {}).get("seconds"), executed("mart_dbt_run")
+        ),
+    }
+
+
+# issue 9's targets: (name, the ratio it reads, its limit, "max" or "min", what it says)
+TARGETS = [
+    (
+        "core mart at least 10x faster than pandas (England)",
+        "pandas_over_dbt_run_mart",
+        10.0,
+        "min",
+    ),
+    (
+        "dbt build of the core mart at most 1.5x bare DuckDB",
+        "dbt_build_mart_over_duckdb",
+        1.5,
+        "max",
+    ),
+    ("(its dbt run, models only)", "dbt_run_mart_over_duckdb", 1.5, "max"),
+    (
+        "incremental weekly dbt build at most 0.1 of a full one",
+        "weekly_dbt_build_over_full_dbt_build",
+        0.1,
+        "max",
+    ),
+]
+MEMORY_LIMIT_MB = 4000.0
+
+
+def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 9 against this run: the measured value and whether it is met, at
+    the largest scale run (England when it ran); time growth from the smallest to the
+    largest scale run against the growth of the data (referrals loaded)."""
+    scales = [scale for scale, result in report["scales"].items() if result.get("phases")]
+    if not scales:
+        return []
+    largest = scales[-1]
+    result = report["scales"][largest]
+    verdicts = []
+    for name, ratio, limit, kind in TARGETS:
+        value = result["ratios"].get(ratio)
+        work = result.get("work_ratios", {}).get(ratio)
+        met = None if value is None else (value >= limit if kind == "min" else value <= limit)
+        verdicts.append(
+            {
+                "target": name,
+                "scale": largest,
+                "measured": value,
+                "cpu": result.get("cpu_ratios", {}).get(ratio),
+                "without_dbt_start": work,
+                "limit": f"{'>=' if kind == 'min' else '<='} {limit:g}",
+                "met": met,
+            }
+        )
+    peaks = [timing["peak_rss_mb"] for timing in result["phases"].values()]
+    verdicts.append(
+        {
+            "target": "peak memory under 4 GB",
+            "scale": largest,
+            "measured": max(peaks),
+            "limit": f"< {MEMORY_LIMIT_MB:g} MB",
+            "met": max(peaks) < MEMORY_LIMIT_MB,
+        }
+    )
+    smallest = scales[0]
+    if smallest != largest:
+        small, large = report["scales"][smallest], result
+        rows_small = small["rows"].get("referrals")
+        rows_large = large["rows"].get("referrals")
+        common = [
+            phase
+            for phase in large["phases"]
+            if phase in small["phases"]
+            and small["phases"][phase]["returncode"] == 0
+            and large["phases"][phase]["returncode"] == 0
+        ]
+        if rows_small and rows_large and common:
+            data_growth = rows_large / rows_small
+            time_small = sum(small["phases"][phase]["seconds"] for phase in common)
+            time_large = sum(large["phases"][phase]["seconds"] for phase in common)
+            verdicts.append(
+                {
+                    "target": f"time grows no faster than the data ({smallest} to {largest})",
+                    "scale": f"{smallest} to {largest}",
+                    "measured": round(time_large / time_small, 2),
+                    "limit": f"<= {data_growth:.1f} (referrals x{data_growth:.1f})",
+                    "met": time_large / time_small <= data_growth,
+                }
+            )
+    return verdicts
+
+
 def _table_counts(warehouse: Path) -> dict[str, int]:
     if not warehouse.exists():
         return {}
@@ -391,6 +503,7 @@ def run_scale(
         "agreement": agreement,
         "ratios": ratios(results),
         "cpu_ratios": ratios(results, "cpu_seconds"),
+        "work_ratios": work_ratios(results),
     }
 
 
@@ -455,6 +568,35 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {scale} | {name} | {'' if value is None else value} "
                 f"| {'' if cpu.get(name) is None else cpu[name]} |"
+            )
+    lines += [
+        "",
+        "Without dbt's start-up and parse (dbt's own `Finished running` time against the same "
+        "denominator):",
+        "",
+        "| scale | ratio | models and tests only |",
+        "|---|---|---:|",
+    ]
+    for scale, result in report["scales"].items():
+        for name, value in result.get("work_ratios", {}).items():
+            lines.append(f"| {scale} | {name} | {'' if value is None else value} |")
+    verdicts = targets(report)
+    if verdicts:
+        lines += [
+            "",
+            "| target (issue 9) | scale | measured (wall) | CPU | without dbt start-up "
+            "| limit | met |",
+            "|---|---|---:|---:|---:|---|---|",
+        ]
+        for verdict in verdicts:
+            met = {True: "yes", False: "**no**", None: "not measured"}[verdict["met"]]
+            cells = [
+                "" if verdict.get(key) is None else str(verdict[key])
+                for key in ("measured", "cpu", "without_dbt_start")
+            ]
+            lines.append(
+                f"| {verdict['target']} | {verdict['scale']} | {' | '.join(cells)} "
+                f"| {verdict['limit']} | {met} |"
             )
     lines += ["", "| scale | rows loaded | marts agree |", "|---|---|---|"]
     for scale, result in report["scales"].items():

@@ -110,3 +110,52 @@ def test_weekly_run_is_reported_as_a_fraction_of_the_full_build() -> None:
     ratios = run.ratios(phases)
     assert ratios["weekly_dbt_build_over_full_dbt_build"] == 0.1
     assert ratios["weekly_ingest_and_build_over_full_ingest_and_build"] == 0.1
+
+
+def test_targets_are_judged_at_the_largest_scale() -> None:
+    def timing(seconds: float, execute: float | None = None, rss: float = 100.0) -> dict:
+        return {
+            "seconds": seconds,
+            "cpu_seconds": seconds,
+            "peak_rss_mb": rss,
+            "returncode": 0,
+            "status": "ok",
+            "dbt_breakdown": {"execute_seconds": execute},
+        }
+
+    def scale(factor: float, referrals: int, rss: float) -> dict:
+        phases = {
+            "ingest": timing(10.0 * factor),
+            "dbt_build": timing(40.0 * factor, 30.0 * factor, rss=rss),
+            "mart_dbt_build": timing(6.0 * factor, 4.0 * factor),
+            "mart_dbt_run": timing(3.0 * factor, 2.0 * factor),
+            "mart_duckdb": timing(2.0 * factor),
+            "mart_pandas": timing(40.0 * factor),
+            "weekly_ingest": timing(1.0),
+            "weekly_dbt_build": timing(5.0, 2.0),
+        }
+        return {
+            "phases": phases,
+            "rows": {"referrals": referrals},
+            "agreement": None,
+            "ratios": run.ratios(phases),
+            "cpu_ratios": run.ratios(phases, "cpu_seconds"),
+            "work_ratios": run.work_ratios(phases),
+        }
+
+    report = {"scales": {"icb": scale(1.0, 1000, 300.0), "england": scale(2.0, 50000, 4100.0)}}
+    verdicts = {verdict["target"]: verdict for verdict in run.targets(report)}
+    pandas = verdicts["core mart at least 10x faster than pandas (England)"]
+    assert (pandas["scale"], pandas["measured"], pandas["met"]) == ("england", 13.33, True)
+    assert pandas["without_dbt_start"] == 20.0
+    floor = verdicts["dbt build of the core mart at most 1.5x bare DuckDB"]
+    assert (floor["measured"], floor["without_dbt_start"], floor["met"]) == (3.0, 2.0, False)
+    weekly = verdicts["incremental weekly dbt build at most 0.1 of a full one"]
+    assert (weekly["measured"], weekly["without_dbt_start"], weekly["met"]) == (0.06, 0.03, True)
+    assert verdicts["peak memory under 4 GB"]["met"] is False
+    growth = verdicts["time grows no faster than the data (icb to england)"]
+    assert growth["met"] is True and growth["measured"] < 50
+    table = run.markdown(
+        {"started_at": "t0", "finished_at": "t1", "machine": run.machine(), **report}
+    )
+    assert "| peak memory under 4 GB | england | 4100.0 |" in table
