@@ -283,3 +283,55 @@ def test_full_build_writes_every_extract_and_the_partitioned_asset_has_its_own_j
     assert AssetKey(["la_extracts"]) in full and AssetKey(["la_extract"]) not in full
     one = defs.resolve_job_def("la_extract_job").asset_layer.executable_asset_keys
     assert one == {AssetKey(["la_extract"])}
+
+
+def test_sheet_rows_written_a_column_at_a_time_read_back_as_written_cell_by_cell(
+    tmp_path: Path,
+) -> None:
+    """The data sheets' rows are made as XML by polars (orchestration.extracts._sheet_data);
+    read back, every cell is what xlsxwriter writes cell by cell: numbers, flags, text
+    (escaped), the marker where suppressed, nothing where null."""
+    import fastexcel
+    import xlsxwriter
+
+    from orchestration.disclosure import as_text
+    from orchestration.extracts import _fill_sheets, _sheet_data, _write_sheet
+
+    frame = pl.DataFrame(
+        {
+            "code": ["E1", 'a & <b> "c"', None, "  spaced  "],
+            "day": [date(2026, 1, 5), date(2026, 1, 12), None, date(2027, 12, 31)],
+            "count": [10, None, 0, 123456789],
+            "count_is_suppressed": [False, True, False, False],
+            "share": [0.30000000000000004, 1e20, None, -2.5],
+            "is_total": [False, False, True, None],
+        }
+    )
+    shown = as_text(frame, DEFAULT_RULE)
+    typed = frame.select(shown.columns)
+    expected_path, path = tmp_path / "cells.xlsx", tmp_path / "columns.xlsx"
+    with xlsxwriter.Workbook(expected_path) as book:
+        rows = [
+            tuple(o if o is not None else t for t, o in zip(text, values, strict=True))
+            for text, values in zip(shown.iter_rows(), typed.iter_rows(), strict=True)
+        ]
+        _write_sheet(book.add_worksheet("data"), [tuple(shown.columns), *rows])
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("data").freeze_panes(1, 0)
+    _fill_sheets(path, {"xl/worksheets/sheet1.xml": _sheet_data(frame, DEFAULT_RULE)})
+    from polars.testing import assert_frame_equal
+
+    for schema in ({"infer_schema_length": 0}, {}):
+        got = pl.read_excel(path, sheet_name="data", **schema)
+        # xlsxwriter keeps 16 significant digits (0.3), the columns every digit (the Parquet's)
+        expected = pl.read_excel(expected_path, sheet_name="data", **schema)
+        assert_frame_equal(got, expected, rel_tol=1e-15, abs_tol=0)
+    assert pl.read_excel(path, sheet_name="data")["share"][0] == 0.30000000000000004
+    sheet = fastexcel.read_excel(path).load_sheet("data")
+    assert sheet.height == 4 and sheet.width == 5
+    assert pl.read_excel(path, sheet_name="data")["count"].to_list() == [
+        "10",
+        "[c]",
+        "0",
+        "123456789",
+    ]
