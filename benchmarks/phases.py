@@ -89,9 +89,8 @@ def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int
         extracts = build_extracts(db)
         _say(f"{len(extracts)} local authority extracts")
     elif phase == "report":
-        from orchestration.publish import published_path
-
-        env = dict(os.environ, ICB_INSIGHT_REPORT_DB=str(published_path(db)))
+        # make report builds from the warehouse ICB_INSIGHT_WAREHOUSE names (else data/warehouse)
+        env = dict(os.environ, ICB_INSIGHT_WAREHOUSE=str(db))
         subprocess.run(["make", "--no-print-directory", "report"], cwd=REPO, env=env, check=True)
     elif phase == "dbt_noop":  # start-up, parse and nothing else (no such tag)
         _run_dbt(["run", "--select", "tag:benchmark_selects_nothing"], db, work)

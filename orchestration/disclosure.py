@@ -554,31 +554,28 @@ def protect(
     frame = frame.select(keep)
     counts = [name for name in keep if spec.columns.get(name, Column(Kind.KEY)).kind == Kind.COUNT]
 
+    # cells: the non-null counts, column by column, rows in order
     values: list[int] = []
     cell_of: dict[tuple[int, str], int] = {}
+    ids: dict[str, np.ndarray] = {}  # per count column: each row's cell, -1 where null
     for name in counts:
-        for row, value in enumerate(frame[name].to_list()):
-            if value is not None:
-                cell_of[(row, name)] = len(values)
-                values.append(int(value))
+        present = frame[name].is_not_null().to_numpy()
+        rows = np.flatnonzero(present)
+        first = len(values)
+        ids[name] = np.full(frame.height, -1, dtype=np.int64)
+        ids[name][rows] = np.arange(first, first + len(rows))
+        cell_of.update(
+            zip([(row, name) for row in rows.tolist()], ids[name][rows].tolist(), strict=True)
+        )
+        values.extend(frame[name].drop_nulls().cast(pl.Int64).to_list())
     equations = _equations(frame, spec, counts, cell_of, by)
-    suppressed = secondary_suppress(values, equations, rule)
+    suppressed = np.fromiter(secondary_suppress(values, equations, rule), dtype=np.int64)
 
     out = {}
     for name in counts:
-        column = frame[name].to_list()
-        flags = [
-            (row, name) in cell_of and cell_of[(row, name)] in suppressed
-            for row in range(len(column))
-        ]
-        out[name] = pl.Series(
-            name,
-            [
-                None if flag or v is None else rule.round_count(int(v))
-                for v, flag in zip(column, flags, strict=True)
-            ],
-            dtype=pl.Int64,
-        )
+        flags = np.isin(ids[name], suppressed)  # a null (-1) is never suppressed
+        rounded = _rounded(frame[name].cast(pl.Int64), rule)
+        out[name] = rounded.scatter(np.flatnonzero(flags), None).alias(name)
         out[name + SUPPRESSED_SUFFIX] = pl.Series(name + SUPPRESSED_SUFFIX, flags, dtype=pl.Boolean)
     frame = frame.with_columns(list(out.values()))
     frame = frame.with_columns(
@@ -595,6 +592,15 @@ def protect(
         if name + SUPPRESSED_SUFFIX in frame.columns:
             order.append(name + SUPPRESSED_SUFFIX)
     return frame.select(order)
+
+
+def _rounded(value: pl.Series, rule: DisclosureRule) -> pl.Series:
+    """``rule.round_count`` of every value (nulls stay null)."""
+    if rule.rounding_base == 1:
+        return value
+    base = rule.rounding_base
+    rounded = ((value + base // 2) // base * base).clip(lower_bound=base)
+    return rounded.zip_with((value != 0).fill_null(True), value)  # 0 stays 0
 
 
 def _rates(frame: pl.DataFrame, spec: Table, rule: DisclosureRule) -> list[pl.Expr]:
@@ -644,10 +650,15 @@ def _equations(
     equations: list[Equation] = []
     if TOTAL_FLAG in frame.columns:
         indexed = frame.select(list(by) + [TOTAL_FLAG]).with_row_index("_row")
-        groups = indexed.group_by(list(by), maintain_order=True) if by else [((), indexed)]
-        for _, group in groups:
-            rows = group["_row"].to_list()
-            totals = group[TOTAL_FLAG].to_list()
+        # one list of rows per group, in order of first appearance (as iterating the groups)
+        groups = (
+            indexed.group_by(list(by), maintain_order=True).agg("_row", TOTAL_FLAG)
+            if by
+            else indexed.select(pl.col("_row").implode(), pl.col(TOTAL_FLAG).implode())
+        )
+        for rows, totals in zip(
+            groups["_row"].to_list(), groups[TOTAL_FLAG].to_list(), strict=True
+        ):
             if sum(totals) != 1:
                 continue
             for name in counts:
@@ -681,7 +692,9 @@ def secondary_suppress(
     A cell can be worked out when the equations of the published totals, with every
     suppressed count at least 1, leave it one whole value (``exposed_cells``).
     """
-    suppressed = {cell for cell, value in enumerate(values) if rule.is_primary(value)}
+    array = np.asarray(values, dtype=np.int64)
+    primary = (array >= 1) & (array <= rule.threshold)  # rule.is_primary, for every cell
+    suppressed = set(np.flatnonzero(primary).tolist())
     by_cell: dict[int, list[int]] = {}
     for index, equation in enumerate(equations):
         for cell, _ in equation:
@@ -863,6 +876,15 @@ def _linearly_determined(block: Sequence[Equation], suppressed: set[int]) -> set
     equations' matrix over the suppressed cells (what is left once the published cells are
     moved to the right-hand side). The row space comes from a singular value decomposition;
     a cell is fixed when its unit vector projects onto it whole."""
+    if len(block) == 1:
+        # one equation: its row space is its own coefficients, so a cell is fixed when it is
+        # the only hidden cell with a non-zero coefficient (what the decomposition finds)
+        summed: dict[int, int] = {}
+        for cell, coefficient in block[0]:
+            if cell in suppressed:
+                summed[cell] = summed.get(cell, 0) + coefficient
+        nonzero = [cell for cell, coefficient in summed.items() if coefficient != 0]
+        return set(nonzero) if len(nonzero) == 1 else set()
     cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
     column = {cell: index for index, cell in enumerate(cells)}
     matrix = np.zeros((len(block), len(cells)))
