@@ -36,7 +36,7 @@ from ingest.demo.community import (
     grants_ending,
     providers_frame,
 )
-from ingest.demo.people import People, build_people
+from ingest.demo.people import People, activity_sessions, build_people
 from ingest.demo.places import Places, build_places
 from ingest.demo.population_groups import population_groups_frame
 from ingest.demo.scales import SCALES
@@ -127,48 +127,58 @@ def generate(
         places = build_places(chosen, seed, population_year=as_of.year - 1)
     say(f"inventing {len(places.practice_code):,} GP practices in {len(places.pcn_code):,} PCNs")
     say("inventing community providers, activities, sessions and funding")
-    community = build_community(places, seed, as_of, start)
+    community = build_community(places, seed, as_of, start, chosen.activities_per_1000)
     say(f"inventing referrals from {start} to {as_of}, onward referrals and attendance")
     people = build_people(places, community, seed, as_of, start)
+    truth = _truth(chosen, seed, as_of, places, community, people)
 
-    frames: dict[str, pl.DataFrame | None] = {
-        "geography": places.geography,
-        "practices": places.practices,
-        "population": places.population,
-        "population_groups": population_groups_frame(places) if fictional else None,
-        "deprivation": places.deprivation,
-        "providers": providers_frame(community, places),
-        "activities": activities_frame(community, places),
-        "activity_sessions": people.activity_sessions,
-        "link_worker_capacity": people.link_worker_capacity,
-        "referrals": people.referrals,
-        "onward_referrals": people.onward_referrals,
+    # Each table is made when it is written and let go after it, and the sessions (the
+    # largest, made from the onward referrals' first sessions) come last, once the
+    # referrals are written and gone: at England scale the generator would otherwise hold
+    # every table at once (5.6 GB; see docs/benchmarks.md).
+    first_sessions = people.first_sessions
+    frames: dict[str, Callable[[], pl.DataFrame | None]] = {
+        "geography": lambda: places.geography,
+        "practices": lambda: places.practices,
+        "population": lambda: places.population,
+        "population_groups": lambda: population_groups_frame(places) if fictional else None,
+        "deprivation": lambda: places.deprivation,
+        "providers": lambda: providers_frame(community, places),
+        "activities": lambda: activities_frame(community, places),
+        "link_worker_capacity": lambda: people.link_worker_capacity,
+        "referrals": lambda: people.referrals,
+        "onward_referrals": lambda: people.onward_referrals,
+        "activity_sessions": lambda: activity_sessions(seed, community, first_sessions),
     }
     files: dict[str, Path] = {}
     rows: dict[str, int] = {}
-    for name, contract in CONTRACTS.items():
-        if name != "provider_funding" and frames[name] is None:
-            continue
+    for name in sorted(CONTRACTS, key=lambda name: name == "activity_sessions"):
+        contract = CONTRACTS[name]
         path = out_dir / contract.file_name
-        say(f"writing {path.name}")
         if name == "provider_funding":
+            say(f"writing {path.name}")
             write_360giving(community.grants, path)
             rows[name] = len(community.grants)
+            files[name] = path
+            continue
+        if name == "activity_sessions":  # the referrals' tables are written: let them go
+            del people
+        frame = frames.pop(name)()
+        if frame is None:
+            continue
+        say(f"writing {path.name}")
+        frame = contract_layout(
+            contract, with_optional_columns(contract, frame), published=name == "deprivation"
+        )
+        if contract.file_format == "xlsx":
+            write_xlsx(frame, path, sheet=name, created=as_of)
         else:
-            frame = contract_layout(
-                contract,
-                with_optional_columns(contract, frames[name]),
-                published=name == "deprivation",
-            )
-            if contract.file_format == "xlsx":
-                write_xlsx(frame, path, sheet=name, created=as_of)
-            else:
-                write_csv(frame, path)
-            rows[name] = frame.height
+            write_csv(frame, path)
+        rows[name] = frame.height
         files[name] = path
+        del frame
 
     say("writing demo_truth.json and README.txt")
-    truth = _truth(chosen, seed, as_of, places, community, people)
     (out_dir / TRUTH_FILE).write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     (out_dir / README_FILE).write_text(
         readme_text.format(scale=scale, seed=seed, as_of=as_of, icb_name=places.icb_name[0]),

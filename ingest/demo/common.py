@@ -34,6 +34,10 @@ class Scale:
     n_sub_icbs: int = 3
     n_las: int = 5
     description: str = ""
+    # community activities per 1,000 residents (before the planted deserts and well-served
+    # places); the benchmark's England uses a denser offer so that it has the tens of
+    # millions of session rows issue 9 asks for
+    activities_per_1000: float = 0.6
 
 
 def rng_for(seed: int, phase: str) -> np.random.Generator:

@@ -55,7 +55,6 @@ _PLACES_RANGE = {
     "learning_volunteering": (6, 16),
     "other": (10, 30),
 }
-ACTIVITIES_PER_1000 = 0.6
 
 
 @dataclass
@@ -109,14 +108,20 @@ def _plant_msoas(rng: np.random.Generator, places: Places) -> tuple[np.ndarray, 
     return deprived, underserved, well_served
 
 
-def build_community(places: Places, seed: int, as_of: date, history_start: date) -> Community:
+def build_community(
+    places: Places,
+    seed: int,
+    as_of: date,
+    history_start: date,
+    activities_per_1000: float = 0.6,
+) -> Community:
     rng = rng_for(seed, "community")
     as_of_day, start_day = to_days(as_of), to_days(history_start)
     n_msoas = len(places.msoa_code)
     deprived, underserved, well_served = _plant_msoas(rng, places)
 
     # --- How many activities each MSOA has ----------------------------------------------
-    base = places.msoa_pop / 1000 * ACTIVITIES_PER_1000
+    base = places.msoa_pop / 1000 * activities_per_1000
     counts = rng.poisson(rng.uniform(0.6, 1.2, n_msoas) * base)
     counts[well_served] = np.maximum(8, rng.poisson(2.0 * base[well_served]))
     counts[underserved] = rng.binomial(1, 0.4, len(underserved))

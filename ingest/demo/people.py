@@ -120,10 +120,13 @@ assert set(_OUTCOME_NAMES) == set(REFERRAL_OUTCOMES)
 class People:
     referrals: pl.DataFrame
     onward_referrals: pl.DataFrame
-    activity_sessions: pl.DataFrame
     link_worker_capacity: pl.DataFrame
     over_caseload_pcns: list[str]
     pcn_stats: dict[str, dict[str, Any]]
+    # index of the first session each attending onward referral came to (-1: none); the
+    # sessions' attendance is made from it by ``activity_sessions`` when it is written, so
+    # that the largest table is not in memory together with the referrals
+    first_sessions: np.ndarray
 
 
 def _day_weights(days: np.ndarray, as_of_day: int) -> np.ndarray:
@@ -192,12 +195,14 @@ def build_people(
     person_token = np.empty(n, dtype="S16")
     person_token[roots] = tokens(rng, roots.size)
     person_id = person_token[person_root]
+    del by_place, group_start, position, repeat, back, person_token, roots
 
     dep = (1 - places.imd_q[lsoa])[:, None]
     older = (places.lsoa_pop65 / places.lsoa_pop)[lsoa][:, None] / 0.19
     age_probs = (1 - dep) * _AGE_AFFLUENT + dep * _AGE_DEPRIVED
     age_probs = age_probs * np.where(np.arange(9) >= 6, older, 1.0)
     age = draw_categories(rng, age_probs)[person_root]
+    del older, age_probs  # (n, 9) matrices: the generator's memory peak at England scale
     sex = draw_categories(rng, np.broadcast_to(_SEX, (n, 4)))[person_root]
     white = places.la_white_share[places.lsoa_la[lsoa]][:, None]
     rest = 1 - white - 0.025
@@ -205,10 +210,12 @@ def build_people(
         [rest * 0.55, rest * 0.2, rest * 0.15, white, rest * 0.1, np.full((n, 1), 0.025)]
     )  # asian, black, mixed, white, other, unknown (contract order)
     ethnic = draw_categories(rng, ethnic_probs)[person_root]
+    del white, rest, ethnic_probs
     source = draw_categories(rng, np.broadcast_to(_SOURCE, (n, len(_SOURCE))))
     need_probs = (1 - dep) * _NEED_AFFLUENT + dep * _NEED_DEPRIVED
     need_probs = np.where((age >= 6)[:, None], need_probs * _NEED_OLDER, need_probs)
     need = draw_categories(rng, need_probs)
+    del dep, need_probs
 
     # --- The link worker's side: wait, engagement, outcome, contacts ----------------------
     u = rng.random(n)
@@ -353,7 +360,6 @@ def build_people(
         ]
     )
 
-    sessions = _attendance(rng_for(seed, "attendance"), community, onward)
     capacity, pcn_stats = _capacity(
         rng_for(seed, "capacity"),
         places,
@@ -372,10 +378,10 @@ def build_people(
     return People(
         referrals=referrals,
         onward_referrals=onward_frame,
-        activity_sessions=sessions,
         link_worker_capacity=capacity,
         over_caseload_pcns=over_list,
         pcn_stats=pcn_stats,
+        first_sessions=onward["session"],
     )
 
 
@@ -499,29 +505,36 @@ def _onward(
     }
 
 
-def _attendance(
-    rng: np.random.Generator, community: Community, onward: dict[str, np.ndarray]
-) -> pl.DataFrame:
-    """Attendance per session: people who came anyway plus the referred people still coming."""
+def activity_sessions(seed: int, community: Community, first_sessions: np.ndarray) -> pl.DataFrame:
+    """Attendance per session: people who came anyway plus the referred people still coming.
+
+    The largest table (tens of millions of rows at England scale): temporaries are 32-bit
+    and let go as soon as they are used, so the generator stays within its memory budget."""
+    rng = rng_for(seed, "attendance")
     n_sessions = community.sess_act.size
-    last_of_activity = np.searchsorted(community.sess_act, community.sess_act, side="right")
-    start = onward["session"][onward["session"] >= 0]
+    start = first_sessions[first_sessions >= 0]
     stay = rng.geometric(0.14, start.size)
-    stop = np.minimum(start + stay, last_of_activity[start])
-    delta = np.zeros(n_sessions + 1, dtype=np.int64)
+    last_of_activity = np.searchsorted(community.sess_act, community.sess_act[start], side="right")
+    stop = np.minimum(start + stay, last_of_activity)
+    del stay, last_of_activity
+    delta = np.zeros(n_sessions + 1, dtype=np.int32)
     np.add.at(delta, start, 1)
     np.add.at(delta, stop, -1)
-    referred = np.cumsum(delta)[:n_sessions]
+    del start, stop
+    referred = np.cumsum(delta, dtype=np.int32)[:n_sessions]
+    del delta
 
     places_available = community.sess_places
-    over = community.act_oversubscribed[community.sess_act]
     usual = rng.uniform(0.3, 0.75, len(community.act_id))[community.sess_act]
-    walk_ins = rng.binomial(places_available, usual)
+    walk_ins = rng.binomial(places_available, usual).astype(np.int32)
+    del usual
+    over = community.act_oversubscribed[community.sess_act]
     attendees = np.where(
         over,
-        places_available + rng.binomial(3, 0.3, n_sessions),
+        places_available + rng.binomial(3, 0.3, n_sessions).astype(np.int32),
         np.minimum(walk_ins + referred, places_available),
     )
+    del over, walk_ins
     referred = np.minimum(referred, attendees)
     return pl.DataFrame(
         [

@@ -53,7 +53,9 @@ SCALES: dict[str, Scale] = {
             n_icbs=42,
             n_sub_icbs=106,
             n_las=296,
-            description="the size of England (fictional geography)",
+            activities_per_1000=3.0,
+            description="the size of England (fictional geography), with a denser community "
+            "offer: tens of millions of session rows",
         ),
     )
 }
