@@ -100,10 +100,19 @@
     (arguments after month_column: those of incremental_first_month).
 -#}
 {% macro incremental_delete_from_first_month(month_column) -%}
-    {%- set first_month = incremental_first_month(*varargs, **kwargs) -%}
-    {%- if first_month is not none -%}
-        {{ log(this ~ ": rebuilding from " ~ first_month, info=false) }}
-        delete from {{ this }} where {{ month_column }} >= cast('{{ first_month }}' as date)
+    {{ incremental_delete_rebuilt(month_column, incremental_first_month(*varargs, **kwargs)) }}
+{%- endmacro %}
+
+
+{#-
+    Record the build (incremental_record_build) and, in an incremental build, delete the
+    rows from `rebuilt_from` on.
+-#}
+{% macro incremental_delete_rebuilt(period_column, rebuilt_from) -%}
+    {%- do incremental_record_build(period_column, rebuilt_from) -%}
+    {%- if rebuilt_from is not none and is_incremental() -%}
+        {{ log(this ~ ": rebuilding from " ~ rebuilt_from, info=false) }}
+        delete from {{ this }} where {{ period_column }} >= cast('{{ rebuilt_from }}' as date)
     {%- else -%}
         select 1 as nothing_to_delete
     {%- endif -%}
@@ -123,4 +132,219 @@
             )
         from {{ this }}
     )
+{%- endmacro %}
+
+
+{#-
+    What each incremental model rebuilt, so that tests can be scoped to the rebuilt rows:
+    every build of an incremental model (facts and period marts) adds one row to
+    audit.dbt_incremental_builds (created by the project's on-run-start hook):
+    invocation_id, model_name (the table's name), period_column (the column whose values
+    >= rebuilt_from are the rebuilt rows), rebuilt_from (first period start rebuilt;
+    1900-01-01 when the table was built whole: first build, full refresh or a whole
+    rebuild), recorded_at (UTC) and model_sql_hash (of the model's compiled SQL, so a
+    changed model or var rebuilds a period mart whole).
+-#}
+{% macro incremental_create_builds_table() -%}
+    create table if not exists audit.dbt_incremental_builds (
+        invocation_id varchar,
+        model_name varchar,
+        period_column varchar,
+        rebuilt_from date,
+        recorded_at timestamp,
+        model_sql_hash varchar
+    )
+{%- endmacro %}
+
+
+{% macro incremental_record_build(period_column, rebuilt_from) -%}
+    {%- if execute -%}
+        {%- set recorded_at = modules.datetime.datetime.utcnow().isoformat(sep=' ') -%}
+        {%- do run_query(
+            "insert into audit.dbt_incremental_builds values ('" ~ invocation_id ~ "', '"
+            ~ this.identifier ~ "', '" ~ period_column ~ "', cast('"
+            ~ (rebuilt_from if rebuilt_from is not none else '1900-01-01')
+            ~ "' as date), cast('" ~ recorded_at ~ "' as timestamp), '"
+            ~ incremental_model_sql_hash() ~ "')"
+        ) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    For tests: the first period start `model_name` rebuilt in this invocation, as a SQL
+    scalar subquery (null when the model was not built incrementally in this invocation:
+    treat the whole table as rebuilt).
+-#}
+{% macro incremental_rebuilt_from(model_name) -%}
+    (
+        select min(rebuilt_from)
+        from audit.dbt_incremental_builds
+        where invocation_id = '{{ invocation_id }}'
+            and model_name = '{{ model_name }}'
+    )
+{%- endmacro %}
+
+
+{#-
+    Incremental period marts (fct_neighbourhood_need_capacity_monthly and _weekly,
+    fct_activity_pressure_weekly, fct_community_group_quarters): a build deletes the
+    periods from the first one to rebuild (the pre-hook incremental_delete_from_first_period)
+    and the model selects those periods again (it filters on incremental_period_rebuilt_from(),
+    reading back as far as its trailing windows need), appended by dbt.
+
+    The first period to rebuild is the earliest of
+    - the first month of the new loads (audit.loads after the mart's last build) of every
+      period source in the mart's lineage (found through dbt's graph),
+    - the first period each incremental fact in its lineage rebuilt since (their rows in
+      audit.dbt_incremental_builds),
+    - the mart's latest period (it held the old as-of date) and the period holding the
+      as-of date (it may have moved back),
+    truncated to the mart's period. The whole table is rebuilt (from 1900-01-01) when the
+    mart has no recorded build, a snapshot source in its lineage (a load without periods:
+    geography, population, deprivation, practices, providers, activities, grants...) was
+    loaded since, its compiled SQL changed (a var or the model itself), or its first period
+    is not the spine's (the history starts elsewhere now).
+-#}
+{% macro incremental_first_period(period) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not is_incremental() -%}
+        {{ return('1900-01-01') }}
+    {%- endif -%}
+    {%- set spine = period_spine(period) -%}
+    {%- set lineage = incremental_lineage() -%}
+    {%- set query -%}
+        with
+
+        last_build as (
+            select
+                max(recorded_at) as recorded_at,
+                arg_max(model_sql_hash, recorded_at) as model_sql_hash
+            from audit.dbt_incremental_builds
+            where model_name = '{{ this.identifier }}'
+        ),
+
+        new_loads as (
+            select periods
+            from audit.loads
+            where source in ('{{ lineage.sources | join("', '") }}')
+                and loaded_at > (select recorded_at from last_build)
+        ),
+
+        candidates as (
+            select cast(trim(period) || '-01' as date) as first_date
+            from (
+                select unnest(string_split(periods, ',')) as period
+                from new_loads
+                where periods is not null
+            ) as new_periods
+            union all
+            select min(rebuilt_from)
+            from audit.dbt_incremental_builds
+            where model_name in ('{{ lineage.facts | join("', '") }}')
+                and recorded_at > (select recorded_at from last_build)
+            union all
+            select max({{ spine.key }}) from {{ this }}
+            union all
+            select max(as_of_date) from {{ ref(spine.model) }}
+        ),
+
+        rebuild_all as (
+            select (
+                (select recorded_at from last_build) is null
+                or (select model_sql_hash from last_build)
+                    is distinct from '{{ incremental_model_sql_hash() }}'
+                or exists (select 1 from new_loads where periods is null or periods = '')
+                or (select min({{ spine.key }}) from {{ this }})
+                    is distinct from (select min({{ spine.key }}) from {{ ref(spine.model) }})
+            ) as flag
+        )
+
+        select
+            case
+                when (select flag from rebuild_all) then cast('1900-01-01' as date)
+                else cast({{ dbt.date_trunc(period, 'min(first_date)') }} as date)
+            end as first_period
+        from candidates
+    {%- endset -%}
+    {%- set first_period = run_query(query).columns[0].values()[0] -%}
+    {{ return(first_period | string) }}
+{%- endmacro %}
+
+
+{#- The pre-hook of an incremental period mart: record the build, delete the periods rebuilt. -#}
+{% macro incremental_delete_from_first_period(period, period_column=none) -%}
+    {{ incremental_delete_rebuilt(
+        period_column or period_spine(period).key, incremental_first_period(period)
+    ) }}
+{%- endmacro %}
+
+
+{#-
+    In a period mart's SQL: the first period this build rebuilds, as a SQL date expression
+    (the row its pre-hook just recorded; 1900-01-01 when the table is built whole).
+-#}
+{% macro incremental_period_rebuilt_from() -%}
+    {#- a unit test has no `this`: it builds the whole table -#}
+    {%- if this is not none and is_incremental() -%}
+        {{ incremental_latest_rebuilt_from() }}
+    {%- else -%}
+        cast('1900-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro incremental_latest_rebuilt_from() -%}
+    (
+        select arg_max(rebuilt_from, recorded_at)
+        from audit.dbt_incremental_builds
+        where model_name = '{{ this.identifier }}'
+    )
+{%- endmacro %}
+
+
+{#-
+    md5 of the model's compiled SQL without the part that differs between a whole and an
+    incremental build (incremental_period_rebuilt_from) and without the database name (the
+    warehouse file's name), so that the hash changes only when the model or a var it
+    compiles in changes.
+-#}
+{% macro incremental_model_sql_hash() -%}
+    {%- set code = model.compiled_code or model.raw_code or '' -%}
+    {%- set code = code | replace(incremental_latest_rebuilt_from(), '')
+        | replace("cast('1900-01-01' as date)", '')
+        | replace('"' ~ this.database ~ '".', '') -%}
+    {{- return(local_md5(code)) -}}
+{%- endmacro %}
+
+
+{#-
+    The model's lineage from dbt's graph: {'sources': names of the raw tables it reads,
+    directly or not, 'facts': incremental models among its ancestors}.
+-#}
+{% macro incremental_lineage() -%}
+    {%- set seen = [model.unique_id] -%}
+    {%- for depth in range(30) -%}
+        {%- for unique_id in seen[:] -%}
+            {%- set node = graph.nodes.get(unique_id) -%}
+            {%- if node is not none -%}
+                {%- for parent in node.depends_on.nodes if parent not in seen -%}
+                    {%- do seen.append(parent) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set sources = [] -%}
+    {%- set facts = [] -%}
+    {%- for unique_id in seen[1:] -%}
+        {%- if unique_id in graph.sources -%}
+            {%- do sources.append(graph.sources[unique_id].name) -%}
+        {%- elif unique_id in graph.nodes
+            and graph.nodes[unique_id].config.materialized == 'incremental' -%}
+            {%- do facts.append(graph.nodes[unique_id].alias) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return({'sources': sources | sort, 'facts': facts | sort}) }}
 {%- endmacro %}

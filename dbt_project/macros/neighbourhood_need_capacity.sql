@@ -3,6 +3,12 @@
     (month or ISO week): the body of fct_neighbourhood_need_capacity_monthly and _weekly.
     Every neighbourhood appears in every period of the spine, with zeros where nothing
     happened. Formulas are written in the marts' yml.
+
+    Incremental by period (macros/incremental.sql): a weekly build selects only the periods
+    from the first one the new data touches. Link worker FTE is shared among neighbourhoods
+    by referrals over all months (int_link_worker_fte_apportioned_to_neighbourhoods), so new
+    referrals move it in every period: the post-hook neighbourhood_link_workers_update
+    rewrites the link worker columns of the periods kept.
 -#}
 {% macro neighbourhood_need_capacity(period) -%}
 {%- set spine = period_spine(period) -%}
@@ -10,6 +16,13 @@
 {%- set needs = var('primary_needs') -%}
 {%- set sources = var('referral_sources') -%}
 with
+
+-- the first period this build rebuilds (all of them in a whole build)
+rebuilt as (
+
+    select {{ incremental_period_rebuilt_from() }} as rebuilt_from_date
+
+),
 
 neighbourhoods as (
 
@@ -20,24 +33,28 @@ neighbourhoods as (
 periods as (
 
     select * from {{ ref(spine.model) }}
+    where {{ key }} >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 referrals as (
 
     select * from {{ ref('fct_referrals') }}
+    where referral_{{ key }} >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 onward_referrals as (
 
     select * from {{ ref('fct_onward_referrals') }}
+    where onward_referral_{{ key }} >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 sessions as (
 
     select * from {{ ref('fct_activity_sessions') }}
+    where session_{{ key }} >= (select rebuilt_from_date from rebuilt)
 
 ),
 
@@ -50,18 +67,22 @@ grants as (
 activities_active as (
 
     select * from {{ ref('int_activities_active_by_' ~ period) }}
+    where {{ key }} >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 funding_spread as (
 
     select * from {{ ref('int_funding_spread_over_' ~ period ~ 's') }}
+    where {{ key }} >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 link_workers as (
 
     select * from {{ ref('int_link_worker_fte_apportioned_to_neighbourhoods') }}
+    where month_start_date
+        >= cast({{ dbt.date_trunc('month', '(select rebuilt_from_date from rebuilt)') }} as date)
 
 ),
 
@@ -327,10 +348,7 @@ final as (
         ) as funding_at_risk_12m_pct,
 
         -- link workers
-        cast(link_worker_fte as double) as link_worker_fte,
-        cast(10000.0 * link_worker_fte / nullif(population_total, 0) as double)
-            as link_worker_fte_per_10k,
-        cast(referrals_count / nullif(link_worker_fte, 0) as double) as referrals_per_fte,
+        {{ neighbourhood_link_worker_columns() }},
 
         -- wellbeing (SWEMWBS metric score)
         cast(wellbeing_change_recorded_count as bigint) as wellbeing_change_recorded_count,
@@ -341,4 +359,63 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+
+
+{#- The link worker columns of the need and capacity marts, from link_worker_fte, population_total and referrals_count. -#}
+{% macro neighbourhood_link_worker_columns() -%}
+        cast(link_worker_fte as double) as link_worker_fte,
+        cast(10000.0 * link_worker_fte / nullif(population_total, 0) as double)
+            as link_worker_fte_per_10k,
+        cast(referrals_count / nullif(link_worker_fte, 0) as double) as referrals_per_fte
+{%- endmacro %}
+
+
+{#-
+    Post-hook of the need and capacity marts: in an incremental build, the link worker
+    columns of the periods kept (before the first one rebuilt), from the link worker FTE
+    shared out again by the referrals now loaded. Rows whose FTE did not move are left alone.
+-#}
+{% macro neighbourhood_link_workers_update(period) -%}
+    {%- set key = period_spine(period).key -%}
+    {%- set rebuilt_from = none -%}
+    {%- if execute and is_incremental() -%}
+        {%- set rebuilt_from = run_query(
+            'select ' ~ incremental_latest_rebuilt_from()
+        ).columns[0].values()[0] | string -%}
+    {%- endif -%}
+    {%- if rebuilt_from is none or rebuilt_from == '1900-01-01' -%}
+        select 1 as nothing_to_update
+    {%- else -%}
+        update {{ this }} as mart
+        set
+            link_worker_fte = updated.link_worker_fte,
+            link_worker_fte_per_10k = updated.link_worker_fte_per_10k,
+            referrals_per_fte = updated.referrals_per_fte
+        from (
+            select
+                neighbourhood_code,
+                {{ key }},
+                {{ neighbourhood_link_worker_columns() }}
+            from (
+                select
+                    kept.neighbourhood_code,
+                    kept.{{ key }},
+                    kept.population_total,
+                    kept.referrals_count,
+                    coalesce(link_workers.link_worker_fte, 0) as link_worker_fte
+                from {{ this }} as kept
+                left join {{ ref('int_link_worker_fte_apportioned_to_neighbourhoods') }}
+                    as link_workers
+                    on kept.neighbourhood_code = link_workers.neighbourhood_code
+                    and cast({{ dbt.date_trunc('month', 'kept.' ~ key) }} as date)
+                        = link_workers.month_start_date
+                where kept.{{ key }} < cast('{{ rebuilt_from }}' as date)
+            ) as recomputed
+        ) as updated
+        where mart.neighbourhood_code = updated.neighbourhood_code
+            and mart.{{ key }} = updated.{{ key }}
+            and mart.link_worker_fte is distinct from updated.link_worker_fte
+    {%- endif -%}
 {%- endmacro %}

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,15 @@ from tests.e2e.conftest import AS_OF
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 INCREMENTAL_FACTS = ("fct_referrals", "fct_onward_referrals", "fct_activity_sessions")
+# period marts rebuilt from the first period the new week touches: their period column and
+# its grain
+INCREMENTAL_MARTS = {
+    "fct_activity_pressure_weekly": ("week_start_date", "week"),
+    "fct_neighbourhood_need_capacity_weekly": ("week_start_date", "week"),
+    "fct_neighbourhood_need_capacity_monthly": ("month_start_date", "month"),
+    "fct_community_group_quarters": ("quarter_start_date", "quarter"),
+}
+BUILT_WHOLE = date(1900, 1, 1)
 
 
 def _dbt_run(db: Path, work: Path, *extra: str) -> subprocess.Popen:
@@ -134,3 +144,47 @@ def test_rows_of_replaced_months_are_gone(weekly: dict) -> None:
     gone = {row[0] for row in weekly["before"]} - raw
     assert gone, "the week replaced no referral"
     assert not gone & now
+
+
+def _period_start(day: date, grain: str) -> date:
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return day.replace(day=1)
+
+
+def _last_builds(db: Path) -> dict[str, tuple]:
+    """audit.dbt_incremental_builds rows of the latest dbt invocation, by model."""
+    rows = _rows(
+        db,
+        "select model_name, period_column, rebuilt_from from audit.dbt_incremental_builds "
+        "where invocation_id = (select arg_max(invocation_id, recorded_at) "
+        "from audit.dbt_incremental_builds)",
+    )
+    assert len(rows) == len({row[0] for row in rows}), rows  # one row per model per build
+    return {model: (column, rebuilt_from) for model, column, rebuilt_from in rows}
+
+
+def test_the_period_marts_rebuilt_only_the_periods_the_week_touches(weekly: dict) -> None:
+    first_new_month = (AS_OF + WEEK).replace(day=1)
+    builds = _last_builds(weekly["incremental"])
+    for mart, (column, grain) in INCREMENTAL_MARTS.items():
+        first_period = _period_start(first_new_month, grain)
+        assert f'"{mart}": rebuilding from {first_period.isoformat()}' in weekly["log"], mart
+        assert builds[mart] == (column, first_period), mart
+    for fact in INCREMENTAL_FACTS:
+        assert builds[fact][1] == first_new_month, fact
+        assert builds[fact][0].endswith("_month_start_date"), fact
+
+
+def test_a_full_refresh_records_every_incremental_model_built_whole(weekly: dict) -> None:
+    builds = _last_builds(weekly["full"])
+    assert set(builds) == {*INCREMENTAL_FACTS, *INCREMENTAL_MARTS}
+    assert {rebuilt_from for _, rebuilt_from in builds.values()} == {BUILT_WHOLE}
+
+
+def test_the_first_build_recorded_every_incremental_model_built_whole(built: dict) -> None:
+    builds = _last_builds(built["db"])
+    assert set(builds) == {*INCREMENTAL_FACTS, *INCREMENTAL_MARTS}
+    assert {rebuilt_from for _, rebuilt_from in builds.values()} == {BUILT_WHOLE}

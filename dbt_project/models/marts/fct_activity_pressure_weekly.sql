@@ -3,30 +3,56 @@
     with flags for over-prescribing (persistently over capacity) and for activities that take
     referrals while their provider has no funding. Rules in the marts yml and dbt vars
     over_capacity_utilisation_pct and persistently_over_capacity_weeks_pct.
+
+    Incremental by week (macros/incremental.sql): a weekly build rebuilds the weeks from the
+    first one the new data touches, reading the 11 weeks before them for the trailing window.
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ incremental_delete_from_first_period('week') }}",
+    )
+}}
 with
+
+-- the weeks this build rebuilds, and the first week their 12-week windows read
+rebuilt as (
+
+    select
+        rebuilt_from_date,
+        cast({{ dbt.dateadd('week', -11, 'rebuilt_from_date') }} as date) as read_from_date
+    from (select {{ incremental_period_rebuilt_from() }} as rebuilt_from_date) as first_week
+
+),
 
 activities_active as (
 
     select * from {{ ref('int_activities_active_by_week') }}
+    where week_start_date >= (select read_from_date from rebuilt)
 
 ),
 
 weeks as (
 
     select * from {{ ref('int_weeks') }}
+    where week_start_date >= (select read_from_date from rebuilt)
 
 ),
 
 sessions as (
 
     select * from {{ ref('fct_activity_sessions') }}
+    where session_week_start_date >= (select read_from_date from rebuilt)
 
 ),
 
 onward_referrals as (
 
     select * from {{ ref('fct_onward_referrals') }}
+    where onward_referral_week_start_date >= (select read_from_date from rebuilt)
 
 ),
 
@@ -139,10 +165,12 @@ trailing_weeks as (
         count(*) filter (where is_over_capacity) over trailing_12 as weeks_over_capacity_12w,
         sum(onward_referrals_count) over trailing_12 as onward_referrals_12w_count
     from flagged
+    -- an activity runs in consecutive weeks (int_activities_active_by_week), so the 11 rows
+    -- before are the 11 weeks before
     window trailing_12 as (
         partition by activity_id
         order by week_start_date
-        range between interval 77 day preceding and current row
+        rows between 11 preceding and current row
     )
 
 ),
@@ -196,6 +224,7 @@ final as (
             as is_referred_without_funding
 
     from trailing_weeks
+    where week_start_date >= (select rebuilt_from_date from rebuilt)
 
 )
 

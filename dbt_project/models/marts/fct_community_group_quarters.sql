@@ -2,8 +2,27 @@
     For each community provider and quarter: referrals it received, referred people who
     attended, and the money it received, split by purpose. Whether the community end is paid
     for taking referrals, made measurable.
+
+    Incremental by quarter (macros/incremental.sql): a weekly build rebuilds the quarters
+    from the first one the new data touches.
 -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ incremental_delete_from_first_period('quarter') }}",
+    )
+}}
 with
+
+-- the first quarter this build rebuilds (all of them in a whole build)
+rebuilt as (
+
+    select {{ incremental_period_rebuilt_from() }} as rebuilt_from_date
+
+),
 
 providers as (
 
@@ -14,12 +33,14 @@ providers as (
 quarters as (
 
     select * from {{ ref('int_quarters') }}
+    where quarter_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 onward_referrals as (
 
     select * from {{ ref('fct_onward_referrals') }}
+    where onward_referral_quarter_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 
@@ -32,6 +53,7 @@ referrals as (
 funding_spread as (
 
     select * from {{ ref('int_funding_spread_over_quarters') }}
+    where quarter_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 

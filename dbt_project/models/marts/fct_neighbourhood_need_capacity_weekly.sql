@@ -1,2 +1,12 @@
 {#- Body in macro neighbourhood_need_capacity (shared with the monthly mart). -#}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ incremental_delete_from_first_period('week') }}",
+        post_hook="{{ neighbourhood_link_workers_update('week') }}",
+    )
+}}
 {{ neighbourhood_need_capacity('week') }}
