@@ -4,6 +4,12 @@
     CSV file in var neighbourhood_mapping_csv (custom; LSOAs the file leaves out go to a
     neighbourhood 'unmapped', so no population is lost).
 -#}
+{#-
+    A table, not a view: every fact and dimension that places rows in neighbourhoods reads
+    it (fct_onward_referrals twice), and as a view each of them would re-run the PCN
+    assignment, which counts every referral (about 1 CPU second at England per reader).
+-#}
+{{ config(materialized='table') }}
 {%- set level = neighbourhood_level() -%}
 
 with
