@@ -63,6 +63,24 @@ def _run_dbt(args: list[str], db: Path, work: Path) -> None:
     subprocess.run(dbt_command(args, db, work), env=dbt_env(db), check=True)
 
 
+def _largest_icb(db: Path) -> str:
+    """The ICB with the most neighbourhoods in the published warehouse beside ``db``."""
+    import duckdb
+
+    from orchestration.publish import published_path
+
+    con = duckdb.connect(str(published_path(db)), read_only=True)
+    try:
+        row = con.execute(
+            "select icb_code from marts.dim_neighbourhoods group by icb_code "
+            "order by count(*) desc, icb_code limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None, f"no neighbourhoods in {published_path(db)}"
+    return str(row[0])
+
+
 def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int) -> None:
     if phase == "generate":
         from ingest.generate import default_as_of, generate
@@ -89,8 +107,11 @@ def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int
         extracts = build_extracts(db)
         _say(f"{len(extracts)} local authority extracts")
     elif phase == "report":
-        # make report builds from the warehouse ICB_INSIGHT_WAREHOUSE names (else data/warehouse)
-        env = dict(os.environ, ICB_INSIGHT_WAREHOUSE=str(db))
+        # make report builds from the warehouse ICB_INSIGHT_WAREHOUSE names (else data/warehouse),
+        # and the report is one ICB's: at region and England scale, the largest ICB's
+        env = dict(
+            os.environ, ICB_INSIGHT_WAREHOUSE=str(db), ICB_INSIGHT_REPORT_ICB=_largest_icb(db)
+        )
         subprocess.run(["make", "--no-print-directory", "report"], cwd=REPO, env=env, check=True)
     elif phase == "dbt_noop":  # start-up, parse and nothing else (no such tag)
         _run_dbt(["run", "--select", "tag:benchmark_selects_nothing"], db, work)

@@ -24,6 +24,10 @@ Tables (schema ``icp``):
   the codes are real and the reference file is there, else generated tiles);
 * ``source_freshness``: when each source file was last loaded (audit.loads);
 * ``report_info``: what was published, when, and the suppression rule in words.
+
+The report is one ICB's. A warehouse holding several (a region, England) is read through
+``scoped_connection``: the ICB chosen (``icb_code``, or ``ICB_INSIGHT_REPORT_ICB``) and only
+its neighbourhoods' and PCNs' rows; without a choice it is refused, naming the ICBs.
 """
 
 import json
@@ -45,6 +49,10 @@ from orchestration.settings import DBT_PROJECT_DIR
 log = logging.getLogger(__name__)
 
 REPORT_DB_NAME = "report.duckdb"
+ICB_ENV = "ICB_INSIGHT_REPORT_ICB"  # which ICB's report, when the warehouse holds several
+# Read whole even when one ICB of several is chosen: public figures whose report query keeps
+# the ICB's own areas (fct_area_deprivation), and the calendar.
+UNSCOPED_MARTS = ("fct_area_deprivation", "dim_dates")
 GEOJSON_NAME = "report_neighbourhoods.geojson"
 STORAGE_COMPATIBILITY = "v1.4.0"  # Evidence bundles DuckDB 1.4
 SCHEMA = "icp"  # not "report": the file is report.duckdb, and DuckDB would find both
@@ -781,7 +789,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
     rows = con.execute(
         "select count(*) from information_schema.columns where table_schema = 'marts' "
-        "and table_name = ? and column_name = ?",
+        "and table_name = ? and column_name = ? and table_catalog = current_database()",
         [table, column],
     ).fetchall()
     return bool(rows[0][0])
@@ -789,10 +797,98 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     rows = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
+        "and table_catalog = current_database()",
         [schema, table],
     ).fetchall()
     return bool(rows[0][0])
+
+
+def scoped_connection(published: Path, icb_code: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only view of the published warehouse as one ICB's: the file itself when it holds
+    one ICB; else, for ``icb_code``, an in-memory database whose ``marts``, ``audit`` and
+    ``meta`` tables are views of the file keeping that ICB's neighbourhoods (tables with a
+    neighbourhood_code) and PCNs (tables with a pcn_code; a PCN is the ICB's when one of its
+    LSOAs is). A mart with neither is left out (fct_equity: its groups span every ICB), except
+    ``UNSCOPED_MARTS``. Without ``icb_code`` a warehouse of several ICBs is refused."""
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        icbs = (
+            [
+                code
+                for (code,) in con.execute(
+                    "select distinct icb_code from marts.dim_neighbourhoods order by icb_code"
+                ).fetchall()
+            ]
+            if _has_column(con, "dim_neighbourhoods", "icb_code")
+            else []
+        )
+        if icb_code is not None and icb_code not in icbs:
+            raise ReportDataError(
+                f"{published} has no neighbourhoods in ICB {icb_code}; it holds "
+                f"{', '.join(icbs) or 'no ICB codes'}"
+            )
+        if len(icbs) <= 1:
+            return con
+        if icb_code is None:
+            raise ReportDataError(
+                f"{published} holds {len(icbs)} ICBs ({', '.join(icbs[:5])}"
+                f"{', ...' if len(icbs) > 5 else ''}) and the report is one ICB's: choose it "
+                f"with {ICB_ENV}=<code> (or --icb)"
+            )
+        columns: dict[tuple[str, str], set[str]] = {}
+        for schema, table, column in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_schema in ('marts', 'audit', "
+            "'meta')"
+        ).fetchall():
+            columns.setdefault((schema, table), set()).add(column)
+    except BaseException:
+        con.close()
+        raise
+    con.close()
+    scoped = duckdb.connect()
+    try:
+        path = str(published).replace("'", "''")
+        scoped.execute(f"attach '{path}' as whole (read_only)")
+        scoped.execute(
+            "create table main.icb_neighbourhoods as select neighbourhood_code "
+            "from whole.marts.dim_neighbourhoods where icb_code = ?",
+            [icb_code],
+        )
+        scoped.execute(
+            "create table main.icb_pcns as select distinct pcn_code from whole.marts.dim_lsoas "
+            "where icb_code = ?"
+            if ("marts", "dim_lsoas") in columns
+            else "create table main.icb_pcns (pcn_code varchar)",
+            [icb_code] if ("marts", "dim_lsoas") in columns else [],
+        )
+        left_out = []
+        for schema in sorted({schema for schema, _ in columns}):
+            scoped.execute(f'create schema "{schema}"')
+        for (schema, table), names in sorted(columns.items()):
+            source = f'whole."{schema}"."{table}"'
+            if schema != "marts" or table in UNSCOPED_MARTS:
+                where = ""
+            elif "neighbourhood_code" in names:
+                where = " where neighbourhood_code in (select * from main.icb_neighbourhoods)"
+            elif "pcn_code" in names:
+                where = " where pcn_code in (select * from main.icb_pcns)"
+            else:
+                left_out.append(table)
+                continue
+            scoped.execute(f'create view "{schema}"."{table}" as select * from {source}{where}')
+    except BaseException:
+        scoped.close()
+        raise
+    log.info(
+        "report: ICB %s of the %d in %s (not per ICB, left out: %s)",
+        icb_code,
+        len(icbs),
+        published,
+        ", ".join(left_out) or "none",
+    )
+    return scoped
 
 
 def latest_extracts(extracts_root: Path | None) -> dict[str, dict[str, Any]]:
@@ -823,11 +919,12 @@ def read_tables(
     *,
     asset_checks: Sequence[dict[str, str]] = (),
     dbt_target_dir: Path = DBT_TARGET_DIR,
+    icb_code: str | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Every table the report shows, protected, read from the published file."""
     if not published.exists():
         raise ReportDataError(f"{published} does not exist; build and publish the warehouse first")
-    con = duckdb.connect(str(published), read_only=True)
+    con = scoped_connection(published, icb_code)
     try:
         for mart in REQUIRED_MARTS:
             if not _has_table(con, "marts", mart):
@@ -1006,12 +1103,17 @@ def build_report_data(
     asset_checks: Sequence[dict[str, str]] = (),
     dbt_target_dir: Path = DBT_TARGET_DIR,
     write: Callable[[dict[str, pl.DataFrame], Path], dict[str, int]] = write_report_db,
+    icb_code: str | None = None,
 ) -> ReportData:
     """Read the published warehouse beside ``build_db``, protect every table, and write
     ``report.duckdb`` and the map's GeoJSON beside it."""
     source = published or published_path(build_db)
     tables, extra = read_tables(
-        source, extracts_root, asset_checks=asset_checks, dbt_target_dir=dbt_target_dir
+        source,
+        extracts_root,
+        asset_checks=asset_checks,
+        dbt_target_dir=dbt_target_dir,
+        icb_code=icb_code or os.environ.get(ICB_ENV) or None,
     )
     target = report_db_path(build_db)
     counts = write(tables, target)

@@ -160,6 +160,18 @@ def report_tables(report_db: Path) -> set[str]:
     return {name for (name,) in rows}
 
 
+def report_councils(report_db: Path) -> set[str]:
+    """The local authority codes report.duckdb lists (icp.local_authorities)."""
+    import duckdb
+
+    con = duckdb.connect(str(report_db), read_only=True)
+    try:
+        rows = con.execute("select lad_code from icp.local_authorities").fetchall()
+    finally:
+        con.close()
+    return {code for (code,) in rows}
+
+
 def _remove_abandoned_work(out: Path) -> None:
     """Working copies left by a build that was killed (its process is gone)."""
     for work in out.parent.glob(f".{out.name}-work-*"):
@@ -226,15 +238,22 @@ def build_report(
     site: bool = True,
     reports_dir: Path = REPORTS_DIR,
     asset_checks: Sequence[dict[str, str]] = (),
+    icb_code: str | None = None,
 ) -> dict:
-    """report.duckdb from the published warehouse beside ``build_db``, then the site."""
+    """report.duckdb from the published warehouse beside ``build_db`` (of ICB ``icb_code``
+    when it holds several), then the site."""
     from orchestration.report_data import build_report_data, latest_extracts
 
     root = extracts_dir(build_db)
-    data = build_report_data(build_db, extracts_root=root, asset_checks=asset_checks)
+    data = build_report_data(
+        build_db, extracts_root=root, asset_checks=asset_checks, icb_code=icb_code
+    )
     result: dict = {"report_db": data.path, "tables": data.tables, "site": None}
     if site:
-        files = static_files_for(data.geojson, latest_extracts(root))
+        # the packages of this report's local authorities only (not every ICB's)
+        councils = report_councils(data.path)
+        extracts = {code: p for code, p in latest_extracts(root).items() if code in councils}
+        files = static_files_for(data.geojson, extracts)
         result["site"] = build_site(data.path, static_files=files, reports_dir=reports_dir)
         result["static_files"] = sorted(files)
     return result
@@ -262,12 +281,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", help="warehouse folder or build .duckdb (default: settings)")
     parser.add_argument("--data-only", action="store_true", help="write report.duckdb only")
+    parser.add_argument(
+        "--icb",
+        help="the ICB code whose report to build, when the warehouse holds several "
+        "(default: ICB_INSIGHT_REPORT_ICB)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         build_db = settings.warehouse_db_path(args.warehouse)
         result = build_report(
-            build_db, site=not args.data_only, asset_checks=published_asset_checks(build_db)
+            build_db,
+            site=not args.data_only,
+            asset_checks=published_asset_checks(build_db),
+            icb_code=args.icb,
         )
     except Exception as error:  # noqa: BLE001 - a plain message, exit 2
         log.error("report: %s", error)

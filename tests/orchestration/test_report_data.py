@@ -542,3 +542,44 @@ def test_report_runs_after_publish_and_extracts_in_the_weekly_job(dbt_manifest: 
     assert AssetKey(["icb_report"]) in job.asset_layer.executable_asset_keys
     parents = defs.resolve_asset_graph().get(AssetKey(["icb_report"])).parent_keys
     assert parents == {AssetKey(["published_warehouse"]), AssetKey(["la_extracts"])}
+
+
+def test_a_warehouse_of_several_icbs_gives_the_chosen_icbs_report(
+    warehouse: Path, monkeypatch
+) -> None:
+    """A region's or England's warehouse: the report is refused until an ICB is chosen, then
+    holds that ICB's neighbourhoods, councils and whole-ICB totals only; fct_equity (groups
+    across every ICB) is left out."""
+    con = duckdb.connect(str(warehouse.parent / "published.duckdb"))
+    con.execute("alter table marts.dim_neighbourhoods add column icb_code varchar")
+    con.execute(
+        "update marts.dim_neighbourhoods set icb_code = "
+        "case lad_code when 'E06900001' then 'E54000901' else 'E54000902' end"
+    )
+    con.execute(
+        "insert into marts.fct_area_deprivation values "
+        "('icb', 'E54000902', 'Other ICB', 9, 9000, 42, 30.0, 1, 0.3, 1)"
+    )
+    con.execute("create table marts.fct_equity as select 1 as referrals_count")
+    con.close()
+    monkeypatch.delenv(report_data.ICB_ENV, raising=False)
+    with pytest.raises(report_data.ReportDataError, match="holds 2 ICBs .* ICB_INSIGHT_REPORT_ICB"):
+        report_data.build_report_data(warehouse)
+    with pytest.raises(report_data.ReportDataError, match="no neighbourhoods in ICB E54000999"):
+        report_data.build_report_data(warehouse, icb_code="E54000999")
+    monkeypatch.setenv(report_data.ICB_ENV, "E54000902")
+    data = report_data.build_report_data(warehouse)
+    assert read(data.path, "select distinct lad_code from icp.neighbourhood_gap") == [
+        ("E06900002",)
+    ]
+    assert read(data.path, "select lad_code from icp.local_authorities") == [("E06900002",)]
+    assert read(data.path, "select area_code from icp.area_deprivation order by 1") == [
+        ("E06900002",),
+        ("E54000902",),
+    ]
+    # the whole-ICB total row of each month adds up this ICB's neighbourhoods only
+    assert read(
+        data.path,
+        "select count(*) from icp.neighbourhood_monthly where not coalesce(is_total, false)",
+    ) == [(3,)]
+    assert "equity" not in data.tables
