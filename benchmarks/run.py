@@ -2,7 +2,7 @@
 (so that its peak memory can be read when it ends), next to the core monthly mart written in
 pandas alone and as one bare DuckDB script; check the three agree and report ratios.
 
-    uv run python -m benchmarks.run --scales icb,region [--out DIR] [--phases ...] [--report]
+    uv run python -m benchmarks.run --scales icb,region [--out DIR] [--phases ...] [--no-report]
 
 Writes ``results.json`` and ``results.md`` into ``--out`` (default /tmp/icb-insight-bench),
 with the generated files, warehouses and dbt logs under ``--out/<scale>/``. See
@@ -28,14 +28,14 @@ import duckdb
 from benchmarks.baselines.pandas_mart import COLUMNS, KEYS
 
 REPO = Path(__file__).resolve().parent.parent
-PIPELINE_PHASES = ["generate", "ingest", "dbt_build", "publish", "extracts"]
-REPORT_PHASE = "report"
+REPORT_PHASE = "report"  # Evidence (make report): the largest ICB's report at region and England
+PIPELINE_PHASES = ["generate", "ingest", "dbt_build", "publish", "extracts", REPORT_PHASE]
 MART_PHASES = ["dbt_noop", "mart_dbt_build", "mart_dbt_run", "mart_duckdb", "mart_pandas"]
 # after the others: they change the warehouse the baselines are compared with
 WEEKLY_PHASES = ["weekly_generate", "weekly_ingest", "weekly_dbt_build"]
 # dbt exits 1 when a test fails, after every model is built: the timing still stands
 DBT_PHASES = {"dbt_build", "dbt_noop", "mart_dbt_build", "mart_dbt_run", "weekly_dbt_build"}
-ALL_PHASES = [*PIPELINE_PHASES, REPORT_PHASE, *MART_PHASES, *WEEKLY_PHASES]
+ALL_PHASES = [*PIPELINE_PHASES, *MART_PHASES, *WEEKLY_PHASES]
 DEFAULT_OUT = Path("/tmp/icb-insight-bench")
 CORE_MART = "marts.fct_neighbourhood_need_capacity_monthly"
 TOLERANCE = 1e-6  # relative, on every shared column
@@ -618,15 +618,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
         "--phases",
-        default=",".join(phase for phase in ALL_PHASES if phase != REPORT_PHASE),
+        default=",".join(ALL_PHASES),
         help=f"comma-separated, run in this order: {','.join(ALL_PHASES)}",
     )
-    parser.add_argument("--report", action="store_true", help="also time the Evidence report")
+    parser.add_argument(
+        "--report", action="store_true", help="time the Evidence report (now the default)"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="leave the Evidence report out (no npm)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
     if args.report and REPORT_PHASE not in phases:
         phases.insert(phases.index("extracts") + 1 if "extracts" in phases else 0, REPORT_PHASE)
+    if args.no_report:
+        phases = [phase for phase in phases if phase != REPORT_PHASE]
     unknown = [phase for phase in phases if phase not in ALL_PHASES]
     if unknown:
         parser.error(f"unknown phase {', '.join(unknown)}; choose from {', '.join(ALL_PHASES)}")
