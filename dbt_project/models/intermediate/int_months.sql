@@ -3,6 +3,12 @@
     date (var as_of_date, or the latest referral date loaded). 1,200 months (100 years) is the
     most the spine holds.
 -#}
+{#-
+    A table, not a view: int_days, int_weeks, int_quarters and macro spine_as_of_date read it
+    in most marts (fct_provider_funding a dozen times), and as a view each read would scan
+    every referral again for the first month and the as-of date.
+-#}
+{{ config(materialized='table') }}
 with
 
 referrals as (
