@@ -166,66 +166,93 @@ def _count_nhs_numbers(text: pl.Series) -> int:
 
 def find_identifiable(contract: Contract, frame: pl.DataFrame) -> list[Finding]:
     """Every reason to refuse ``frame`` (raw text with the file's headers, or a typed frame)."""
-    columns = [name for name in frame.columns if name not in HELPER_COLUMNS]
-    # Columns are named by their header, or by position when the header may itself be a value
-    # (a file sent without its header row): messages never repeat a value.
-    label = {
-        name: f"column {position}" if header_looks_like_data(name) else name
-        for position, name in enumerate(columns, start=1)
-    }
-    findings: list[Finding] = []
-    for name in columns:
-        kind = identifiable_header(name)
-        if kind is not None:
-            findings.append(Finding(label[name], kind, 0))
-    headers = pl.Series("header", columns, dtype=pl.String)
-    for name in columns:
-        single = headers.filter(headers == name)
-        if _count_nhs_numbers(single) or single.str.contains(FULL_POSTCODE).any():
-            findings.append(Finding(label[name], _DATA_HEADER, 0))
+    screen = IdentifiableScreen(contract)
+    screen.add(frame)
+    return screen.findings([name for name in frame.columns if name not in HELPER_COLUMNS])
 
-    free_text = _free_text_headers(contract, columns)
-    text = frame.select(
-        pl.col(name).cast(pl.String) if frame.schema[name] != pl.String else pl.col(name)
-        for name in columns
-    )
-    if text.width == 0:
+
+_KINDS = {
+    "nhs": "an NHS number (valid check digit)",
+    "postcode": "a full postcode",
+    "name": "a person's name (a title followed by a name)",
+    "address": "a street address (a house number and a street)",
+}
+
+
+class IdentifiableScreen:
+    """The screen over a file read in batches: ``add`` each batch, then ``findings`` gives
+    what ``find_identifiable`` gives for the whole file (counts are summed over batches)."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        columns = [name for name in frame.columns if name not in HELPER_COLUMNS]
+        free_text = _free_text_headers(self.contract, columns)
+        text = frame.select(
+            pl.col(name).cast(pl.String) if frame.schema[name] != pl.String else pl.col(name)
+            for name in columns
+        )
+        if text.width == 0:
+            return
+        counts = text.select(
+            *(
+                pl.col(name).str.contains(NHS_NUMBER_CANDIDATE).sum().alias(f"nhs\x00{name}")
+                for name in columns
+            ),
+            *(
+                pl.col(name).str.contains(FULL_POSTCODE).sum().alias(f"postcode\x00{name}")
+                for name in columns
+            ),
+            *(
+                pl.col(name).str.contains(PERSON_NAME).sum().alias(f"name\x00{name}")
+                for name in free_text
+            ),
+            *(
+                pl.col(name).str.contains(STREET_ADDRESS).sum().alias(f"address\x00{name}")
+                for name in free_text
+            ),
+        ).row(0, named=True)
+        for key, count in counts.items():
+            if not count:
+                continue
+            check, name = key.split("\x00", 1)
+            if check == "nhs":  # candidates: count the values whose check digit is valid
+                count = _count_nhs_numbers(text.get_column(name))
+            found = (check, name)
+            self.counts[found] = self.counts.get(found, 0) + count
+
+    def findings(self, columns: list[str]) -> list[Finding]:
+        """Every reason to refuse, for a file with these columns (without the helpers)."""
+        # Columns are named by their header, or by position when the header may itself be a
+        # value (a file sent without its header row): messages never repeat a value.
+        label = {
+            name: f"column {position}" if header_looks_like_data(name) else name
+            for position, name in enumerate(columns, start=1)
+        }
+        findings: list[Finding] = []
+        for name in columns:
+            kind = identifiable_header(name)
+            if kind is not None:
+                findings.append(Finding(label[name], kind, 0))
+        headers = pl.Series("header", columns, dtype=pl.String)
+        for name in columns:
+            single = headers.filter(headers == name)
+            if _count_nhs_numbers(single) or single.str.contains(FULL_POSTCODE).any():
+                findings.append(Finding(label[name], _DATA_HEADER, 0))
+        free_text = _free_text_headers(self.contract, columns)
+        for check, names in (
+            ("nhs", columns),
+            ("postcode", columns),
+            ("name", free_text),
+            ("address", free_text),
+        ):
+            for name in names:
+                count = self.counts.get((check, name), 0)
+                if count:
+                    findings.append(Finding(label[name], _KINDS[check], count))
         return findings
-    counts = text.select(
-        *(
-            pl.col(name).str.contains(NHS_NUMBER_CANDIDATE).sum().alias(f"nhs\x00{name}")
-            for name in columns
-        ),
-        *(
-            pl.col(name).str.contains(FULL_POSTCODE).sum().alias(f"postcode\x00{name}")
-            for name in columns
-        ),
-        *(
-            pl.col(name).str.contains(PERSON_NAME).sum().alias(f"name\x00{name}")
-            for name in free_text
-        ),
-        *(
-            pl.col(name).str.contains(STREET_ADDRESS).sum().alias(f"address\x00{name}")
-            for name in free_text
-        ),
-    ).row(0, named=True)
-
-    kinds = {
-        "postcode": "a full postcode",
-        "name": "a person's name (a title followed by a name)",
-        "address": "a street address (a house number and a street)",
-    }
-    for key, count in counts.items():
-        if not count:
-            continue
-        check, name = key.split("\x00", 1)
-        if check == "nhs":
-            count = _count_nhs_numbers(text.get_column(name))
-            if count:
-                findings.append(Finding(label[name], "an NHS number (valid check digit)", count))
-        else:
-            findings.append(Finding(label[name], kinds[check], count))
-    return findings
 
 
 def _free_text_headers(contract: Contract, headers: list[str]) -> list[str]:

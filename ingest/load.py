@@ -27,8 +27,9 @@ Every accepted file is first copied unchanged into the archive (``ingest.archive
 import hashlib
 import json
 import logging
+import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,11 +40,31 @@ import polars as pl
 from ingest.archive import archive_file, reject_file
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
-from ingest.identifiable import check_identifiable, identifiable_file_name
-from ingest.read import POLARS_TYPES, read_raw, to_typed
-from ingest.validate import split_rows
+from ingest.identifiable import (
+    IdentifiableDataError,
+    IdentifiableScreen,
+    check_identifiable,
+    identifiable_file_name,
+)
+from ingest.read import (
+    HELPER_COLUMNS,
+    POLARS_TYPES,
+    NotStreamable,
+    drop_empty_rows,
+    is_batchable,
+    read_csv_batches,
+    read_raw,
+    to_typed,
+    unnamed_columns,
+)
+from ingest.validate import file_key_counts, key_hashes, repeated_hashes, split_rows
 
 log = logging.getLogger(__name__)
+
+# Large delimited files are read in batches of about this many bytes of the file (the
+# environment variable overrides it; tests set it small to exercise batching).
+BATCH_BYTES_ENV = "ICB_INSIGHT_INGEST_BATCH_BYTES"
+DEFAULT_BATCH_BYTES = 64 << 20
 
 # DuckDB 2 files cannot be read by the DuckDB 1.4 that Evidence and older clients bundle.
 STORAGE_COMPATIBILITY = "v1.4.0"
@@ -229,8 +250,19 @@ def load_file(
     today: date | None = None,
     strict: bool = False,
     sheet: str | None = None,
+    batch_bytes: int | None = None,
 ) -> LoadResult:
-    """Load one file of ``contract`` into ``raw.<contract>``; raise InputError to refuse it."""
+    """Load one file of ``contract`` into ``raw.<contract>``; raise InputError to refuse it.
+
+    A delimited file larger than ``batch_bytes`` (default ``DEFAULT_BATCH_BYTES``, or the
+    ``ICB_INSIGHT_INGEST_BATCH_BYTES`` environment variable) is read in batches, twice, so
+    that memory is bounded by the batch: a first pass screens every batch for identifiable
+    data (nothing is written before the whole file has passed) and collects its keys (a key
+    repeated anywhere in the file is a duplicate); the second types, validates and inserts
+    batch by batch in the load's one transaction. The result is the same, row for row, as
+    reading the file whole. XLSX, JSON and Parquet sources are small and always read whole,
+    as is any CSV that is not plain UTF-8 (the whole-file reader handles or names the fault).
+    """
     contract = get_contract(contract) if isinstance(contract, str) else contract
     path = Path(path)
     if not path.is_file():
@@ -239,6 +271,8 @@ def load_file(
     if name_error is not None:  # refused before anything is read or written, name included
         raise name_error
     sha = file_sha256(path)
+    if batch_bytes is None:
+        batch_bytes = int(os.environ.get(BATCH_BYTES_ENV) or DEFAULT_BATCH_BYTES)
 
     con = connect(db_path)
     try:
@@ -255,34 +289,60 @@ def load_file(
             )
 
         try:
-            raw = read_raw(contract, path, sheet=sheet)
-            check_identifiable(contract, raw, path)
-            typed = to_typed(contract, raw, path=path, strict=strict)
-            del raw  # the text copy of the file: peak memory is what is alive at once
-            rows_read = typed.height
-            known = _known_keys(con, contract)
-            split = split_rows(contract, typed, today=today, known_keys=known)
-            del typed
+            source = _Batched.screen(contract, path, batch_bytes, strict=strict)
+            if source is None:
+                source = _Whole.read(contract, path, strict=strict, sheet=sheet)
         except InputError as error:
             _record_refusal(con, contract, path, sha, error)
             raise
-        valid = split.valid.select(["_row_number", *contract.column_names])
-        quarantined = split.quarantined
+        known = _known_keys(con, contract)
 
         load_id = uuid.uuid4().hex
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        periods = _periods(contract, valid)
         archived = archive_file(path, contract.name, sha, db_path)
 
-        con.execute("begin transaction")
+        # A file read in batches is staged batch by batch (committed, so that DuckDB can write
+        # it out rather than hold a transaction's worth of rows in memory), then moved into raw
+        # in the load's one transaction; the staging tables go whatever happens.
+        staged = isinstance(source, _Batched)
+        raw_table, quarantine_table = f"raw.{contract.name}", "audit.quarantine"
+        if staged:
+            raw_table, quarantine_table = _create_staging(con, contract, load_id)
+        else:
+            con.execute("begin transaction")
+        in_transaction = not staged
         try:
+            rows_read = rows_loaded = rows_quarantined = 0
+            months: set[date] = set()
+            for typed, key_counts in source.batches():
+                split = split_rows(
+                    contract, typed, today=today, known_keys=known, key_counts=key_counts
+                )
+                rows_read += typed.height
+                del typed
+                valid = split.valid.select(["_row_number", *contract.column_names])
+                months.update(_periods(contract, valid))
+                _insert_valid(con, contract, valid, load_id, path.name, sha, loaded_at, raw_table)
+                _insert_quarantine(
+                    con, contract, split.quarantined, load_id, path.name, quarantine_table
+                )
+                rows_loaded += valid.height
+                rows_quarantined += split.quarantined.height
+                del split, valid
+            if staged:
+                con.execute("begin transaction")
+                in_transaction = True
+                names = ", ".join([*contract.column_names, *METADATA_COLUMNS])
+                con.execute(
+                    f"insert into raw.{contract.name} ({names}) select {names} from {raw_table}"
+                )
+                con.execute(f"insert into audit.quarantine select * from {quarantine_table}")
+            periods = sorted(months)
             rows_replaced = (
                 _replace_scope(con, contract, periods, load_id, path.name)
-                if valid.height
+                if rows_loaded
                 else 0  # a file with no row that passed replaces nothing
             )
-            _insert_valid(con, contract, valid, load_id, path.name, sha, loaded_at)
-            _insert_quarantine(con, contract, quarantined, load_id, path.name)
             _insert_audit(
                 con,
                 load_id=load_id,
@@ -291,17 +351,22 @@ def load_file(
                 file_sha256=sha,
                 status="loaded",
                 rows_read=rows_read,
-                rows_loaded=valid.height,
-                rows_quarantined=quarantined.height,
+                rows_loaded=rows_loaded,
+                rows_quarantined=rows_quarantined,
                 rows_replaced=rows_replaced,
                 periods=",".join(month.strftime("%Y-%m") for month in periods) or None,
                 loaded_at=loaded_at,
                 archive_path=str(archived),
             )
+            groups = _quarantine_groups(con, load_id)
             con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            if in_transaction:
+                con.execute("rollback")
             raise
+        finally:
+            if staged:
+                _drop_staging(con, contract)
     finally:
         con.close()
 
@@ -311,38 +376,179 @@ def load_file(
         status="loaded",
         file_sha256=sha,
         rows_read=rows_read,
-        rows_loaded=valid.height,
-        rows_quarantined=quarantined.height,
+        rows_loaded=rows_loaded,
+        rows_quarantined=rows_quarantined,
         rows_replaced=rows_replaced,
         load_id=load_id,
         archive_path=archived,
-        **_quarantine_groups(quarantined),
+        **groups,
     )
     log.debug(result.summary())  # callers report it (the CLI on stdout, assets in Dagster)
     return result
 
 
-def _quarantine_groups(quarantined: pl.DataFrame) -> dict[str, dict]:
-    """Quarantined rows grouped by first failing rule and columns, largest group first."""
+@dataclass
+class _Whole:
+    """A file read whole (every XLSX, JSON and Parquet file; a CSV of at most one batch)."""
+
+    typed: pl.DataFrame | None
+
+    @classmethod
+    def read(cls, contract: Contract, path: Path, *, strict: bool, sheet: str | None) -> "_Whole":
+        raw = read_raw(contract, path, sheet=sheet)
+        check_identifiable(contract, raw, path)
+        typed = to_typed(contract, raw, path=path, strict=strict)
+        del raw  # the text copy of the file: peak memory is what is alive at once
+        return cls(typed)
+
+    def batches(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
+        typed, self.typed = self.typed, None  # let it go once validated
+        assert typed is not None
+        yield typed, None  # duplicate keys are counted within the frame
+
+
+@dataclass
+class _Batched:
+    """A large CSV file that passed the screen; ``batches`` reads it again, typed."""
+
+    contract: Contract
+    path: Path
+    batch_bytes: int
+    strict: bool
+    empty_unnamed: list[str]  # columns without a header, empty in the whole file
+    key_counts: pl.DataFrame | None
+
+    @classmethod
+    def screen(
+        cls, contract: Contract, path: Path, batch_bytes: int, *, strict: bool
+    ) -> "_Batched | None":
+        """The first pass: refuse the file (``InputError``) as reading it whole would, or
+        return it ready for the second pass; None if it must be read whole after all."""
+        if not is_batchable(path, batch_bytes):
+            return None
+        screen = IdentifiableScreen(contract)
+        filled: dict[str, bool] = {}
+        key = list(contract.primary_key)
+        hashes: list[pl.Series] = []
+        key_schema: pl.Schema | None = None
+        header_error = False
+        columns: list[str] = []
+        rows = 0
+        try:
+            for raw in read_csv_batches(path, batch_bytes):
+                for name, any_filled in unnamed_columns(raw).items():
+                    filled[name] = filled.get(name, False) or any_filled
+                raw = drop_empty_rows(raw)
+                columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
+                screen.add(raw)
+                rows += raw.height
+                if key and not header_error:
+                    named = raw.drop(name for name in filled)  # unnamed: never a contract column
+                    try:
+                        keys = to_typed(contract, named, path=path, only=key).select(key)
+                    except InputError:  # the headers: said after the screen, as whole
+                        header_error, hashes = True, []
+                        continue
+                    key_schema = keys.schema
+                    hashes.append(key_hashes(contract, keys))
+                del raw
+        except NotStreamable:
+            return None  # the whole-file reader says what is wrong, or copes
+        if rows == 0:
+            return None  # no data rows: refused by the whole-file reader, with its message
+        empty = [name for name, any_filled in filled.items() if not any_filled]
+        columns = [name for name in columns if name not in empty]
+        findings = screen.findings(columns)
+        if findings:
+            raise IdentifiableDataError(findings, path=path)
+        # the header checks, with the file's columns as read whole (raises as reading whole)
+        header = pl.DataFrame(schema=dict.fromkeys(columns, pl.String()))
+        to_typed(contract, header, path=path, strict=strict)
+        if header_error:  # pragma: no cover - the check above raised
+            raise AssertionError("to_typed refused a batch but not the file's headers")
+        batched = cls(contract, path, batch_bytes, strict, empty, None)
+        if key_schema is not None:
+            batched.key_counts = batched._count_keys(repeated_hashes(hashes), key_schema)
+        return batched
+
+    def _count_keys(self, repeated: pl.Series, key_schema: pl.Schema) -> pl.DataFrame:
+        """The file's duplicate keys with their counts, from the hashes seen more than once:
+        when there are any, read the file once more to count those keys exactly."""
+        key = list(self.contract.primary_key)
+        found: list[pl.DataFrame] = []
+        if repeated.len():
+            for raw in self._raw_batches():
+                keys = to_typed(self.contract, raw, path=self.path, only=key).select(key)
+                hashed = key_hashes(self.contract, keys)  # the complete keys only, in order
+                complete = pl.all_horizontal(pl.col(name).is_not_null() for name in key)
+                keys = keys.filter(complete).filter(hashed.is_in(repeated.implode()))
+                found.append(keys)
+        candidates = pl.concat(found) if found else pl.DataFrame(schema=key_schema)
+        counts = file_key_counts(self.contract, candidates)
+        assert counts is not None
+        return counts
+
+    def _raw_batches(self) -> Iterator[pl.DataFrame]:
+        """The file's text batches as ``read_raw`` would give them (with a second pass)."""
+        try:
+            for raw in read_csv_batches(self.path, self.batch_bytes):
+                raw = drop_empty_rows(raw.drop(self.empty_unnamed))
+                if raw.height:
+                    yield raw
+        except NotStreamable:  # it passed the first pass: the file changed under us
+            raise InputError("the file changed while it was being loaded", path=self.path) from None
+
+    def batches(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
+        for raw in self._raw_batches():
+            typed = to_typed(self.contract, raw, path=self.path, strict=self.strict)
+            del raw
+            yield typed, self.key_counts
+
+
+STAGING_SCHEMA = "loading"
+
+
+def _create_staging(
+    con: duckdb.DuckDBPyConnection, contract: Contract, load_id: str
+) -> tuple[str, str]:
+    """Empty staging tables shaped like raw.<contract> and audit.quarantine (a load that
+    died before dropping its own leaves them; they go with the next load of the source)."""
+    _drop_staging(con, contract)
+    con.execute(f"create schema if not exists {STAGING_SCHEMA}")
+    rows = f"{STAGING_SCHEMA}.{contract.name}__{load_id}"
+    quarantine = f"{STAGING_SCHEMA}.{contract.name}__quarantine__{load_id}"
+    con.execute(f"create table {rows} as select * from raw.{contract.name} limit 0")
+    con.execute(f"create table {quarantine} as select * from audit.quarantine limit 0")
+    return rows, quarantine
+
+
+def _drop_staging(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    for (name,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "and table_catalog = current_database() and starts_with(table_name, ?)",
+        [STAGING_SCHEMA, f"{contract.name}__"],
+    ).fetchall():
+        con.execute(f'drop table if exists {STAGING_SCHEMA}."{name}"')
+
+
+def _quarantine_groups(con: duckdb.DuckDBPyConnection, load_id: str) -> dict[str, dict]:
+    """Quarantined rows of the load grouped by first failing rule and columns, largest group
+    first (then the group met first in the file)."""
     reasons: dict[str, int] = {}
     rows: dict[str, list[int]] = {}
     examples: dict[str, str] = {}
-    if quarantined.height:
-        grouped = (
-            quarantined.sort("_row_number")
-            .group_by("rule", "column", maintain_order=True)
-            .agg(
-                pl.len().alias("count"),
-                pl.col("_row_number").head(5).alias("rows"),
-                pl.col("reason").first().alias("example"),
-            )
-            .sort("count", descending=True, maintain_order=True)
-        )
-        for rule, column, count, first_rows, example in grouped.iter_rows():
-            key = f"{rule} ({column})"
-            reasons[key] = count
-            rows[key] = list(first_rows)
-            examples[key] = example
+    grouped = con.execute(
+        "select rule, column_name, count(*) as n, "
+        "list(row_number order by row_number)[1:5], arg_min(reason, row_number) "
+        "from audit.quarantine where load_id = ? group by rule, column_name "
+        "order by n desc, min(row_number)",
+        [load_id],
+    ).fetchall()
+    for rule, column, count, first_rows, example in grouped:
+        key = f"{rule} ({column})"
+        reasons[key] = int(count)
+        rows[key] = list(first_rows)
+        examples[key] = example
     return {
         "quarantine_reasons": reasons,
         "quarantine_rows": rows,
@@ -424,6 +630,9 @@ def _replace_scope(
         params = [periods]
     else:
         return 0
+    # the load's own rows are in already (inserted batch by batch): they stay
+    condition = f"({condition}) and _load_id is distinct from ?"
+    params = [*params, load_id]
     replaced = con.execute(
         f"select _load_id, count(*) from {table} where {condition} group by _load_id", params
     ).fetchall()
@@ -452,6 +661,7 @@ def _insert_valid(
     file_name: str,
     sha: str,
     loaded_at: datetime,
+    table: str | None = None,
 ) -> None:
     if valid.is_empty():
         return
@@ -465,7 +675,8 @@ def _insert_valid(
     con.register("incoming_rows", frame.select(columns).to_arrow())
     try:
         names = ", ".join(columns)
-        con.execute(f"insert into raw.{contract.name} ({names}) select {names} from incoming_rows")
+        table = table or f"raw.{contract.name}"
+        con.execute(f"insert into {table} ({names}) select {names} from incoming_rows")
     finally:
         con.unregister("incoming_rows")
 
@@ -476,6 +687,7 @@ def _insert_quarantine(
     quarantined: pl.DataFrame,
     load_id: str,
     file_name: str,
+    table: str = "audit.quarantine",
 ) -> None:
     if quarantined.is_empty():
         return
@@ -491,7 +703,7 @@ def _insert_quarantine(
     )
     con.register("incoming_quarantine", frame.to_arrow())
     try:
-        con.execute("insert into audit.quarantine select * from incoming_quarantine")
+        con.execute(f"insert into {table} select * from incoming_quarantine")
     finally:
         con.unregister("incoming_quarantine")
 

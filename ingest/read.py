@@ -40,7 +40,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -134,8 +134,13 @@ def to_typed(
     *,
     path: Path | None = None,
     strict: bool = False,
+    only: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """Map headers to the contract's columns and cast; see the module notes for the shape."""
+    """Map headers to the contract's columns and cast; see the module notes for the shape.
+
+    ``only`` restricts the result to those contract columns (typed exactly as in the full
+    frame), after the same header checks: the batched loader types a file's keys that way.
+    """
     headers = [name for name in raw.columns if name not in HELPER_COLUMNS]
     matched = match_headers(contract, headers, path=path)
     missing = [name for name in contract.required_columns if name not in matched]
@@ -154,6 +159,10 @@ def to_typed(
             path=path,
         )
 
+    if only is not None:
+        matched = {name: header for name, header in matched.items() if name in only}
+    columns = [column for column in contract.columns if only is None or column.name in only]
+    names = [column.name for column in columns]
     row_number = (
         pl.col(ROW_NUMBER).cast(pl.Int64)
         if ROW_NUMBER in raw.columns
@@ -175,7 +184,7 @@ def to_typed(
 
     exprs: list[pl.Expr] = [pl.col(ROW_NUMBER)]
     pending: list[str] = []  # columns whose values need the full cast
-    for column in contract.columns:
+    for column in columns:
         if column.name not in matched:
             exprs.append(pl.lit(None, POLARS_TYPES[column.dtype]).alias(column.name))
             continue
@@ -206,8 +215,8 @@ def to_typed(
             name for name, count in zip(raw_names, nulls, strict=True) if count == fixed.height
         )
         typed = typed.with_columns(fixed)
-        order = [ROW_NUMBER, *contract.column_names]
-        order += [raw_column(n) for n in contract.column_names if raw_column(n) in typed.columns]
+        order = [ROW_NUMBER, *names]
+        order += [raw_column(n) for n in names if raw_column(n) in typed.columns]
         typed = typed.select(*order, *([LINE_NUMBER] if LINE_NUMBER in typed.columns else []))
     return typed
 
@@ -421,13 +430,7 @@ def _drop_empty_rows(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _drop_unnamed_empty(frame: pl.DataFrame) -> pl.DataFrame:
-    unnamed = [c for c in frame.columns if c.startswith("(unnamed column ")]
-    if not unnamed:
-        return frame
-    counts = frame.select(
-        (pl.col(c).str.strip_chars().str.len_bytes() > 0).sum() for c in unnamed
-    ).row(0)
-    return frame.drop([c for c, n in zip(unnamed, counts, strict=True) if not n])
+    return frame.drop([c for c, filled in unnamed_columns(frame).items() if not filled])
 
 
 def _looks_like(head: bytes) -> str | None:
@@ -535,13 +538,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
     delimiter = sniff_delimiter(sample, prefer_tab=path.suffix.lower() == ".tsv")
 
     def parse(data: bytes) -> pl.DataFrame:
-        return pl.read_csv(
-            io.BytesIO(data),
-            has_header=False,
-            infer_schema=False,
-            separator=delimiter,
-            quote_char='"',
-        )
+        return _parse_csv(data, delimiter)
 
     lines = None
     try:  # polars checks the bytes are UTF-8 as it parses them
@@ -578,6 +575,181 @@ def _read_csv(path: Path) -> pl.DataFrame:
     helpers = [ROW_NUMBER] + ([LINE_NUMBER] if LINE_NUMBER in body.columns else [])
     body = body.select(*helpers, *names.values())
     return _drop_unnamed_empty(body)
+
+
+def _parse_csv(data: bytes, delimiter: str, width: int | None = None) -> pl.DataFrame:
+    """Every cell as text. The parser takes the width from the first record; ``width`` gives
+    a later batch of a file the header's width (so that, as in the whole file, a short row is
+    filled with nulls), through a first line of empty values that is then dropped."""
+    if width is None:
+        return pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            infer_schema=False,
+            separator=delimiter,
+            quote_char='"',
+        )
+    lead = (delimiter * (width - 1) + "\n").encode()
+    return _parse_csv(lead + data, delimiter).slice(1)
+
+
+class NotStreamable(Exception):
+    """The file is not a plain UTF-8 CSV that can be read in batches (another encoding, a
+    malformed row, a very long record...): read it whole, which says exactly what is wrong."""
+
+
+def is_batchable(path: Path, batch_bytes: int) -> bool:
+    """Whether ``read_csv_batches`` may take ``path``: a delimited text file larger than one
+    batch. XLSX, JSON and Parquet sources are small (reference data, the community offer,
+    grants) and are always read whole."""
+    path = Path(path)
+    return (
+        FORMATS_BY_SUFFIX.get(path.suffix.lower()) == "csv"
+        and path.is_file()
+        and path.stat().st_size > batch_bytes
+    )
+
+
+def read_csv_batches(path: Path, batch_bytes: int) -> Iterator[pl.DataFrame]:
+    """The frame ``read_raw`` would give for a CSV file, in batches of about ``batch_bytes``
+    of the file, each cut at a record boundary; memory is bounded by the batch.
+
+    Each batch has the same columns and, row for row, the same ``_row_number`` (and
+    ``_raw__@line``) as the whole-file read, except that two whole-file steps are left to the
+    caller because they need the whole file: rows in which every cell is empty are not yet
+    dropped (``drop_empty_rows``), nor unnamed columns that are empty in every batch
+    (``unnamed_columns``). Raises ``NotStreamable`` (possibly after some batches) for anything
+    that is not a plain UTF-8 CSV; read such a file whole with ``read_raw``.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        buffer = handle.read(max(batch_bytes, 4 * _SNIFF_CHARS))
+        if buffer.startswith(b"\xef\xbb\xbf"):
+            buffer = buffer[3:]
+        if buffer.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like(buffer[:8]):
+            raise NotStreamable("UTF-16 or binary")
+        if _is_binary(buffer[:_SNIFF_CHARS]):
+            raise NotStreamable("binary")
+        leading_blank = 0
+        if buffer[:1] in (b"\r", b"\n"):
+            stripped = buffer.lstrip(b"\r\n")
+            leading_blank = buffer[: len(buffer) - len(stripped)].count(b"\n")
+            buffer = stripped
+            if not buffer:
+                raise NotStreamable("blank")
+        more = handle.read(_SNIFF_CHARS)  # the delimiter is sniffed from the same sample
+        buffer += more
+        if (more and len(buffer) < _SNIFF_CHARS) or not buffer or buffer.isspace():
+            raise NotStreamable("mostly blank")
+        sample = buffer[:_SNIFF_CHARS].decode("utf-8", errors="ignore")
+        delimiter = sniff_delimiter(sample, prefer_tab=path.suffix.lower() == ".tsv")
+
+        names: dict[str, str] | None = None
+        rows = 0  # records read so far, the header included
+        lines = leading_blank  # physical lines those records span, blank lines before them too
+        for chunk in _record_chunks(handle, buffer, batch_bytes):
+            if b"\x00" in chunk:
+                raise NotStreamable("binary")
+            try:
+                frame = _parse_csv(chunk, delimiter, None if names is None else len(names))
+            except pl.exceptions.PolarsError:
+                raise NotStreamable("not plain UTF-8 CSV") from None
+            if frame.height == 0:
+                raise NotStreamable("an empty piece")
+            spans = pl.Series([1] * frame.height, dtype=pl.Int64)
+            if b'"' in chunk:  # a quoted field may hold line breaks: count them per record
+                breaks = frame.select(
+                    pl.sum_horizontal(
+                        pl.col(name).str.count_matches("\n", literal=True).fill_null(0)
+                        for name in frame.columns
+                    )
+                ).to_series()
+                spans = breaks.cast(pl.Int64) + 1
+                physical = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                if spans.sum() != physical:  # the cut and the parser disagree: be safe
+                    raise NotStreamable("records and lines disagree")
+            starts = (spans.cum_sum() - spans) + 1 + lines
+            if names is None:
+                names = _headers(frame.row(0), frame.columns, path)
+                frame, starts = frame.slice(1), starts.slice(1)
+                rows, lines = 1, lines + int(spans[0])
+                spans = spans.slice(1)
+            elif frame.width != len(names):
+                raise NotStreamable("ragged rows")
+            body = frame.rename(names)
+            first = leading_blank + rows + 1  # the spreadsheet row of the batch's first record
+            helpers = [pl.int_range(first, first + body.height, dtype=pl.Int64).alias(ROW_NUMBER)]
+            if lines - leading_blank > rows or int(spans.sum()) > body.height:
+                helpers.append(pl.lit(starts).alias(LINE_NUMBER))  # a record spans lines
+            rows += body.height
+            lines += int(spans.sum())
+            yield body.select(*helpers, *names.values())
+        if names is None:
+            raise NotStreamable("no records")
+
+
+def _record_chunks(handle: Any, buffer: bytes, batch_bytes: int) -> Iterator[bytes]:
+    """``buffer`` and the rest of ``handle`` in pieces of about ``batch_bytes``, each ending
+    at a line break outside quotes (so at a record boundary in a well-formed CSV)."""
+    eof = False
+    longest = max(8 * batch_bytes, 1 << 20)  # a record longer than this: read the file whole
+    while True:
+        if len(buffer) < batch_bytes and not eof:
+            block = handle.read(batch_bytes - len(buffer))
+            eof = not block
+            buffer += block
+            continue
+        window = batch_bytes
+        while True:
+            if len(buffer) <= window and eof:
+                if buffer:
+                    yield buffer
+                return
+            cut = _last_record_end(buffer, window)
+            if cut > 0:
+                break
+            window += batch_bytes  # one record longer than the batch: take more
+            if window > longest:
+                raise NotStreamable("a very long record")
+            if len(buffer) < window and not eof:
+                block = handle.read(window - len(buffer))
+                eof = not block
+                buffer += block
+        yield buffer[:cut]
+        buffer = buffer[cut:]
+
+
+def _last_record_end(buffer: bytes, end: int) -> int:
+    """The offset just after the last line break in ``buffer[:end]`` preceded by an even number
+    of quotes (``buffer`` starts at a record boundary), or 0."""
+    position = buffer.rfind(b"\n", 0, end)
+    if position < 0:
+        return 0
+    odd = buffer.count(b'"', 0, position) % 2
+    while odd:
+        previous = buffer.rfind(b"\n", 0, position)
+        if previous < 0:
+            return 0
+        odd ^= buffer.count(b'"', previous, position) % 2
+        position = previous
+    return position + 1
+
+
+def drop_empty_rows(raw: pl.DataFrame) -> pl.DataFrame:
+    """Rows in which every cell is empty are left out (their row numbers are not reused)."""
+    return _drop_empty_rows(raw)
+
+
+def unnamed_columns(frame: pl.DataFrame) -> dict[str, bool]:
+    """Columns without a header -> whether any of their values is filled (``read_raw`` drops
+    the ones empty in the whole file)."""
+    unnamed = [c for c in frame.columns if c.startswith("(unnamed column ")]
+    if not unnamed:
+        return {}
+    counts = frame.select(
+        (pl.col(c).str.strip_chars().str.len_bytes() > 0).sum() for c in unnamed
+    ).row(0)
+    return {c: bool(n) for c, n in zip(unnamed, counts, strict=True)}
 
 
 def _record_lines(frame: pl.DataFrame, leading_blank: int) -> list[int] | None:

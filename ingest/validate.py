@@ -264,6 +264,10 @@ def _column_checks(
     return checks
 
 
+# In a batch of a file: how often the row's key occurs in the whole file (null: once).
+FILE_KEY_COUNT = "__file_key_count"
+
+
 def _key_checks(
     contract: Contract, frame: pl.DataFrame, known_keys: Mapping[str, set[str]] | None
 ) -> list[_Check]:
@@ -271,7 +275,11 @@ def _key_checks(
     key = list(contract.primary_key)
     if key:
         complete = pl.all_horizontal(pl.col(name).is_not_null() for name in key)
-        count = pl.len().over(key)
+        count = (
+            pl.col(FILE_KEY_COUNT).fill_null(1)
+            if FILE_KEY_COUNT in frame.columns
+            else pl.len().over(key)
+        )
         shown: list[pl.Expr | str] = []
         for position, name in enumerate(key):
             shown += [", " if position else "", name, *_shown(contract, name)]
@@ -336,16 +344,62 @@ def checks_for(
     return checks
 
 
+def file_key_counts(contract: Contract, keys: pl.DataFrame) -> pl.DataFrame | None:
+    """The keys (typed, as ``ingest.read.to_typed`` gives them) that occur more than once in
+    a file, with how often: what ``split_rows`` needs to judge one batch of the file."""
+    key = list(contract.primary_key)
+    if not key:
+        return None
+    complete = pl.all_horizontal(pl.col(name).is_not_null() for name in key)
+    return (
+        keys.lazy()
+        .filter(complete)
+        .group_by(key)
+        .agg(pl.len().alias(FILE_KEY_COUNT))
+        .filter(pl.col(FILE_KEY_COUNT) > 1)
+        .collect()
+    )
+
+
+def key_hashes(contract: Contract, keys: pl.DataFrame) -> pl.Series:
+    """A 64-bit hash of every complete primary key in ``keys`` (typed key columns): eight
+    bytes a row, where the keys themselves would take tens."""
+    key = list(contract.primary_key)
+    complete = pl.all_horizontal(pl.col(name).is_not_null() for name in key)
+    return keys.lazy().filter(complete).select(pl.struct(key).hash()).collect().to_series()
+
+
+def repeated_hashes(hashes: list[pl.Series]) -> pl.Series:
+    """The hashes that occur more than once among ``hashes`` (which it empties, to free them)
+    : the keys that may be duplicates (equal hashes of unequal keys are told apart later)."""
+    every = pl.concat(hashes) if hashes else pl.Series([], dtype=pl.UInt64)
+    hashes.clear()
+    every = every.sort()
+    if every.len() < 2:
+        return every.clear()
+    later = every.slice(1)
+    return later.filter(later == every.slice(0, every.len() - 1)).unique()
+
+
 def split_rows(
     contract: Contract,
     frame: pl.DataFrame,
     *,
     today: date | None = None,
     known_keys: Mapping[str, set[str]] | None = None,
+    key_counts: pl.DataFrame | None = None,
 ) -> RowSplit:
-    """Split a typed frame from ``ingest.read`` into the rows that pass every rule and the rest."""
-    checks = checks_for(contract, frame, today=today, known_keys=known_keys)
+    """Split a typed frame from ``ingest.read`` into the rows that pass every rule and the rest.
+
+    ``frame`` is a whole file, or one batch of it with ``key_counts`` from ``file_key_counts``
+    over the whole file's keys (so that a key repeated in another batch is a duplicate too).
+    """
     output = [name for name in frame.columns if not name.startswith(RAW_PREFIX)]
+    if key_counts is not None and contract.primary_key:
+        frame = frame.join(
+            key_counts, on=list(contract.primary_key), how="left", maintain_order="left"
+        )
+    checks = checks_for(contract, frame, today=today, known_keys=known_keys)
     helpers = [helper for check in checks for helper in check.helpers]
     flags = [f"__failed_{index}" for index in range(len(checks))]
     lazy = frame.lazy().with_columns(helpers) if helpers else frame.lazy()
