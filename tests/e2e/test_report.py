@@ -876,6 +876,9 @@ def test_methods_page_shows_the_published_builds_test_results(pages: dict) -> No
     assert "source_freshness_referrals_recent warn" in text
     assert "fail" not in text.split("Checks that did not pass")[1].split("This build")[0]
     assert f"dbt run_results.json of Dagster run {PUBLISHED_RUN}" in text
+    # unit tests are not part of the data build: the page says where they run
+    assert "(dbt unit tests: the trickiest formulas worked through on small made-up" in text
+    assert "run in the project's automated tests every time the code changes" in text
 
 
 def test_community_groups_page_names_the_unpaid_groups(pages: dict) -> None:
