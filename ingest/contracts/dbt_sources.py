@@ -2,9 +2,19 @@
 
 The contracts are the one source of truth for what a raw table holds, so the dbt ``sources``
 file is generated from them rather than written by hand: every table, every column (with its
-description, rules and DuckDB type), freshness from ``freshness_*_days``, and the tests that
-follow from the contract (unique/not_null on the primary key, not_null on required columns,
-accepted_values for allowed values, relationships for foreign keys).
+description, rules and DuckDB type), freshness from ``freshness_*_days``, and the tests of
+what the loader cannot guarantee on its own.
+
+The loader (ingest/validate.py) checks every row of every file against its contract and
+quarantines the rows that fail: a required column empty, a value not allowed, the primary key
+repeated in the file. A dbt test re-reading the whole raw table every build for those would
+repeat it, so they are not generated. What a file-by-file check cannot see is tested here:
+- a primary key across files, where the key does not hold the period: a later file replaces
+  the months it covers, not the keys, so a referral_id sent again dated in another month
+  would stay twice (unique). A snapshot's file replaces the whole table, and a key
+  that holds the period column is replaced with its month: both unique by the load rule.
+- foreign keys (relationships): the loader checks them against the parent as loaded then; a
+  later file of the parent can drop a key that older rows still use.
 
 Run ``uv run python -m ingest.contracts.dbt_sources`` to rewrite
 ``dbt_project/models/staging/_raw__sources.yml``; ``tests/orchestration/test_dbt_sources.py``
@@ -53,16 +63,19 @@ def _column_description(column: Column) -> str:
     return f"{column.description} Rules: {rules}.{standard}"
 
 
+def key_unique_across_files_untested(contract: Contract) -> bool:
+    """True when the loader's rules alone do not make the primary key unique in the table:
+    a period table (a file replaces its months) whose key does not hold the period column."""
+    return contract.period_column is not None and contract.period_column not in (
+        contract.primary_key
+    )
+
+
 def _column_tests(contract: Contract, column: Column) -> list[Any]:
     tests: list[Any] = []
     single_key = len(contract.primary_key) == 1 and contract.primary_key[0] == column.name
-    if single_key:
+    if single_key and key_unique_across_files_untested(contract):
         tests.append("unique")
-    # An optional column may be absent from a file, and is then empty: never not_null.
-    if not column.nullable and not column.optional:
-        tests.append("not_null")
-    if column.allowed:
-        tests.append({"accepted_values": {"arguments": {"values": list(column.allowed)}}})
     for foreign_key in contract.foreign_keys:
         if foreign_key.column == column.name:
             tests.append(
@@ -107,7 +120,7 @@ def _table(contract: Contract) -> dict[str, Any]:
             },
         },
     }
-    if len(contract.primary_key) > 1:
+    if len(contract.primary_key) > 1 and key_unique_across_files_untested(contract):
         table["data_tests"] = [
             {
                 "unique_combination_of_columns": {

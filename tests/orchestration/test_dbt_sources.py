@@ -6,6 +6,7 @@ from ingest.contracts import CONTRACTS
 from ingest.contracts.dbt_sources import (
     LOAD_METADATA_COLUMNS,
     SOURCES_YML_PATH,
+    key_unique_across_files_untested,
     render_sources_yml,
 )
 
@@ -41,15 +42,42 @@ def test_every_contract_column_is_declared_with_its_type() -> None:
         assert declared == expected, f"raw.{name} columns differ from its contract"
 
 
-def test_single_column_primary_keys_are_tested_unique_and_not_null() -> None:
+def _tests_of(table: dict) -> list:
+    return list(table.get("data_tests", [])) + [
+        test for column in table["columns"] for test in column.get("data_tests", [])
+    ]
+
+
+def test_keys_the_load_rule_cannot_guarantee_are_tested_unique() -> None:
+    # a period table whose key does not hold the period: a later file replaces months, not
+    # keys (referral_id sent again in another month)
     tables = _committed_tables()
     for name, contract in CONTRACTS.items():
-        if len(contract.primary_key) != 1:
+        if not key_unique_across_files_untested(contract):
             continue
-        (key,) = contract.primary_key
-        (column,) = [column for column in tables[name]["columns"] if column["name"] == key]
-        plain_tests = {test for test in column.get("data_tests", []) if isinstance(test, str)}
-        assert {"unique", "not_null"} <= plain_tests, f"{name}.{key}"
+        if len(contract.primary_key) == 1:
+            (key,) = contract.primary_key
+            (column,) = [column for column in tables[name]["columns"] if column["name"] == key]
+            assert "unique" in column.get("data_tests", []), f"{name}.{key}"
+        else:
+            (test,) = tables[name]["data_tests"]
+            combination = test["unique_combination_of_columns"]["arguments"]
+            assert combination["combination_of_columns"] == list(contract.primary_key)
+    assert key_unique_across_files_untested(CONTRACTS["referrals"])
+    assert not key_unique_across_files_untested(CONTRACTS["activity_sessions"])  # holds the date
+    assert not key_unique_across_files_untested(CONTRACTS["geography"])  # a snapshot
+
+
+def test_what_the_loader_enforces_row_by_row_is_not_tested_again() -> None:
+    # required columns, allowed values and a key repeated within a file are quarantined by
+    # ingest.validate; only keys across files and foreign keys are left to dbt
+    tables = _committed_tables()
+    for name, contract in CONTRACTS.items():
+        for test in _tests_of(tables[name]):
+            kind = test if isinstance(test, str) else next(iter(test))
+            assert kind in ("unique", "unique_combination_of_columns", "relationships"), name
+        foreign_keys = [test for test in _tests_of(tables[name]) if "relationships" in test]
+        assert len(foreign_keys) == len(contract.foreign_keys), name
 
 
 def test_freshness_follows_the_contract() -> None:
