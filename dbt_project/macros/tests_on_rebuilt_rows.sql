@@ -115,7 +115,7 @@
 {#-
     {'period_column': ..., 'rebuilt_from': 'YYYY-MM-DD'} when this invocation rebuilt
     `relation` from a period on (audit.dbt_incremental_builds, written by the incremental
-    models), none when it was built whole or not at all.
+    models: macros/incremental.sql), none when it was built whole or not at all.
 -#}
 {% macro rebuilt_in_this_invocation(relation) -%}
     {%- set audit = adapter.get_relation(
@@ -124,16 +124,17 @@
     {%- if audit is none -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- the earliest, as incremental_rebuilt_from (which gives the date as a SQL subquery;
+        the period column is needed here, to write the filter) -#}
     {%- set query -%}
-        select period_column, cast(rebuilt_from as varchar) as rebuilt_from
+        select period_column, cast(min(rebuilt_from) as varchar) as rebuilt_from
         from {{ audit }}
         where invocation_id = '{{ invocation_id }}'
             and model_name = '{{ relation.identifier }}'
-        order by recorded_at desc
-        limit 1
+        group by period_column
     {%- endset -%}
     {%- set rows = run_query(query).rows -%}
-    {%- if rows | length == 0 or rows[0][1] is none or rows[0][1] <= '1900-01-01' -%}
+    {%- if rows | length != 1 or rows[0][1] is none or rows[0][1] <= '1900-01-01' -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return({'period_column': rows[0][0], 'rebuilt_from': rows[0][1]}) }}

@@ -3,16 +3,19 @@
 before) and dbt rebuilds only those months of the large facts. The marts must come out the
 same as a full rebuild of the same warehouse."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from benchmarks.phases import DATA_BUILD
 from benchmarks.weekly import WEEK, write_weekly_delivery
 from ingest.load import load_directory
 from orchestration.settings import DUCKDB_PATH_ENV
@@ -31,10 +34,10 @@ INCREMENTAL_MARTS = {
 BUILT_WHOLE = date(1900, 1, 1)
 
 
-def _dbt_run(db: Path, work: Path, *extra: str) -> subprocess.Popen:
+def _dbt_run(db: Path, work: Path, *extra: str, verb: Sequence[str] = ("run",)) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "dbt"),
-        "run",
+        *verb,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
@@ -62,7 +65,11 @@ def weekly(built: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     full_db = root / "full.duckdb"
     shutil.copy(incremental_db, full_db)
     runs = {
-        "incremental": (incremental_db, _dbt_run(incremental_db, root / "incremental")),
+        # as the weekly job builds: with its data tests, scoped to the rebuilt rows
+        "incremental": (
+            incremental_db,
+            _dbt_run(incremental_db, root / "incremental", verb=DATA_BUILD),
+        ),
         "full": (full_db, _dbt_run(full_db, root / "full", "--full-refresh")),
     }
     outputs = {name: process.communicate(timeout=600)[0] for name, (_, process) in runs.items()}
@@ -75,6 +82,7 @@ def weekly(built: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "loads": loads,
         "before": before,
         "log": (root / "incremental" / "logs" / "dbt.log").read_text(errors="replace"),
+        "target": root / "incremental" / "target",
     }
 
 
@@ -188,3 +196,43 @@ def test_the_first_build_recorded_every_incremental_model_built_whole(built: dic
     builds = _last_builds(built["db"])
     assert set(builds) == {*INCREMENTAL_FACTS, *INCREMENTAL_MARTS}
     assert {rebuilt_from for _, rebuilt_from in builds.values()} == {BUILT_WHOLE}
+
+
+def test_the_weekly_builds_tests_pass_on_the_rebuilt_rows(weekly: dict) -> None:
+    """macros/tests_on_rebuilt_rows.sql: in the weekly build a generic test of an incremental
+    table reads the periods it rebuilt; keys read the rows sharing a rebuilt key;
+    relationships to another incremental table and singular tests read everything."""
+    target = weekly["target"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    tests = {result["unique_id"].split(".")[2]: result for result in results}
+    assert not [uid for uid in tests if uid.startswith("unit_test")]
+    failed = [name for name, result in tests.items() if result["status"] in ("fail", "error")]
+    assert not failed
+    (rebuilt_from,) = _rows(
+        weekly["incremental"],
+        "select min(rebuilt_from) from audit.dbt_incremental_builds "
+        "where model_name = 'fct_referrals' and rebuilt_from > date '1900-01-01'",
+    )[0]
+    period = f"\"referral_month_start_date\" >= cast('{rebuilt_from}' as date)"
+    compiled = target / "run" / "icb_insight"
+    marts = {path.name: path.read_text() for path in (compiled / "models").rglob("*.sql")}
+    (not_null,) = [
+        sql for name, sql in marts.items() if name.startswith("not_null_fct_referrals_referral_id")
+    ]
+    assert period in not_null
+    (unique,) = [
+        sql for name, sql in marts.items() if name.startswith("unique_fct_referrals_referral_id")
+    ]
+    assert period in unique and "exists (" in unique
+    to_referrals = [
+        sql
+        for name, sql in marts.items()
+        if name.startswith("relationships_fct_onward_refer") and '"marts"."fct_referrals"' in sql
+    ]
+    assert to_referrals and all(">= cast(" not in sql for sql in to_referrals)
+    (dim_key,) = [
+        sql for name, sql in marts.items() if name.startswith("unique_dim_lsoas_lsoa_code")
+    ]
+    assert ">= cast(" not in dim_key
+    singular = compiled / "tests" / "assert_every_referral_in_exactly_one_neighbourhood.sql"
+    assert ">= cast(" not in singular.read_text()
