@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -90,6 +91,16 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 1e6
 
 
+# the mart phases rebuild with --full-refresh, on a copy of the warehouse: after a whole
+# rebuild of a fact every mart downstream rightly rebuilds whole at the next build, so in
+# the warehouse itself the weekly phases would time a whole rebuild, not a weekly one
+FULL_REFRESH_PHASES = {"mart_dbt_build", "mart_dbt_run"}
+
+
+def mart_copy(paths: dict[str, Path]) -> Path:
+    return paths["work"] / "mart_warehouse" / "warehouse.duckdb"
+
+
 def run_phase(phase: str, scale: str, paths: dict[str, Path], seed: int) -> dict[str, Any]:
     """Run one phase as a child process; return seconds, peak RSS and exit code."""
     command = [
@@ -100,7 +111,7 @@ def run_phase(phase: str, scale: str, paths: dict[str, Path], seed: int) -> dict
         "--src",
         str(paths["src"]),
         "--db",
-        str(paths["db"]),
+        str(mart_copy(paths) if phase in FULL_REFRESH_PHASES else paths["db"]),
         "--work",
         str(paths["work"]),
         "--scale",
@@ -377,9 +388,13 @@ MEMORY_LIMIT_MB = 4000.0
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target of issue 9 against this run: the measured value and whether it is met, at
-    the largest scale run (England when it ran); time growth from the smallest to the
-    largest scale run against the growth of the data (referrals loaded)."""
-    scales = [scale for scale, result in report["scales"].items() if result.get("phases")]
+    the largest scale run (most referrals loaded: England when it ran); time growth from the
+    smallest to the largest (wall seconds of the phases both ran) against the growth of the
+    data (rows loaded into geography, referrals, onward referrals, activities, sessions)."""
+    scales = sorted(
+        (scale for scale, result in report["scales"].items() if result.get("phases")),
+        key=lambda scale: report["scales"][scale].get("rows", {}).get("referrals", 0),
+    )
     if not scales:
         return []
     largest = scales[-1]
@@ -413,8 +428,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     smallest = scales[0]
     if smallest != largest:
         small, large = report["scales"][smallest], result
-        rows_small = small["rows"].get("referrals")
-        rows_large = large["rows"].get("referrals")
+        rows_small = sum(small["rows"].values())
+        rows_large = sum(large["rows"].values())
         common = [
             phase
             for phase in large["phases"]
@@ -431,7 +446,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                     "target": f"time grows no faster than the data ({smallest} to {largest})",
                     "scale": f"{smallest} to {largest}",
                     "measured": round(time_large / time_small, 2),
-                    "limit": f"<= {data_growth:.1f} (referrals x{data_growth:.1f})",
+                    "limit": f"<= {data_growth:.1f} (rows loaded x{data_growth:.1f})",
                     "met": time_large / time_small <= data_growth,
                 }
             )
@@ -468,6 +483,7 @@ def run_scale(
         "work": root / "work",
     }
     _say(f"== scale {scale}: {', '.join(phases)} (files under {root})")
+    shutil.rmtree(mart_copy(paths).parent, ignore_errors=True)
     if "generate" in phases:
         subprocess.run(["rm", "-rf", str(paths["src"])], check=True)
     if "ingest" in phases:  # a fresh warehouse: ingest into an old one would be a reload
@@ -483,13 +499,17 @@ def run_scale(
         nonlocal agreement, rows
         rows = _table_counts(paths["db"])
         if agreement is None and any(p in results for p in ("mart_duckdb", "mart_pandas")):
-            agreement = compare_marts(paths["db"], paths["work"])
+            built = mart_copy(paths) if mart_copy(paths).exists() else paths["db"]
+            agreement = compare_marts(built, paths["work"])
             verdict = "agree" if agreement["agree"] else "DISAGREE"
             _say(f"  [{scale}] marts {verdict} ({', '.join(agreement['compared'])})")
 
     for phase in phases:
         if phase in WEEKLY_PHASES and not any(p in results for p in WEEKLY_PHASES):
             check_agreement()
+        if phase in FULL_REFRESH_PHASES and not mart_copy(paths).exists():
+            mart_copy(paths).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(paths["db"], mart_copy(paths))  # not timed
         results[phase] = run_phase(phase, scale, paths, seed)
         save({"phases": results, "rows": rows, "agreement": agreement, "ratios": ratios(results)})
         if results[phase]["returncode"] != 0 and phase in ("generate", "ingest"):
