@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import version
@@ -57,7 +57,14 @@ ACTIVITY_PRESSURE_PREFIX = "fct_activity_pressure"
 # under 8 (so nearly all [c]), and protecting their totals three ways (need x source x
 # neighbourhood) takes minutes per local authority: left out until a coarser grain is made.
 LEFT_OUT = {NEED_MART: NEED_COLUMNS + SOURCE_COLUMNS}
-LA_BATCH = 24  # local authorities read together: bounds memory at England scale
+# Local authorities are read from the marts together, in batches of up to this many
+# neighbourhoods (one query per mart and batch, not per local authority: each query scans the
+# whole mart, and at England 296 of them took longer than writing the packages); a batch's
+# rows, about 3,600 activity-pressure rows a neighbourhood at England, bound the memory.
+NEIGHBOURHOODS_PER_BATCH = 150
+# DuckDB's own memory while it reads a batch (its default, 80% of RAM, held 2 GB more).
+DUCKDB_MEMORY_LIMIT = "1GB"
+EXCEL_MAX_ROWS = 1_048_576  # a worksheet's rows, its header row included
 
 
 def _not_included(tables: dict[str, tuple[pl.DataFrame, str]]) -> dict[str, str]:
@@ -70,7 +77,17 @@ def _not_included(tables: dict[str, tuple[pl.DataFrame, str]]) -> dict[str, str]
         missing["activity_pressure"] = (
             f"the published warehouse has no marts.{ACTIVITY_PRESSURE_PREFIX}* table yet"
         )
+    for name in _too_long_for_a_sheet(tables):
+        missing[f"{name} sheet"] = (
+            f"{tables[name][0].height:,} rows, more than a worksheet holds "
+            f"({EXCEL_MAX_ROWS - 1:,} under its header): the table is in {name}.csv and "
+            f"{name}.parquet only"
+        )
     return missing
+
+
+def _too_long_for_a_sheet(tables: dict[str, tuple[pl.DataFrame, str]]) -> list[str]:
+    return [name for name, (frame, _) in tables.items() if frame.height >= EXCEL_MAX_ROWS]
 
 
 class ExtractError(Exception):
@@ -93,7 +110,9 @@ def _connect(build_db: Path) -> duckdb.DuckDBPyConnection:
     published = published_path(build_db)
     if not published.exists():
         raise ExtractError(f"{published} does not exist; run the build first")
-    return duckdb.connect(str(published), read_only=True)
+    return duckdb.connect(
+        str(published), read_only=True, config={"memory_limit": DUCKDB_MEMORY_LIMIT}
+    )
 
 
 def _frame(
@@ -141,10 +160,12 @@ def build_extracts(
     try:
         context = _Context.read(con, rule, run_date)
         extracts = []
-        # one query per mart for a batch of local authorities, not one per local authority
-        # (each reads the whole mart: at England, 296 of them took longer than the packages)
-        for start in range(0, len(chosen), LA_BATCH):
-            batch = chosen[start : start + LA_BATCH]
+        sizes = dict(
+            con.execute(
+                "select lad_code, count(*) from marts.dim_neighbourhoods group by lad_code"
+            ).fetchall()
+        )
+        for batch in _batches(chosen, sizes, NEIGHBOURHOODS_PER_BATCH):
             rows = _read_batch(con, context, batch)
             for code in batch:
                 extracts.append(_build_one(context, run_dir, code, known[code], rows[code]))
@@ -152,6 +173,21 @@ def build_extracts(
         return extracts
     finally:
         con.close()
+
+
+def _batches(codes: Sequence[str], sizes: dict[str, int], limit: int) -> Iterator[list[str]]:
+    """``codes`` in order, in runs whose sizes add up to at most ``limit`` (a code larger than
+    ``limit`` alone)."""
+    batch: list[str] = []
+    total = 0
+    for code in codes:
+        if batch and total + sizes[code] > limit:
+            yield batch
+            batch, total = [], 0
+        batch.append(code)
+        total += sizes[code]
+    if batch:
+        yield batch
 
 
 @dataclass(frozen=True)
@@ -360,11 +396,12 @@ def _write_workbook(
                 ).get(column, "")
             readme.append((name, column, text))
     data_sheets: dict[str, str] = {}
+    too_long = _too_long_for_a_sheet(tables)
     with xlsxwriter.Workbook(path) as book:
         _write_sheet(book.add_worksheet("README"), readme)
         book.worksheets()[0].set_column(0, 1, 28)
         book.worksheets()[0].set_column(2, 2, 120)
-        for index, name in enumerate(tables, start=2):
+        for index, name in enumerate((name for name in tables if name not in too_long), 2):
             # left empty here: its rows are written below, a whole column at a time
             book.add_worksheet(name).freeze_panes(1, 0)
             data_sheets[f"xl/worksheets/sheet{index}.xml"] = name
@@ -424,16 +461,28 @@ def _string_cell(ref: pl.Expr, text: pl.Expr) -> pl.Expr:
     )
 
 
-def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> tuple[str, str]:
-    """(``<sheetData>`` with a header row and a row per frame row, dimension) of a table as
-    ``_write_sheet`` would write it: each cell its typed value, the marker where the flag says
-    suppressed, empty where null."""
+ROWS_PER_CHUNK = 50_000  # sheet rows made as XML at a time (about 60 MB at England)
+
+
+@dataclass(frozen=True)
+class _SheetXml:
+    """A data sheet's ``<sheetData>``: the header row, then its rows made a chunk at a time
+    (a whole sheet as one string took 2 GB for England's largest local authority)."""
+
+    header: str
+    chunks: Callable[[], Iterator[str]]
+    dimension: str
+    large: bool  # may pass 2 GB uncompressed: written with ZIP64 sizes
+
+
+def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> _SheetXml:
+    """A table's sheet as ``_write_sheet`` would write it: a header row, then each cell its
+    typed value, the marker where the flag says suppressed, empty where null."""
     names = [name for name in frame.columns if not name.endswith(SUPPRESSED_SUFFIX)]
-    row = pl.int_range(2, pl.len() + 2).cast(pl.String)
     cells = []
     for index, name in enumerate(names):
         letter = _column_letter(index)
-        ref = pl.concat_str([pl.lit(letter), row])
+        ref = pl.concat_str([pl.lit(letter), pl.col("_row")])
         column, dtype = pl.col(name), frame.schema[name]
         if dtype == pl.Boolean:
             cell = pl.concat_str(
@@ -458,54 +507,62 @@ def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> tuple[str, str]:
         f"{_escape(name)}</t></is></c>"
         for index, name in enumerate(names)
     )
-    rows = (
-        frame.select(
-            pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
-        )
-        .to_series()
-        .to_list()
-        if names and frame.height
-        else []
-    )
+    xml_row = pl.concat_str([pl.lit('<row r="'), pl.col("_row"), pl.lit('">'), *cells,
+                             pl.lit("</row>")])  # fmt: skip
+
+    def chunks() -> Iterator[str]:
+        if not names:
+            return
+        for start in range(0, frame.height, ROWS_PER_CHUNK):
+            part = frame.slice(start, ROWS_PER_CHUNK)
+            numbered = part.with_columns(
+                pl.int_range(start + 2, start + 2 + part.height).cast(pl.String).alias("_row")
+            )
+            yield numbered.select(xml_row.str.join("")).item()
+
     last = f"{_column_letter(max(len(names) - 1, 0))}{frame.height + 1}"
-    body = f'<sheetData><row r="1">{header}</row>{"".join(rows)}</sheetData>'
-    return body, f"A1:{last}"
+    return _SheetXml(
+        f'<row r="1">{header}</row>', chunks, f"A1:{last}", frame.height * len(names) > 10**7
+    )
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _fill_sheets(path: Path, sheets: dict[str, tuple[str, str]]) -> None:
-    """Put each part's ``(sheetData, dimension)`` into the workbook xlsxwriter wrote empty."""
+def _fill_sheets(path: Path, sheets: dict[str, _SheetXml]) -> None:
+    """Put each part's rows into the workbook xlsxwriter wrote empty, streamed into the zip."""
     import re
     import zipfile
 
     filled = path.with_name(path.name + ".filled")
     with (
         zipfile.ZipFile(path) as source,
-        zipfile.ZipFile(filled, "w", zipfile.ZIP_DEFLATED) as target,
+        zipfile.ZipFile(filled, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target,
     ):
         for item in source.infolist():
             data = source.read(item)
-            if item.filename in sheets:
-                body, dimension = sheets[item.filename]
-                xml = data.decode("utf-8")
-                xml, found = re.subn(
-                    r"<sheetData\s*/>|<sheetData>.*?</sheetData>",
-                    lambda _, body=body: body,
-                    xml,
-                    count=1,
-                    flags=re.S,
-                )
-                if not found:
-                    raise ExtractError(f"{path}: no sheetData in {item.filename}")
-                xml = re.sub(
-                    r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>', xml, count=1
-                )
-                data = xml.encode("utf-8")
             # the fastest deflate: the sheets are large and repetitive (level 6 took 1 s each)
-            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            item.compress_type, item._compresslevel = zipfile.ZIP_DEFLATED, 1  # type: ignore[attr-defined]
+            sheet = sheets.get(item.filename)
+            if sheet is None:
+                target.writestr(item, data)
+                continue
+            xml = data.decode("utf-8")
+            found = re.search(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", xml, flags=re.S)
+            if not found:
+                raise ExtractError(f"{path}: no sheetData in {item.filename}")
+            head = re.sub(
+                r'<dimension ref="[^"]*"\s*/>',
+                f'<dimension ref="{sheet.dimension}"/>',
+                xml[: found.start()],
+                count=1,
+            )
+            with target.open(item, "w", force_zip64=sheet.large) as out:
+                out.write(f"{head}<sheetData>{sheet.header}".encode())
+                for chunk in sheet.chunks():
+                    out.write(chunk.encode())
+                out.write(f"</sheetData>{xml[found.end() :]}".encode())
     os.replace(filled, path)
 
 

@@ -285,17 +285,22 @@ def test_full_build_writes_every_extract_and_the_partitioned_asset_has_its_own_j
     assert one == {AssetKey(["la_extract"])}
 
 
+@pytest.mark.parametrize("rows_per_chunk", [3, 50_000])
 def test_sheet_rows_written_a_column_at_a_time_read_back_as_written_cell_by_cell(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_chunk: int
 ) -> None:
-    """The data sheets' rows are made as XML by polars (orchestration.extracts._sheet_data);
-    read back, every cell is what xlsxwriter writes cell by cell: numbers, flags, text
-    (escaped), the marker where suppressed, nothing where null."""
+    """The data sheets' rows are made as XML by polars (orchestration.extracts._sheet_data),
+    a chunk of rows at a time (here split across two chunks, and in one); read back, every
+    cell is what xlsxwriter writes cell by cell: numbers, flags, text (escaped), the marker
+    where suppressed, nothing where null."""
     import fastexcel
     import xlsxwriter
 
     from orchestration.disclosure import as_text
+    from orchestration import extracts
     from orchestration.extracts import _fill_sheets, _sheet_data, _write_sheet
+
+    monkeypatch.setattr(extracts, "ROWS_PER_CHUNK", rows_per_chunk)
 
     frame = pl.DataFrame(
         {
@@ -335,3 +340,41 @@ def test_sheet_rows_written_a_column_at_a_time_read_back_as_written_cell_by_cell
         "0",
         "123456789",
     ]
+
+
+def test_batches_of_local_authorities_bounded_by_neighbourhoods() -> None:
+    from orchestration.extracts import _batches
+
+    sizes = {"a": 3, "b": 2, "c": 9, "d": 1, "e": 1}
+    assert list(_batches(list(sizes), sizes, 5)) == [["a", "b"], ["c"], ["d", "e"]]
+    assert list(_batches(["c", "a"], sizes, 100)) == [["c", "a"]]
+    assert list(_batches([], sizes, 5)) == []
+
+
+def test_packages_the_same_read_in_small_batches_and_a_table_too_long_for_a_sheet(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local authorities read a few neighbourhoods at a time write the same files; a table
+    with more rows than a worksheet holds is left out of the workbook, said in its README and
+    the manifest, and stays in the CSV and Parquet."""
+    import fastexcel
+
+    from orchestration import extracts
+
+    monkeypatch.setattr(extracts, "NEIGHBOURHOODS_PER_BATCH", 2)
+    monkeypatch.setattr(extracts, "EXCEL_MAX_ROWS", 13)  # E06000902: 12 week rows + 2 totals
+    other = date(2026, 11, 24)
+    build_extracts(warehouse, run_date=other)
+    for la in LAS:
+        before, after = _folder(warehouse, la), extracts_root(warehouse) / other.isoformat() / la
+        for table in ("neighbourhoods", "need_capacity_monthly", "activity_pressure"):
+            assert (before / f"{table}.csv").read_bytes() == (after / f"{table}.csv").read_bytes()
+        manifest = json.loads((after / "manifest.json").read_text())
+        long = manifest["tables"]["activity_pressure"]["rows"] >= 13
+        assert ("activity_pressure sheet" in manifest["not_included"]) is long
+        sheets = fastexcel.read_excel(after / f"{la}_extract.xlsx").sheet_names
+        assert ("activity_pressure" in sheets) is not long
+    assert long is False  # E08000901 (one neighbourhood): 4 rows + 2 totals
+    manifest = json.loads((extracts_root(warehouse) / other.isoformat() / "E06000902" /
+                           "manifest.json").read_text())  # fmt: skip
+    assert "activity_pressure sheet" in manifest["not_included"]
