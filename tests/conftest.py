@@ -1,4 +1,5 @@
-"""Shared fixtures: a temporary warehouse, the dbt manifest, a CLI runner."""
+"""Shared fixtures: a temporary warehouse, the dbt manifest, Dagster home (the CLI runner is
+tests/cli_runner.py)."""
 
 import os
 from pathlib import Path

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_runner import run_cli
 
 from ingest.reference.download import MANIFEST
 from orchestration.cli import main
@@ -40,17 +41,6 @@ def mirror() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["icb-insight", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

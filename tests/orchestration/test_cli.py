@@ -1,22 +1,8 @@
 """The command line as a user meets it: help, exit codes, plain messages, no tracebacks."""
 
-import sys
 from pathlib import Path
 
-import pytest
-
-from orchestration.cli import main
-
-
-def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["icb-insight", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from cli_runner import run_cli
 
 
 def test_help_lists_every_command(monkeypatch, capsys) -> None:

@@ -296,8 +296,8 @@ def test_sheet_rows_written_a_column_at_a_time_read_back_as_written_cell_by_cell
     import fastexcel
     import xlsxwriter
 
-    from orchestration.disclosure import as_text
     from orchestration import extracts
+    from orchestration.disclosure import as_text
     from orchestration.extracts import _fill_sheets, _sheet_data, _write_sheet
 
     monkeypatch.setattr(extracts, "ROWS_PER_CHUNK", rows_per_chunk)

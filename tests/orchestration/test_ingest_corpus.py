@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from cli_runner import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_cli import run_cli  # tests/orchestration is on sys.path under pytest
 
 COLUMNS = (
     "referral_id,person_id,referral_date,snomed_code,referral_source,practice_code,lsoa_code,"
