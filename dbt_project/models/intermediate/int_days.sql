@@ -52,8 +52,8 @@ final as (
         cast(isoyear(date_day) as integer) as iso_year,
         cast(week(date_day) as integer) as iso_week,
         cast(isodow(date_day) as integer) as iso_day_of_week,
-        cast(year(date_day) as integer) as calendar_year,
-        cast(quarter(date_day) as integer) as calendar_quarter,
+        cast(extract(year from date_day) as integer) as calendar_year,
+        cast(extract(quarter from date_day) as integer) as calendar_quarter,
         isodow(date_day) >= 6 as is_weekend,
         as_of_date
     from days

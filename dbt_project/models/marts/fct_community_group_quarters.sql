@@ -63,10 +63,10 @@ referrals_by_quarter as (
         onward_referrals.provider_id,
         onward_referrals.onward_referral_quarter_start_date as quarter_start_date,
         count(*) as onward_referrals_received_count,
-        count(*) filter (where onward_referrals.is_unmet_for_capacity)
+        count(case when onward_referrals.is_unmet_for_capacity then 1 end)
             as onward_referrals_unmet_count,
-        count(*) filter (where onward_referrals.is_attended) as onward_referrals_attended_count,
-        count(distinct referrals.person_id) filter (where onward_referrals.is_attended)
+        count(case when onward_referrals.is_attended then 1 end) as onward_referrals_attended_count,
+        count(distinct case when onward_referrals.is_attended then referrals.person_id end)
             as referred_people_attended_count
     from onward_referrals
     inner join referrals
@@ -83,7 +83,7 @@ funding_by_quarter as (
         quarter_start_date,
         sum(funding_gbp) as funding_gbp,
         {%- for purpose in ['core', 'project', 'social_prescribing_contract'] %}
-        coalesce(sum(funding_gbp) filter (where funding_purpose = '{{ purpose }}'), 0)
+        coalesce(sum(case when funding_purpose = '{{ purpose }}' then funding_gbp end), 0)
             as funding_{{ purpose }}_gbp{{ ',' if not loop.last }}
         {%- endfor %}
     from funding_spread

@@ -63,7 +63,7 @@ onward_by_referral as (
     select
         referral_id,
         count(*) as onward_referrals_count,
-        count(*) filter (where is_attended) as onward_referrals_attended_count
+        count(case when is_attended then 1 end) as onward_referrals_attended_count
     from onward_referrals
     group by referral_id
 
@@ -130,7 +130,7 @@ grouped as (
         count(*) as referrals_count,
         sum(onward_referrals_count) as onward_referrals_count,
         sum(onward_referrals_attended_count) as onward_referrals_attended_count,
-        count(*) filter (where is_first_contact_within_14_days)
+        count(case when is_first_contact_within_14_days then 1 end)
             as first_contact_within_14_days_count,
         count(wellbeing_change_swemwbs) as wellbeing_change_recorded_count,
         avg(wellbeing_change_swemwbs) as wellbeing_change_mean_swemwbs

@@ -32,8 +32,8 @@ provider_funding as (
         count(*) as grants_current_count,
         365 * sum(amount_per_day_gbp) as current_funding_per_year_gbp,
         {%- for months_ahead in [3, 6, 12] %}
-        365 * coalesce(sum(amount_per_day_gbp) filter (
-            where is_ending_within_{{ months_ahead }}_months
+        365 * coalesce(sum(
+            case when is_ending_within_{{ months_ahead }}_months then amount_per_day_gbp end
         ), 0) as ending_{{ months_ahead }}m_funding_per_year_gbp,
         {%- endfor %}
         min(planned_end_date) as first_planned_end_date,

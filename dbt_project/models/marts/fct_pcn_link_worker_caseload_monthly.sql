@@ -36,7 +36,7 @@ referrals_by_month as (
         pcn_code,
         referral_month_start_date as month_start_date,
         count(*) as referrals_count,
-        count(*) filter (where is_first_contact_within_14_days)
+        count(case when is_first_contact_within_14_days then 1 end)
             as first_contact_within_14_days_count
     from referrals
     where pcn_code is not null
