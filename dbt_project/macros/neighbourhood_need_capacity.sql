@@ -109,10 +109,10 @@ referrals_by_period as (
         referral_{{ key }} as {{ key }},
         count(*) as referrals_count,
         {%- for need in needs %}
-        count(*) filter (where primary_need = '{{ need }}') as referrals_need_{{ need }}_count,
+        count(case when primary_need = '{{ need }}' then 1 end) as referrals_need_{{ need }}_count,
         {%- endfor %}
         {%- for source in sources %}
-        count(*) filter (where referral_source = '{{ source }}')
+        count(case when referral_source = '{{ source }}' then 1 end)
             as referrals_source_{{ source }}_count,
         {%- endfor %}
         count(wellbeing_change_swemwbs) as wellbeing_change_recorded_count,
@@ -128,10 +128,11 @@ onward_referrals_by_period as (
         neighbourhood_code,
         onward_referral_{{ key }} as {{ key }},
         count(*) as onward_referrals_count,
-        count(*) filter (where is_refused_no_capacity) as onward_referrals_refused_no_capacity_count,
-        count(*) filter (where is_waitlisted) as onward_referrals_waitlisted_count,
-        count(*) filter (where is_attended) as onward_referrals_attended_count,
-        count(*) filter (where is_attended and is_supported_first_visit)
+        count(case when is_refused_no_capacity then 1 end)
+            as onward_referrals_refused_no_capacity_count,
+        count(case when is_waitlisted then 1 end) as onward_referrals_waitlisted_count,
+        count(case when is_attended then 1 end) as onward_referrals_attended_count,
+        count(case when is_attended and is_supported_first_visit then 1 end)
             as first_visits_supported_count
     from onward_referrals
     group by neighbourhood_code, onward_referral_{{ key }}
@@ -170,7 +171,7 @@ funding_by_period as (
         neighbourhood_code,
         {{ key }},
         sum(funding_gbp) as funding_gbp,
-        sum(funding_gbp) filter (where funding_purpose = 'core') as funding_core_gbp
+        sum(case when funding_purpose = 'core' then funding_gbp end) as funding_core_gbp
     from funding_spread
     group by neighbourhood_code, {{ key }}
 
@@ -183,12 +184,15 @@ current_funding_by_period as (
         grants.neighbourhood_code,
         periods.{{ key }},
         sum(grants.amount_per_day_gbp) as current_funding_per_day_gbp,
-        sum(grants.amount_per_day_gbp) filter (
-            where grants.planned_end_date <= periods.period_end_date + interval 6 month
-        ) as ending_6m_funding_per_day_gbp,
-        sum(grants.amount_per_day_gbp) filter (
-            where grants.planned_end_date <= periods.period_end_date + interval 12 month
-        ) as ending_12m_funding_per_day_gbp
+        {%- for months_ahead in [6, 12] %}
+        sum(
+            case
+                when grants.planned_end_date
+                    <= {{ dbt.dateadd('month', months_ahead, 'periods.period_end_date') }}
+                    then grants.amount_per_day_gbp
+            end
+        ) as ending_{{ months_ahead }}m_funding_per_day_gbp{{ ',' if not loop.last }}
+        {%- endfor %}
     from grants
     inner join periods
         on grants.planned_start_date <= periods.period_end_date
@@ -263,7 +267,7 @@ joined as (
     {%- endfor %}
     left join link_workers_by_period
         on neighbourhood_periods.neighbourhood_code = link_workers_by_period.neighbourhood_code
-        and cast(date_trunc('month', neighbourhood_periods.{{ key }}) as date)
+        and cast({{ dbt.date_trunc('month', 'neighbourhood_periods.' ~ key) }} as date)
             = link_workers_by_period.month_start_date
 
 ),

@@ -68,7 +68,7 @@ sessions_by_week as (
         activity_id,
         session_week_start_date as week_start_date,
         count(*) as sessions_count,
-        count(*) filter (where is_full) as sessions_full_count,
+        count(case when is_full then 1 end) as sessions_full_count,
         sum(places_available) as places_count,
         sum(attendees) as attendees_count,
         sum(referred_attendees) as referred_attendees_count
@@ -83,7 +83,7 @@ onward_referrals_by_week as (
         activity_id,
         onward_referral_week_start_date as week_start_date,
         count(*) as onward_referrals_count,
-        count(*) filter (where is_unmet_for_capacity) as onward_referrals_unmet_count
+        count(case when is_unmet_for_capacity then 1 end) as onward_referrals_unmet_count
     from onward_referrals
     group by activity_id, onward_referral_week_start_date
 
@@ -95,8 +95,11 @@ funded_weeks as (
         grants.provider_id,
         weeks.week_start_date,
         sum(grants.amount_per_day_gbp) as funding_per_day_gbp,
-        sum(grants.amount_per_day_gbp) filter (
-            where grants.funding_purpose = 'social_prescribing_contract'
+        sum(
+            case
+                when grants.funding_purpose = 'social_prescribing_contract'
+                    then grants.amount_per_day_gbp
+            end
         ) as social_prescribing_funding_per_day_gbp
     from grants
     inner join weeks
@@ -161,8 +164,8 @@ trailing_weeks as (
 
     select
         *,
-        count(*) filter (where sessions_count > 0) over trailing_12 as weeks_with_sessions_12w,
-        count(*) filter (where is_over_capacity) over trailing_12 as weeks_over_capacity_12w,
+        count(case when sessions_count > 0 then 1 end) over trailing_12 as weeks_with_sessions_12w,
+        count(case when is_over_capacity then 1 end) over trailing_12 as weeks_over_capacity_12w,
         sum(onward_referrals_count) over trailing_12 as onward_referrals_12w_count
     from flagged
     -- an activity runs in consecutive weeks (int_activities_active_by_week), so the 11 rows
