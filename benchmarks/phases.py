@@ -17,6 +17,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from orchestration.settings import warehouse_key
+
 REPO = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO / "dbt_project"
 CORE_MART = "fct_neighbourhood_need_capacity_monthly"
@@ -35,7 +37,9 @@ def _say(message: str) -> None:
 
 def dbt_command(args: list[str], db: Path, work: Path) -> list[str]:
     """The dbt command line: the repo's project, but target and logs under ``work`` so that a
-    benchmark never touches dbt_project/target that other runs use."""
+    benchmark never touches dbt_project/target that other runs use. One target folder per
+    warehouse (the mart phases build a copy): dbt reuses its parse of the project only
+    while the profile, which names the warehouse, is unchanged, as the weekly job does."""
     dbt = Path(sys.executable).parent / "dbt"
     return [
         str(dbt),
@@ -45,7 +49,7 @@ def dbt_command(args: list[str], db: Path, work: Path) -> list[str]:
         "--profiles-dir",
         str(DBT_PROJECT),
         "--target-path",
-        str(work / "dbt_target"),
+        str(work / "dbt_target" / warehouse_key(db)),
         "--log-path",
         str(work / "dbt_logs"),
     ]

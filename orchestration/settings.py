@@ -5,6 +5,7 @@ The warehouse location comes from ``--warehouse`` on any command, else the
 build database is ``warehouse.duckdb`` inside it) or a ``.duckdb`` file.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,6 +27,14 @@ def warehouse_db_path(warehouse: str | Path | None = None) -> Path:
     chosen = warehouse or os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE_DIR
     path = Path(chosen).expanduser().resolve()
     return path if path.suffix == ".duckdb" else path / BUILD_DB_NAME
+
+
+def warehouse_key(db_path: str | Path) -> str:
+    """A short name for one warehouse file (a digest of its resolved path). dbt reuses its
+    parse of the project (partial_parse.msgpack) only while the profile is unchanged, and
+    the profile holds the warehouse's path: each warehouse keeps its own parse under it."""
+    resolved = str(Path(db_path).expanduser().resolve())
+    return hashlib.sha256(resolved.encode()).hexdigest()[:12]
 
 
 def sources_dir(sources: str | Path | None = None) -> Path:

@@ -306,16 +306,39 @@
 
 
 {#-
-    md5 of the model's compiled SQL without the part that differs between a whole and an
-    incremental build (incremental_period_rebuilt_from) and without the database name (the
-    warehouse file's name), so that the hash changes only when the model or a var it
-    compiles in changes.
+    In a period mart's SQL: `columns` (a list) of the rows this table keeps that match
+    `condition` (SQL on this table's columns), in an incremental build; no rows in a whole
+    build (the table may not exist yet). For a trailing window over periods before the
+    first one rebuilt: those rows were computed the same way by an earlier build.
+-#}
+{% macro incremental_kept_rows(columns, condition) -%}
+    /* kept rows */
+    {%- if this is not none and is_incremental() %}
+    select {{ columns | join(', ') }}
+    from {{ this }}
+    where {{ condition }}
+    {%- else %}
+    select {% for column in columns %}null as {{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    where false
+    {%- endif %}
+    /* end kept rows */
+{%- endmacro %}
+
+
+{#-
+    md5 of the model's compiled SQL without the parts that differ between a whole and an
+    incremental build (incremental_period_rebuilt_from, incremental_kept_rows) and without
+    the database name (the warehouse file's name), so that the hash changes only when the
+    model or a var it compiles in changes.
 -#}
 {% macro incremental_model_sql_hash() -%}
     {%- set code = model.compiled_code or model.raw_code or '' -%}
     {%- set code = code | replace(incremental_latest_rebuilt_from(), '')
         | replace("cast('1900-01-01' as date)", '')
         | replace('"' ~ this.database ~ '".', '') -%}
+    {%- set code = modules.re.sub(
+        '/\\* kept rows \\*/.*?/\\* end kept rows \\*/', '', code, flags=modules.re.S
+    ) -%}
     {{- return(local_md5(code)) -}}
 {%- endmacro %}
 

@@ -71,10 +71,10 @@ activities_active as (
 
 ),
 
+-- int_funding_spread_over_<period>s over the rebuilt periods alone
 funding_spread as (
 
-    select * from {{ ref('int_funding_spread_over_' ~ period ~ 's') }}
-    where {{ key }} >= (select rebuilt_from_date from rebuilt)
+    {{ funding_spread_over(period, periods_from='(select rebuilt_from_date from rebuilt)') }}
 
 ),
 

@@ -31,9 +31,12 @@
     planned_end_date, both included) and cut into the periods of a spine (int_months or
     int_weeks): funding_gbp = amount_per_day_gbp x the grant's days inside the period (up to
     the as-of date in the latest period). Placed in the neighbourhood where the recipient
-    provider is based. Periods outside the spine are not kept.
+    provider is based. Periods outside the spine are not kept, nor, given `periods_from` (a
+    SQL date expression), periods starting before it: a period mart that rebuilds only its
+    latest periods spreads the grants over those alone (a filter on the spread does not
+    reach below its joins when it compares with a subquery).
 -#}
-{% macro funding_spread_over(period) -%}
+{% macro funding_spread_over(period, periods_from=none) -%}
 {%- set spine = period_spine(period) -%}
 with
 
@@ -55,11 +58,21 @@ lsoas as (
 
 ),
 
+{%- if periods_from is none %}
 periods as (
 
     select * from {{ ref(spine.model) }}
 
 ),
+{%- else %}
+-- computed first: DuckDB otherwise spreads over every period and filters after the joins
+periods as {{ materialized_cte() }} (
+
+    select * from {{ ref(spine.model) }}
+    where {{ spine.key }} >= {{ periods_from }}
+
+),
+{%- endif %}
 
 overlapping as (
 
@@ -163,3 +176,18 @@ active_periods as (
 
 select * from active_periods
 {%- endmacro %}
+
+
+{#-
+    `materialized` before a CTE's body where the engine takes the hint (DuckDB, Postgres:
+    the CTE is computed once, before the joins that read it), nothing elsewhere.
+-#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}{%- endmacro %}
+
+{% macro duckdb__materialized_cte() -%}materialized{%- endmacro %}
+
+{% macro postgres__materialized_cte() -%}materialized{%- endmacro %}

@@ -1,7 +1,10 @@
 """dbt models as Dagster assets, joined to the ingest assets through ``raw/<table>`` keys."""
 
 import os
+import shutil
+import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Definitions
@@ -10,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from ingest.load import evolve_schema
 from orchestration.dbt.project import dbt_project
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DUCKDB_PATH_ENV
+from orchestration.settings import DUCKDB_PATH_ENV, warehouse_key
 
 FULL_REFRESH_ENV = "ICB_INSIGHT_DBT_FULL_REFRESH"
 
@@ -45,7 +48,54 @@ def icb_dbt_models(
     os.environ[DUCKDB_PATH_ENV] = str(warehouse.db_path)
     # a warehouse loaded before a contract gained a column (and no file loaded this run)
     evolve_schema(warehouse.db_path)
-    yield from dbt.cli(dbt_build_args(), context=context).stream()
+    target_path = run_target_path(context.op_execution_context.op.name, context.run.run_id)
+    parse = partial_parse_kept(warehouse.db_path)
+    reuse_partial_parse(parse, target_path)
+    try:
+        yield from dbt.cli(dbt_build_args(), context=context, target_path=target_path).stream()
+    finally:
+        keep_partial_parse(target_path, parse)
+
+
+# dbt's parse of the project, kept between builds: dbt reuses it (partial parsing) when the
+# project's files, vars, profile and dbt version are unchanged and reparses what changed,
+# so a kept parse cannot make a stale manifest. The profile names the warehouse, so each
+# warehouse keeps its own (one shared file would be reparsed whole at every switch).
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def target_root() -> Path:
+    # where dagster-dbt writes invocations' folders (report_data reads run results there)
+    return Path(dbt_project.project_dir) / os.environ.get("DBT_TARGET_PATH", "target")
+
+
+def run_target_path(op_name: str, run_id: str) -> Path:
+    """A dbt invocation's own target folder, named as dagster-dbt names them
+    (<op>-<run id[:7]>-<random>): orchestration.report_data finds a run's results by it."""
+    return target_root() / f"{op_name}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+
+
+def partial_parse_kept(db_path: Path) -> Path:
+    return target_root() / "partial_parse" / f"{warehouse_key(db_path)}.msgpack"
+
+
+def reuse_partial_parse(kept: Path, target_path: Path) -> None:
+    """Start the invocation from the warehouse's kept parse (dagster-dbt then leaves it)."""
+    if kept.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, target_path / PARTIAL_PARSE)
+
+
+def keep_partial_parse(target_path: Path, kept: Path) -> None:
+    """Keep the parse dbt wrote (after any parse that succeeded, even if the build failed),
+    replaced atomically."""
+    written = target_path / PARTIAL_PARSE
+    if not written.exists():
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{uuid.uuid4().hex[:7]}.tmp")
+    shutil.copyfile(written, partial)
+    partial.replace(kept)
 
 
 # dbt's unit tests check the models' logic on fixed inputs: the same answer every week, so

@@ -5,7 +5,9 @@
     over_capacity_utilisation_pct and persistently_over_capacity_weeks_pct.
 
     Incremental by week (macros/incremental.sql): a weekly build rebuilds the weeks from the
-    first one the new data touches, reading the 11 weeks before them for the trailing window.
+    first one the new data touches. Their trailing windows read the 11 weeks before from the
+    rows this table keeps (weekly_window_kept), which a build computed the same way, rather
+    than joining those weeks again from the facts.
 -#}
 
 {{
@@ -28,31 +30,43 @@ rebuilt as (
 
 ),
 
+-- the window's columns of the kept weeks it reads (none in a whole build)
+window_kept as (
+
+    {{ incremental_kept_rows(
+        ['activity_id', 'week_start_date', 'sessions_count', 'is_over_capacity',
+            'onward_referrals_count'],
+        'week_start_date >= (select read_from_date from rebuilt)'
+        ~ ' and week_start_date < (select rebuilt_from_date from rebuilt)'
+    ) }}
+
+),
+
 activities_active as (
 
     select * from {{ ref('int_activities_active_by_week') }}
-    where week_start_date >= (select read_from_date from rebuilt)
+    where week_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 weeks as (
 
     select * from {{ ref('int_weeks') }}
-    where week_start_date >= (select read_from_date from rebuilt)
+    where week_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 sessions as (
 
     select * from {{ ref('fct_activity_sessions') }}
-    where session_week_start_date >= (select read_from_date from rebuilt)
+    where session_week_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 
 onward_referrals as (
 
     select * from {{ ref('fct_onward_referrals') }}
-    where onward_referral_week_start_date >= (select read_from_date from rebuilt)
+    where onward_referral_week_start_date >= (select rebuilt_from_date from rebuilt)
 
 ),
 
@@ -160,14 +174,30 @@ flagged as (
 
 ),
 
+-- the rebuilt weeks and the kept weeks their windows read
+window_input as (
+
+    select
+        activity_id,
+        week_start_date,
+        sessions_count,
+        is_over_capacity,
+        onward_referrals_count
+    from flagged
+    union all
+    select * from window_kept
+
+),
+
 trailing_weeks as (
 
     select
-        *,
+        activity_id,
+        week_start_date,
         count(case when sessions_count > 0 then 1 end) over trailing_12 as weeks_with_sessions_12w,
         count(case when is_over_capacity then 1 end) over trailing_12 as weeks_over_capacity_12w,
         sum(onward_referrals_count) over trailing_12 as onward_referrals_12w_count
-    from flagged
+    from window_input
     -- an activity runs in consecutive weeks (int_activities_active_by_week), so the 11 rows
     -- before are the 11 weeks before
     window trailing_12 as (
@@ -175,6 +205,20 @@ trailing_weeks as (
         order by week_start_date
         rows between 11 preceding and current row
     )
+
+),
+
+windowed as (
+
+    select
+        flagged.*,
+        trailing_weeks.weeks_with_sessions_12w,
+        trailing_weeks.weeks_over_capacity_12w,
+        trailing_weeks.onward_referrals_12w_count
+    from flagged
+    inner join trailing_weeks
+        on flagged.activity_id = trailing_weeks.activity_id
+        and flagged.week_start_date = trailing_weeks.week_start_date
 
 ),
 
@@ -226,8 +270,7 @@ final as (
         cast(onward_referrals_12w_count > 0 and funding_per_day_gbp = 0 as boolean)
             as is_referred_without_funding
 
-    from trailing_weeks
-    where week_start_date >= (select rebuilt_from_date from rebuilt)
+    from windowed
 
 )
 
