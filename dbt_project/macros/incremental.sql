@@ -34,11 +34,9 @@
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
     {%- if 'loaded_at' not in columns -%}
-        {{ return('1900-01-01') }}
+        {{ return(incremental_whole_table()) }}
     {%- endif -%}
-    {%- set query -%}
-        with
-
+    {%- set ctes -%}
         watermark as (
             select
                 max(loaded_at) as loaded_at,
@@ -82,16 +80,8 @@
                 {%- endfor %}
             ) as flag
         )
-
-        select
-            case
-                when (select flag from rebuild_all) then cast('1900-01-01' as date)
-                else cast({{ dbt.date_trunc('month', 'min(first_date)') }} as date)
-            end as first_month
-        from candidates
     {%- endset -%}
-    {%- set first_month = run_query(query).columns[0].values()[0] -%}
-    {{ return(first_month | string) }}
+    {{ return(incremental_first_rebuilt('month', ctes)) }}
 {%- endmacro %}
 
 
@@ -128,7 +118,7 @@
         select
             coalesce(
                 cast({{ dbt.dateadd('month', 1, 'max(' ~ month_column ~ ')') }} as date),
-                cast('1900-01-01' as date)
+                {{ incremental_whole_table_sql() }}
             )
         from {{ this }}
     )
@@ -163,7 +153,7 @@
         {%- do run_query(
             "insert into audit.dbt_incremental_builds values ('" ~ invocation_id ~ "', '"
             ~ this.identifier ~ "', '" ~ period_column ~ "', cast('"
-            ~ (rebuilt_from if rebuilt_from is not none else '1900-01-01')
+            ~ (rebuilt_from if rebuilt_from is not none else incremental_whole_table())
             ~ "' as date), cast('" ~ recorded_at ~ "' as timestamp), '"
             ~ incremental_model_sql_hash() ~ "')"
         ) -%}
@@ -211,13 +201,11 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if not is_incremental() -%}
-        {{ return('1900-01-01') }}
+        {{ return(incremental_whole_table()) }}
     {%- endif -%}
     {%- set spine = period_spine(period) -%}
     {%- set lineage = incremental_lineage() -%}
-    {%- set query -%}
-        with
-
+    {%- set ctes -%}
         last_build as (
             select
                 max(recorded_at) as recorded_at,
@@ -261,16 +249,43 @@
                     is distinct from (select min({{ spine.key }}) from {{ ref(spine.model) }})
             ) as flag
         )
+    {%- endset -%}
+    {{ return(incremental_first_rebuilt(period, ctes)) }}
+{%- endmacro %}
+
+
+{#-
+    The first period start to rebuild, as text: `ctes` (the text after `with`) defines
+    `candidates` (first_date: dates from which rows may have changed) and `rebuild_all`
+    (flag: rebuild the whole table); the earliest candidate truncated to `period`, or
+    incremental_whole_table() when the flag is set.
+-#}
+{% macro incremental_first_rebuilt(period, ctes) -%}
+    {%- set query -%}
+        with
+        {{ ctes }}
 
         select
             case
-                when (select flag from rebuild_all) then cast('1900-01-01' as date)
+                when (select flag from rebuild_all) then {{ incremental_whole_table_sql() }}
                 else cast({{ dbt.date_trunc(period, 'min(first_date)') }} as date)
-            end as first_period
+            end as first_rebuilt
         from candidates
     {%- endset -%}
-    {%- set first_period = run_query(query).columns[0].values()[0] -%}
-    {{ return(first_period | string) }}
+    {{ return(run_query(query).columns[0].values()[0] | string) }}
+{%- endmacro %}
+
+
+{#-
+    The `rebuilt_from` that means the table was built whole (first build, full refresh or
+    a whole rebuild): a date before any period, as text and as a SQL date.
+-#}
+{% macro incremental_whole_table() -%}
+    {{ return('1900-01-01') }}
+{%- endmacro %}
+
+{% macro incremental_whole_table_sql() -%}
+    cast('{{ incremental_whole_table() }}' as date)
 {%- endmacro %}
 
 
@@ -291,7 +306,7 @@
     {%- if this is not none and is_incremental() -%}
         {{ incremental_latest_rebuilt_from() }}
     {%- else -%}
-        cast('1900-01-01' as date)
+        {{ incremental_whole_table_sql() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -334,7 +349,7 @@
 {% macro incremental_model_sql_hash() -%}
     {%- set code = model.compiled_code or model.raw_code or '' -%}
     {%- set code = code | replace(incremental_latest_rebuilt_from(), '')
-        | replace("cast('1900-01-01' as date)", '')
+        | replace(incremental_whole_table_sql() | trim, '')
         | replace('"' ~ this.database ~ '".', '') -%}
     {%- set code = modules.re.sub(
         '/\\* kept rows \\*/.*?/\\* end kept rows \\*/', '', code, flags=modules.re.S

@@ -389,7 +389,7 @@ select * from final
             'select ' ~ incremental_latest_rebuilt_from()
         ).columns[0].values()[0] | string -%}
     {%- endif -%}
-    {%- if rebuilt_from is none or rebuilt_from == '1900-01-01' -%}
+    {%- if rebuilt_from is none or rebuilt_from == incremental_whole_table() -%}
         select 1 as nothing_to_update
     {%- else -%}
         update {{ this }} as mart

@@ -134,7 +134,7 @@
         group by period_column
     {%- endset -%}
     {%- set rows = run_query(query).rows -%}
-    {%- if rows | length != 1 or rows[0][1] is none or rows[0][1] <= '1900-01-01' -%}
+    {%- if rows | length != 1 or rows[0][1] is none or rows[0][1] <= incremental_whole_table() -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return({'period_column': rows[0][0], 'rebuilt_from': rows[0][1]}) }}
