@@ -472,7 +472,7 @@ class _SheetXml:
     header: str
     chunks: Callable[[], Iterator[str]]
     dimension: str
-    large: bool  # may pass 2 GB uncompressed: written with ZIP64 sizes
+    rows: int
 
 
 def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> _SheetXml:
@@ -521,9 +521,7 @@ def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> _SheetXml:
             yield numbered.select(xml_row.str.join("")).item()
 
     last = f"{_column_letter(max(len(names) - 1, 0))}{frame.height + 1}"
-    return _SheetXml(
-        f'<row r="1">{header}</row>', chunks, f"A1:{last}", frame.height * len(names) > 10**7
-    )
+    return _SheetXml(f'<row r="1">{header}</row>', chunks, f"A1:{last}", frame.height)
 
 
 def _escape(text: str) -> str:
@@ -558,9 +556,17 @@ def _fill_sheets(path: Path, sheets: dict[str, _SheetXml]) -> None:
                 xml[: found.start()],
                 count=1,
             )
-            with target.open(item, "w", force_zip64=sheet.large) as out:
+            chunks = sheet.chunks()
+            first = next(chunks, "").encode()
+            # ZIP64 sizes only for a sheet that may pass zipfile's 2 GB (Excel is strict about
+            # ZIP64 headers, so not by default), estimated from the first chunk with a margin;
+            # an estimate too low stops with zipfile's error, never a broken workbook
+            per_row = len(first) / max(min(sheet.rows, ROWS_PER_CHUNK), 1)
+            large = per_row * sheet.rows * 1.25 > zipfile.ZIP64_LIMIT
+            with target.open(item, "w", force_zip64=large) as out:
                 out.write(f"{head}<sheetData>{sheet.header}".encode())
-                for chunk in sheet.chunks():
+                out.write(first)
+                for chunk in chunks:
                     out.write(chunk.encode())
                 out.write(f"</sheetData>{xml[found.end() :]}".encode())
     os.replace(filled, path)

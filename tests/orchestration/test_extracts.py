@@ -7,6 +7,7 @@ import hashlib
 import json
 import random
 import sys
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -334,6 +335,8 @@ def test_sheet_rows_written_a_column_at_a_time_read_back_as_written_cell_by_cell
     assert pl.read_excel(path, sheet_name="data")["share"][0] == 0.30000000000000004
     sheet = fastexcel.read_excel(path).load_sheet("data")
     assert sheet.height == 4 and sheet.width == 5
+    with zipfile.ZipFile(path) as book:  # no ZIP64 header where it is not needed
+        assert not book.getinfo("xl/worksheets/sheet1.xml").extra
     assert pl.read_excel(path, sheet_name="data")["count"].to_list() == [
         "10",
         "[c]",
@@ -378,3 +381,25 @@ def test_packages_the_same_read_in_small_batches_and_a_table_too_long_for_a_shee
     manifest = json.loads((extracts_root(warehouse) / other.isoformat() / "E06000902" /
                            "manifest.json").read_text())  # fmt: skip
     assert "activity_pressure sheet" in manifest["not_included"]
+
+
+def test_a_sheet_that_may_pass_2_gb_is_written_with_zip64_sizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the first chunk says the sheet may pass zipfile's limit (here made 1 kB), the
+    part is written with ZIP64 sizes and still reads back whole."""
+    import xlsxwriter
+
+    from orchestration.extracts import _fill_sheets, _sheet_data
+
+    frame = pl.DataFrame({"code": [f"E{n:08d}" for n in range(100)], "count": range(100)})
+    path = tmp_path / "large.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("data")
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    _fill_sheets(path, {"xl/worksheets/sheet1.xml": _sheet_data(frame, DEFAULT_RULE)})
+    monkeypatch.undo()
+    with zipfile.ZipFile(path) as book:
+        assert book.getinfo("xl/worksheets/sheet1.xml").extra  # the ZIP64 extra field
+    got = pl.read_excel(path, sheet_name="data")
+    assert got["code"].to_list() == frame["code"].to_list() and got.height == 100
