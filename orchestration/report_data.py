@@ -44,7 +44,7 @@ import duckdb
 import polars as pl
 
 from orchestration.publish import published_path
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, DBT_TARGET_DIR
 
 log = logging.getLogger(__name__)
 
@@ -690,8 +690,6 @@ def _annualise_equity(frame: pl.DataFrame, *, back: bool = False) -> pl.DataFram
 
 # ---------------------------------------------------------------------- the build's tests
 
-# dagster-dbt writes each dbt invocation's artefacts to <project>/target/<op>-<run id[:7]>-<uuid>/
-DBT_TARGET_DIR = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
 BUILD_TESTS_COLUMNS = {
     "check_source": pl.String,
     "test_name": pl.String,

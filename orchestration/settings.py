@@ -12,6 +12,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# dbt's target folder: the Dagster dbt asset gives each invocation its own folder in it,
+# <op>-<run id[:7]>-<random> (orchestration.dbt.assets), where report_data finds a run's
+# results, and keeps each warehouse's parse of the project in partial_parse/
+DBT_TARGET_DIR = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
 DEFAULT_WAREHOUSE_DIR = DATA_DIR / "warehouse"
 DEFAULT_SOURCES_DIR = DATA_DIR / "demo"
 DEFAULT_DAGSTER_HOME = DATA_DIR / "dagster_home"

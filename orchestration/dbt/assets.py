@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from ingest.load import evolve_schema
 from orchestration.dbt.project import dbt_project
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DUCKDB_PATH_ENV, warehouse_key
+from orchestration.settings import DBT_TARGET_DIR, DUCKDB_PATH_ENV, warehouse_key
 
 FULL_REFRESH_ENV = "ICB_INSIGHT_DBT_FULL_REFRESH"
 
@@ -64,19 +64,14 @@ def icb_dbt_models(
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def target_root() -> Path:
-    # where dagster-dbt writes invocations' folders (report_data reads run results there)
-    return Path(dbt_project.project_dir) / os.environ.get("DBT_TARGET_PATH", "target")
-
-
 def run_target_path(op_name: str, run_id: str) -> Path:
     """A dbt invocation's own target folder, named as dagster-dbt names them
     (<op>-<run id[:7]>-<random>): orchestration.report_data finds a run's results by it."""
-    return target_root() / f"{op_name}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return DBT_TARGET_DIR / f"{op_name}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
 
 
 def partial_parse_kept(db_path: Path) -> Path:
-    return target_root() / "partial_parse" / f"{warehouse_key(db_path)}.msgpack"
+    return DBT_TARGET_DIR / "partial_parse" / f"{warehouse_key(db_path)}.msgpack"
 
 
 def reuse_partial_parse(kept: Path, target_path: Path) -> None:

@@ -94,9 +94,9 @@ def test_planted_underserved_neighbourhoods_rank_above_well_served(built: dict) 
 def test_a_second_build_on_the_same_files_changes_nothing(built: dict) -> None:
     from dagster import DagsterInstance
 
-    from orchestration.dbt.assets import target_root
     from orchestration.definitions import defs
     from orchestration.resources import SourceFilesResource, WarehouseResource
+    from orchestration.settings import DBT_TARGET_DIR
 
     before = query(built, "select count(*) from raw.referrals")
     job = defs.resolve_job_def("full_build")
@@ -114,7 +114,7 @@ def test_a_second_build_on_the_same_files_changes_nothing(built: dict) -> None:
     statuses = query(built, "select status, count(*) from audit.loads group by status")
     assert dict(statuses) == {"loaded": len(built["generated"].rows)}
     # dbt started from the parse the first build kept for this warehouse
-    (dbt_log,) = list(target_root().glob(f"*-{result.run_id[:7]}-*/dbt.log"))
+    (dbt_log,) = list(DBT_TARGET_DIR.glob(f"*-{result.run_id[:7]}-*/dbt.log"))
     log = dbt_log.read_text()
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log

@@ -6,8 +6,8 @@
 
     Incremental by week (macros/incremental.sql): a weekly build rebuilds the weeks from the
     first one the new data touches. Their trailing windows read the 11 weeks before from the
-    rows this table keeps (weekly_window_kept), which a build computed the same way, rather
-    than joining those weeks again from the facts.
+    rows this table keeps (window_kept, from incremental_kept_rows), which a build computed
+    the same way, rather than joining those weeks again from the facts.
 -#}
 
 {{
