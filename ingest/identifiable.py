@@ -26,6 +26,7 @@ All checks are polars expressions; the modulus 11 arithmetic runs on candidate v
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,6 +254,31 @@ class IdentifiableScreen:
                 if count:
                     findings.append(Finding(label[name], _KINDS[check], count))
         return findings
+
+
+def screen_texts(texts: Sequence[str | None], where: str) -> list[Finding]:
+    """Every reason to refuse a part of a file that is not a table of its contract: a
+    workbook's other sheets, the rows above its header, its comments and document properties,
+    JSON fields outside the contract, a file's name. Every value check runs on ``texts``,
+    those for free text included (a person's name, an address); findings are labelled
+    ``where`` (which must not itself be a value: "sheet 2", "document properties")."""
+    values = pl.Series("text", [text for text in texts if text], dtype=pl.String)
+    if values.is_empty():
+        return []
+    checks = (
+        ("nhs", NHS_NUMBER_CANDIDATE),
+        ("postcode", FULL_POSTCODE),
+        ("name", PERSON_NAME),
+        ("address", STREET_ADDRESS),
+    )
+    findings = []
+    for check, pattern in checks:
+        count = int(values.str.contains(pattern).sum())
+        if count and check == "nhs":
+            count = _count_nhs_numbers(values)
+        if count:
+            findings.append(Finding(where, _KINDS[check], count))
+    return findings
 
 
 def _free_text_headers(contract: Contract, headers: list[str]) -> list[str]:
