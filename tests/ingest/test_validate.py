@@ -83,27 +83,27 @@ def test_good_rows_pass_and_the_shapes_are_right() -> None:
     [
         ({"person_id": None}, "person_id", "required", "person_id is empty but required"),
         ({"sex": "F"}, "sex", "allowed_values",
-         "sex 'F' is not one of female, male, other, unknown"),
+         "sex is not one of female, male, other, unknown"),
         ({"lsoa_code": "E0100001"}, "lsoa_code", "pattern",
-         "lsoa_code 'E0100001' is not an LSOA code"),
+         "lsoa_code is not an LSOA code"),
         ({"practice_code": "b86001"}, "practice_code", "pattern", "is not a GP practice ODS code"),
         ({"contacts_count": -1}, "contacts_count", "minimum",
-         "contacts_count '-1' is below the minimum 0"),
+         "contacts_count is below the minimum 0"),
         ({"contacts_count": 201}, "contacts_count", "maximum",
-         "contacts_count '201' is above the maximum 200"),
+         "contacts_count is above the maximum 200"),
         ({"wellbeing_baseline_swemwbs": 6.5}, "wellbeing_baseline_swemwbs", "minimum",
          "below the minimum 7"),
         (
             {"first_contact_date": dt.date(2025, 1, 9)},
             "first_contact_date",
             "not_before",
-            "first_contact_date '2025-01-09' is before referral_date '2025-01-10'",
+            "first_contact_date is before referral_date",
         ),
         (
             {"referral_date": dt.date(2025, 7, 1), "first_contact_date": dt.date(2025, 7, 2)},
             "referral_date, first_contact_date",
             "not_future",
-            "referral_date '2025-07-01' is in the future (after 2025-06-30)",
+            "referral_date is in the future (after 2025-06-30)",
         ),
     ],
 )  # fmt: skip
@@ -112,6 +112,8 @@ def test_each_column_rule(change: dict, column: str, rule: str, reason: str) -> 
     failure = only_failure(split)
     assert (failure[ROW_NUMBER], failure["column"], failure["rule"]) == (3, column, rule)
     assert reason in failure["reason"]
+    for value in change.values():  # the reason names the column and rule, never the value
+        assert value is None or str(value) not in failure["reason"]
     assert split.valid[ROW_NUMBER].to_list() == [2]
 
 
@@ -130,7 +132,7 @@ def test_type_failures_are_quarantined_not_nulled() -> None:
     split = split_rows(REFERRALS, frame, today=TODAY)
     failure = only_failure(split)
     assert (failure["column"], failure["rule"]) == ("contacts_count", "type")
-    assert failure["reason"] == "contacts_count 'lots' is not a whole number"  # not "required" too
+    assert failure["reason"] == "contacts_count is not a whole number"  # not "required" too
     assert json.loads(failure["record"])["contacts_count"] == "lots"
     assert not [c for c in split.valid.columns if c.startswith("_raw__")]
     assert split.valid.columns == [ROW_NUMBER, *REFERRALS.column_names]
@@ -151,8 +153,8 @@ def test_type_failures_from_a_file(tmp_path: Path) -> None:
         "type",
     )
     assert failure["reason"] == (
-        "session_date '31/02/2024' is not a date (use yyyy-mm-dd or dd/mm/yyyy); "
-        "attendees '8.5' is not a whole number"
+        "session_date is not a date (use yyyy-mm-dd or dd/mm/yyyy); "
+        "attendees is not a whole number"
     )  # fmt: skip
 
 
@@ -172,8 +174,7 @@ def test_duplicate_keys_quarantine_every_row_sharing_the_key() -> None:
     assert split.quarantined[ROW_NUMBER].to_list() == [2, 4, 5]
     assert set(split.quarantined["rule"]) == {"duplicate_key"}
     assert (
-        split.quarantined["reason"][0]
-        == "duplicate key: referral_id 'R1DUPE' occurs 3 times in the file"
+        split.quarantined["reason"][0] == "duplicate key (referral_id): occurs 3 times in the file"
     )
 
 
@@ -187,7 +188,7 @@ def test_compound_keys() -> None:
     assert split.quarantined[ROW_NUMBER].to_list() == [2, 4]
     assert split.quarantined["column"].to_list() == ["activity_id, session_date"] * 2
     assert (
-        "activity_id 'A00001', session_date '2025-01-01' occurs 2 times"
+        "duplicate key (activity_id, session_date): occurs 2 times"
         in (split.quarantined["reason"][0])
     )
 
@@ -202,7 +203,7 @@ def test_foreign_keys_only_when_known() -> None:
         "lsoa_code",
         "foreign_key",
     )
-    assert failure["reason"] == "lsoa_code 'E01999999' is not a known lsoa_code in geography"
+    assert failure["reason"] == "lsoa_code is not a known lsoa_code in geography"
 
 
 def test_cross_column_rule() -> None:
@@ -214,7 +215,7 @@ def test_cross_column_rule() -> None:
     frame = typed(ACTIVITY_SESSIONS, rows)
     failures = split_rows(ACTIVITY_SESSIONS, frame, today=TODAY).quarantined
     assert failures.select(ROW_NUMBER, "rule").rows() == [(3, "cross_column"), (4, "required")]
-    assert failures["reason"][0] == "referred_attendees 6 is more than attendees 5"
+    assert failures["reason"][0] == "referred_attendees is more than attendees"
     assert failures["column"][0] == "referred_attendees, attendees"
 
 
