@@ -1,20 +1,27 @@
-"""Where files live around the warehouse: the archive, the landing folders, the rejected files.
+"""Where files live around the warehouse: the archive, the landing folders, the refusal notes.
 
 Every folder is derived from the warehouse file, so a test or a trial run on a temporary
 warehouse keeps all of its files beside it::
 
-    <data>/warehouse/warehouse.duckdb                 the warehouse (``--warehouse``)
-    <data>/archive/<source>/<sha256>/<original name>  every accepted file, byte for byte
-    <data>/landing/<source>/                          drop a file here; the sensor ingests it
-    <data>/rejected/<source>/<name>                   a refused landing file, moved here, with
-    <data>/rejected/<source>/<name>.refused.txt       the reason, the time and the sha256
+    <data>/warehouse/warehouse.duckdb               the warehouse (``--warehouse``)
+    <data>/archive/<source>/<sha256>/<label>        every accepted file, under its label
+    <data>/landing/<source>/                        drop a file here; the sensor ingests it
+    <data>/rejected/<source>/<label>.refused.txt    a refused landing file's note: the
+                                                    reason, the time and the sha256
 
 ``<data>`` is the folder above the warehouse's folder when that folder is called
 ``warehouse`` (the default layout, ``data/warehouse/``), else the warehouse's own folder.
 
+A file is known everywhere by its **label** (``file_label``): the source, the first 12
+characters of its sha256 and its extension, e.g. ``referrals-3f2a9c01b4de.csv``. The name it
+was sent under is kept nowhere (not in the warehouse, the archive, a refusal note or a log the
+pipeline writes): a name can hold what the screen is there to keep out, and the sender can
+match a label to their file by its sha256.
+
 The archive is content-addressed: the same bytes are kept once, under their sha256, so
-archiving is idempotent and an archived file can be checked against ``audit.loads``. A
-refusal report never holds a value from the file (the reason names columns and counts only).
+archiving is idempotent and an archived file can be checked against ``audit.loads``. A refused
+file is deleted once its note is written: nothing of it is kept. A note never holds a value
+from the file (the reason names the rule, the column and the row only).
 """
 
 import os
@@ -24,6 +31,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 WAREHOUSE_FOLDER = "warehouse"
+
+# The extensions a label keeps (the formats ingest.read accepts); any other is left out.
+LABEL_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".json", ".parquet")
+LABEL_SHA_CHARACTERS = 12
+
+
+def file_label(source: str, sha256: str, name: str | Path) -> str:
+    """The neutral name a file is known by: ``<source>-<sha256[:12]><extension>``. Only the
+    extension comes from ``name``, and only one of ``LABEL_EXTENSIONS`` (lower case)."""
+    suffix = Path(name).suffix.lower()
+    extension = suffix if suffix in LABEL_EXTENSIONS else ""
+    return f"{source}-{sha256[:LABEL_SHA_CHARACTERS]}{extension}"
+
+
+def file_label_sql(source: str, sha256: str, name: str) -> str:
+    """``file_label`` as a SQL expression over three column expressions, for what is read out
+    of a warehouse into anything published: the label is made again from the source, the
+    sha256 and a known extension, whatever a (possibly older) row holds as the name."""
+    extensions = ", ".join(f"'{extension}'" for extension in LABEL_EXTENSIONS)
+    extension = f"lower(regexp_extract({name}, '\\.[A-Za-z]+$'))"
+    return (
+        f"({source} || '-' || left({sha256}, {LABEL_SHA_CHARACTERS}) || "
+        f"case when {extension} in ({extensions}) then {extension} else '' end)"
+    )
+
+
+def is_own_label(source: str, sha256: str, name: str | Path) -> bool:
+    """True when ``name`` is the label of the file with this sha256 (so it holds nothing
+    of what was sent but its extension)."""
+    return Path(name).name == file_label(source, sha256, name)
 
 
 def data_dir(db_path: Path) -> Path:
@@ -48,54 +85,51 @@ def archive_path(db_path: Path, source: str, sha256: str, name: str) -> Path:
     return archive_dir(db_path) / source / sha256 / name
 
 
-def archive_file(path: Path, source: str, sha256: str, db_path: Path) -> Path:
-    """Copy ``path`` unchanged into the archive (once per sha256) and return where it is."""
-    target = archive_path(db_path, source, sha256, Path(path).name)
+def archive_file(
+    path: Path, source: str, sha256: str, db_path: Path, *, name: str | None = None
+) -> Path:
+    """Copy ``path`` into the archive (once per sha256) under ``name`` (default: the file's
+    label, ``file_label``) and return where it is."""
+    target = archive_path(db_path, source, sha256, name or file_label(source, sha256, path))
     if target.is_file():
         return target
     _copy_atomically(Path(path), target)
     return target
 
 
-def reject_file(
-    path: Path,
-    source: str,
-    reason: str,
-    sha256: str | None,
-    db_path: Path,
-    *,
-    name: str | None = None,
-) -> Path:
-    """Move a refused landing file to ``rejected/<source>/`` with a ``.refused.txt`` report.
+def reject_file(path: Path, source: str, reason: str, sha256: str, db_path: Path) -> Path:
+    """Delete a refused landing file, leaving ``rejected/<source>/<label>.refused.txt``.
 
-    ``reason`` must be value-free (an ``InputError`` message is); ``name`` replaces the file's
-    own name when that is not fit to keep. Returns the report's path.
+    The note is written first (so a refusal is never silent), then the file goes: nothing of
+    a refused file is kept. ``reason`` must be value-free and must not hold the file's name
+    (``InputError.reason`` with its row and column, not its path). Returns the note's path.
     """
     path = Path(path)
-    name = name or path.name
+    label = file_label(source, sha256, path)
     folder = rejected_dir(db_path) / source
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(path), folder / name)
-    report = folder / f"{name}.refused.txt"
-    report.write_text(
-        refusal_report(source=source, name=name, reason=reason, sha256=sha256),
+    note = folder / f"{label}.refused.txt"
+    note.write_text(
+        refusal_report(source=source, label=label, reason=reason, sha256=sha256),
         encoding="utf-8",
     )
-    return report
+    path.unlink(missing_ok=True)
+    return note
 
 
-def refusal_report(*, source: str, name: str, reason: str, sha256: str | None) -> str:
-    """The small text kept beside a rejected file: what, when, why; never a value."""
+def refusal_report(*, source: str, label: str, reason: str, sha256: str) -> str:
+    """The note kept for a refused file: what, when, why; never a value or the file's name."""
     refused_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (
-        f"file:     {name}\n"
+        f"file:     {label} (the file's label; its own name is not kept)\n"
         f"source:   {source}\n"
         f"refused:  {refused_at}\n"
-        f"sha256:   {sha256 or '-'}\n"
+        f"sha256:   {sha256}\n"
         f"reason:   {reason}\n"
         "\n"
-        "Nothing of this file was loaded. Fix what the reason says and drop the corrected file\n"
-        f"into the landing folder for {source} again.\n"
+        "Nothing of this file was loaded or kept: it was deleted. Match it to the file you sent\n"
+        f"by its sha256, fix what the reason says and drop the corrected file into the landing\n"
+        f"folder for {source} again.\n"
     )
 
 

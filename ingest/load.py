@@ -22,6 +22,13 @@ which no row passed replaces nothing (a broken export must not empty the practic
 
 Every accepted file is first copied unchanged into the archive (``ingest.archive``), and
 ``audit.loads.archive_path`` says where.
+
+A file is known by its label (``ingest.archive.file_label``: source, short sha256, extension)
+in ``raw.<source>._source_file``, ``audit.loads.file_name``, ``audit.quarantine.file_name``,
+the archive and every message: the name it was sent under is kept nowhere. Messages name the
+file (its label), the rule, the row and the column, never a value from the file; the failing
+values stay in ``audit.quarantine.record`` of the working warehouse for the data owner, and
+are not published (``orchestration.publish``). A file refused whole has no quarantine rows.
 """
 
 import hashlib
@@ -37,7 +44,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.archive import archive_file, reject_file
+from ingest.archive import archive_file, file_label, is_own_label, reject_file
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
 from ingest.identifiable import (
@@ -128,11 +135,16 @@ class LoadResult:
     load_id: str | None = None
     archive_path: Path | None = None
 
+    @property
+    def label(self) -> str:
+        """The name the file is known by everywhere (``ingest.archive.file_label``)."""
+        return file_label(self.source, self.file_sha256, self.path)
+
     def summary(self) -> str:
         if self.status == "unchanged":
-            return f"{self.source}: {self.path.name} already loaded (same sha256), nothing to do"
+            return f"{self.source}: {self.label} already loaded (same sha256), nothing to do"
         text = (
-            f"{self.source}: {self.path.name}: {self.rows_read:,} rows read, "
+            f"{self.source}: {self.label}: {self.rows_read:,} rows read, "
             f"{self.rows_loaded:,} loaded, {self.rows_quarantined:,} quarantined"
         )
         if self.rows_replaced:
@@ -142,7 +154,8 @@ class LoadResult:
         return text
 
     def quarantine_lines(self) -> list[str]:
-        """One line per (rule, column) that set rows aside: how many, where, and an example."""
+        """One line per (rule, column) that set rows aside: how many, which rows, and the first
+        row's reason (which names columns and rules, never a value)."""
         lines = []
         for key, count in self.quarantine_reasons.items():
             rows = self.quarantine_rows.get(key, [])
@@ -267,10 +280,11 @@ def load_file(
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path=path)
-    name_error = _name_refusal(path)
+    sha = file_sha256(path)
+    label = file_label(contract.name, sha, path)
+    name_error = None if is_own_label(contract.name, sha, path) else _name_refusal(path)
     if name_error is not None:  # refused before anything is read or written, name included
         raise name_error
-    sha = file_sha256(path)
     if batch_bytes is None:
         batch_bytes = int(os.environ.get(BATCH_BYTES_ENV) or DEFAULT_BATCH_BYTES)
 
@@ -322,9 +336,9 @@ def load_file(
                 del typed
                 valid = split.valid.select(["_row_number", *contract.column_names])
                 months.update(_periods(contract, valid))
-                _insert_valid(con, contract, valid, load_id, path.name, sha, loaded_at, raw_table)
+                _insert_valid(con, contract, valid, load_id, label, sha, loaded_at, raw_table)
                 _insert_quarantine(
-                    con, contract, split.quarantined, load_id, path.name, quarantine_table
+                    con, contract, split.quarantined, load_id, label, quarantine_table
                 )
                 rows_loaded += valid.height
                 rows_quarantined += split.quarantined.height
@@ -339,7 +353,7 @@ def load_file(
                 con.execute(f"insert into audit.quarantine select * from {quarantine_table}")
             periods = sorted(months)
             rows_replaced = (
-                _replace_scope(con, contract, periods, load_id, path.name)
+                _replace_scope(con, contract, periods, load_id, label)
                 if rows_loaded
                 else 0  # a file with no row that passed replaces nothing
             )
@@ -347,7 +361,7 @@ def load_file(
                 con,
                 load_id=load_id,
                 source=contract.name,
-                file_name=path.name,
+                file_name=label,
                 file_sha256=sha,
                 status="loaded",
                 rows_read=rows_read,
@@ -570,15 +584,15 @@ def _name_refusal(path: Path) -> InputError | None:
     if kind is None:
         return None
     return InputError(
-        f"refused: the file's name looks like it holds {kind}; nothing was loaded. Rename "
-        "the file (its name is kept with every row) and send it again."
+        f"refused: the file's name looks like it holds {kind}; nothing was loaded or kept. "
+        "Rename the file and send it again."
     )
 
 
 def reject_identifiable_name(contract: Contract | str, path: Path, db_path: Path) -> bool:
-    """For a landed file whose name is identifiable: move it to rejected/ under a neutral
-    name, with its report, and return True; else False. Lets the landing sensor keep such a
-    name out of everything Dagster stores."""
+    """For a landed file whose name is identifiable: delete it, leaving its note in rejected/
+    under its label, and return True; else False. Lets the landing sensor keep such a name
+    out of everything Dagster stores."""
     if _name_refusal(Path(path)) is None:
         return False
     try:
@@ -588,27 +602,27 @@ def reject_identifiable_name(contract: Contract | str, path: Path, db_path: Path
     raise AssertionError("a file with an identifiable name was loaded")  # pragma: no cover
 
 
-def _reason_without_path(error: InputError) -> str:
-    """The refusal with its row and column but not the path (kept beside it already)."""
+def refusal_reason(error: InputError) -> str:
+    """The refusal with its row and column but not the path (which holds the file's name)."""
     return InputError(error.reason, row=error.row, column=error.column).message
 
 
 def _record_refusal(
     con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, sha: str, error: InputError
 ) -> None:
-    """An audit row for a refused file: its name, sha256 and the reason; never a value."""
+    """An audit row for a refused file: its label, sha256 and the reason; never a value."""
     _insert_audit(
         con,
         load_id=uuid.uuid4().hex,
         source=contract.name,
-        file_name=path.name,
+        file_name=file_label(contract.name, sha, path),
         file_sha256=sha,
         status="refused",
         rows_read=0,
         rows_loaded=0,
         rows_quarantined=0,
         rows_replaced=0,
-        message=_reason_without_path(error),
+        message=refusal_reason(error),
         loaded_at=datetime.now(UTC).replace(tzinfo=None),
     )
 
@@ -844,9 +858,10 @@ def load_landed_file(
     """Load a file dropped into a landing folder, then clear it from there.
 
     Accepted (loaded or unchanged): the archive holds the file (``result.archive_path``), so
-    it is removed from the landing folder. Refused: it moves to ``rejected/<source>/`` with a
-    ``.refused.txt`` report (the reason, the time, the sha256; never a value), and the
-    ``InputError`` is raised again for the caller to report.
+    it is removed from the landing folder. Refused: it is deleted, leaving a note in
+    ``rejected/<source>/<label>.refused.txt`` (the reason, the time, the sha256; never a
+    value or the file's name), and an ``InputError`` naming the file by its label is raised
+    for the caller to report.
     """
     contract = get_contract(contract) if isinstance(contract, str) else contract
     path = Path(path)
@@ -856,9 +871,8 @@ def load_landed_file(
         result = load_file(contract, path, db_path, today=today)
     except InputError as error:
         sha = file_sha256(path)
-        withheld = f"name-withheld-{sha[:12]}{path.suffix}" if _name_refusal(path) else None
-        reason = _reason_without_path(error)
-        reject_file(path, contract.name, reason, sha, db_path, name=withheld)
-        raise
+        reject_file(path, contract.name, refusal_reason(error), sha, db_path)
+        label = path.with_name(file_label(contract.name, sha, path))
+        raise InputError(error.reason, path=label, row=error.row, column=error.column) from None
     path.unlink()
     return result

@@ -14,6 +14,15 @@ read it), checks the copy, and then swaps ``published.duckdb`` to it with one ``
   another in the same process is still open gets the version that one opened.)
   No lock is shared between the build and the readers, so readers never block a build.
 
+What is published: every table of ``marts``, and of ``audit`` what says what became of each
+file and row without a value from it (``_audit_query``): ``audit.loads`` without the
+archive's path, ``audit.quarantine`` as load, source, file label, row number, column, rule
+and the value-free reason, without ``record`` (the row's values, which stay in the working
+warehouse for the data owner). A file is named by its label (``ingest.archive.file_label``),
+made again here from the source and the sha256, so no name a file was sent under leaves, even
+from a row written before names were replaced; the extracts' manifests and the report read
+the published copy, so they name files by label too.
+
 The last ``keep`` versions are kept with their build metadata (``versions/<id>.json``);
 ``rollback`` points ``published.duckdb`` back at the previous one.
 """
@@ -27,12 +36,17 @@ from typing import Any
 
 import duckdb
 
+from ingest.archive import file_label_sql
 from ingest.load import STORAGE_COMPATIBILITY
 
 PUBLISHED_NAME = "published.duckdb"
 VERSIONS_DIR = "versions"
 PUBLISHED_SCHEMAS = ("marts", "audit")
 DEFAULT_KEEP = 5
+
+# Columns of audit tables never published: the archive's path (a local folder; in a warehouse
+# loaded before labels, a file's name) and a quarantined row's values (``record``).
+WITHHELD_AUDIT_COLUMNS = ("archive_path", "record")
 
 
 class PublishError(Exception):
@@ -116,10 +130,10 @@ def _copy_schemas(build_db: Path, target: Path, build_info: dict[str, Any]) -> d
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists snapshot.{schema}")
         for schema, table in tables:
-            con.execute(
-                f'create table snapshot.{schema}."{table}" as '
-                f'select * from build.{schema}."{table}"'
-            )
+            query = f'select * from build.{schema}."{table}"'
+            if schema == "audit":
+                query = _audit_query(con, table)
+            con.execute(f'create table snapshot.{schema}."{table}" as {query}')
             (counts[f"{schema}.{table}"],) = con.execute(  # type: ignore[misc]
                 f'select count(*) from snapshot.{schema}."{table}"'
             ).fetchone()
@@ -133,6 +147,45 @@ def _copy_schemas(build_db: Path, target: Path, build_info: dict[str, Any]) -> d
     finally:
         con.close()
     return counts
+
+
+def _audit_query(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """What of ``build.audit.<table>`` is published: every column but the withheld ones, with
+    ``file_name`` made again as the file's label from the source and the sha256 (its own, or
+    its load's); a ``file_name`` that cannot be labelled so is left out."""
+    columns = _columns(con, table)
+    loads = _columns(con, "loads")
+    selected = []
+    for name in columns:
+        if name in WITHHELD_AUDIT_COLUMNS:
+            continue
+        if name != "file_name":
+            selected.append(f'audit."{name}"')
+            continue
+        if "file_sha256" in columns:
+            sha = "audit.file_sha256"
+        elif "load_id" in columns and {"load_id", "file_sha256"} <= set(loads):
+            sha = (
+                "(select any_value(loads.file_sha256) from build.audit.loads as loads "
+                "where loads.load_id = audit.load_id)"
+            )
+        else:
+            continue
+        if "source" in columns:
+            label = file_label_sql("audit.source", sha, "audit.file_name")
+            selected.append(f"{label} as file_name")
+    return f'select {", ".join(selected)} from build.audit."{table}" as audit'
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'build' "
+            "and schema_name = 'audit' and table_name = ? order by column_index",
+            [table],
+        ).fetchall()
+    ]
 
 
 def _verify(target: Path, counts: dict[str, int]) -> None:

@@ -1,8 +1,10 @@
 """Ingest assets, one per contract, keyed ``raw/<contract>`` as dbt keys ``source("raw", ...)``.
 
 An asset loads its source's file from the source folder (``SourceFilesResource``), or, when
-the landing sensor (``sensors.py``) starts the run, the files named in its config: those are
-taken out of the landing folder (into the archive, or into ``rejected/`` with a report).
+the landing sensor (``sensors.py``) starts the run, the files named in its config (by their
+labels: the sensor renamed them): those are taken out of the landing folder (into the archive,
+or deleted with a note in ``rejected/``). Metadata and logs name a file by its label and a
+refusal by its reason (rule, column, row), never by a value or the name it was sent under.
 """
 
 from pathlib import Path
@@ -71,7 +73,7 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
 def _result_metadata(result: LoadResult) -> dict[str, object]:
     return {
         "status": result.status,
-        "file": MetadataValue.path(str(result.path)),
+        "file": result.label,
         "archived": MetadataValue.path(str(result.archive_path)),
         "sha256": result.file_sha256,
         "rows_read": result.rows_read,
@@ -92,7 +94,8 @@ def _load_landed(
         try:
             result = load_landed_file(contract, Path(name), db_path)
         except InputError as error:
-            context.log.error(f"refused, moved to rejected/{contract.name}/: {error.message}")
+            note = f"rejected/{contract.name}/"
+            context.log.error(f"refused and deleted (its note is in {note}): {error.message}")
             refused.append(error.message)
             continue
         context.log.info(result.summary())
@@ -103,7 +106,7 @@ def _load_landed(
             metadata={"refused": MetadataValue.json(refused)},
         )
     metadata = _result_metadata(results[-1])
-    metadata["landed_files"] = MetadataValue.json([str(result.path) for result in results])
+    metadata["landed_files"] = MetadataValue.json([result.label for result in results])
     metadata["refused"] = MetadataValue.json(refused)
     return MaterializeResult(metadata=metadata)
 

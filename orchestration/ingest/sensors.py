@@ -8,16 +8,22 @@ landed once it has not changed for ``settle_seconds``; hidden files, Excel lock 
 ``full_build`` job, restricted to ``raw/<source>`` for each source with files plus everything
 downstream of those (except other sources' ingest assets, which are not reloaded); the ingest
 assets get the files through their config. In that run an accepted file leaves the landing
-folder for the archive, and a refused one moves to ``rejected/<source>/`` with
-``<name>.refused.txt`` beside it (reason, time, sha256; no values).
+folder for the archive, and a refused one is deleted, leaving ``rejected/<source>/<label>
+.refused.txt`` (reason, time, sha256; no values), so it is never picked up again.
+
+A file's name never reaches Dagster (run config, tags, logs, metadata): before a run is
+requested each settled file is renamed in place to its label (``ingest.archive.file_label``:
+source, short sha256, extension), and a file whose name is identifiable is refused there and
+then (deleted, with its note), before any run.
 
 DuckDB allows one writer, so while a run this sensor started is still queued or running the
 sensor waits (``SkipReason``) rather than start a second.
 """
 
 import hashlib
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dagster import (
@@ -34,9 +40,9 @@ from dagster import (
     sensor,
 )
 
-from ingest.archive import landing_dir
+from ingest.archive import file_label, landing_dir
 from ingest.contracts import CONTRACTS
-from ingest.load import reject_identifiable_name
+from ingest.load import file_sha256, reject_identifiable_name
 from orchestration.ingest.assets import IngestConfig
 from orchestration.resources import WarehouseResource
 
@@ -83,6 +89,17 @@ def landed_files(
     return sorted(found, key=lambda landed: (landed.modified_ns, landed.path.name))
 
 
+def labelled(landed: LandedFile) -> LandedFile:
+    """The landed file renamed in place to its label (a file already under its label, or
+    under the label of the same bytes dropped twice, is one file)."""
+    label = file_label(landed.source, file_sha256(landed.path), landed.path)
+    if landed.path.name == label:
+        return landed
+    target = landed.path.with_name(label)
+    os.replace(landed.path, target)
+    return replace(landed, path=target)
+
+
 def landing_run_request(
     files: list[LandedFile], downstream: dict[str, list[AssetKey]]
 ) -> RunRequest:
@@ -122,7 +139,8 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
         minimum_interval_seconds=30,
         default_status=DefaultSensorStatus.RUNNING,
         description="Ingests files dropped into data/landing/<source>/, then rebuilds "
-        "everything downstream; refused files move to data/rejected/<source>/ with a report.",
+        "everything downstream; refused files are deleted, leaving a note in "
+        "data/rejected/<source>/.",
     )
     def landing_files_sensor(
         context: SensorEvaluationContext, warehouse: WarehouseResource
@@ -130,13 +148,17 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
         landing = landing_dir(warehouse.db_path)
         for name in CONTRACTS:
             (landing / name).mkdir(parents=True, exist_ok=True)
-        files = [
-            landed
-            for landed in landed_files(landing, settle_seconds=settle_seconds)
-            # a name holding an NHS number or postcode must not reach the run config Dagster
-            # stores: such a file goes straight to rejected/ under a neutral name
-            if not reject_identifiable_name(landed.source, landed.path, warehouse.db_path)
-        ]
+        files: dict[Path, LandedFile] = {}
+        for landed in landed_files(landing, settle_seconds=settle_seconds):
+            # a name holding an NHS number or postcode is refused there and then (the file is
+            # deleted, its note kept); any other name is replaced by the file's label, so no
+            # name reaches the run config, logs or metadata Dagster stores
+            if reject_identifiable_name(landed.source, landed.path, warehouse.db_path):
+                continue
+            if not landed.path.is_file():  # the same bytes, already renamed this tick
+                continue
+            landed = labelled(landed)
+            files[landed.path] = landed
         if not files:
             return SkipReason(f"no files in {landing}/<source>/")
         active = context.instance.get_run_records(
@@ -144,7 +166,8 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
         )
         if active:
             return SkipReason("waiting: a landing run is still queued or running")
-        return landing_run_request(files, _downstream(context, {f.source for f in files}))
+        found = list(files.values())
+        return landing_run_request(found, _downstream(context, {f.source for f in found}))
 
     return landing_files_sensor
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.archive import data_dir
+from ingest.archive import data_dir, file_label
 from ingest.errors import InputError
 from ingest.load import evolve_schema, file_sha256, load_file
 
@@ -37,6 +37,10 @@ def practices(path: Path, code: str, lsoa: str = "E01900023") -> Path:
     return path
 
 
+def label(source: str, path: Path) -> str:
+    return file_label(source, file_sha256(path), path)
+
+
 def query(db: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -49,12 +53,45 @@ def test_accepted_file_is_archived_unchanged_and_recorded(tmp_path, warehouse_pa
     path = write(tmp_path / "march.csv", referral("aaaa01", "2026-03-02"))
     result = load_file("referrals", path, warehouse_path)
     sha = file_sha256(path)
-    expected = tmp_path / "archive" / "referrals" / sha / "march.csv"
-    assert result.archive_path == expected
+    expected = tmp_path / "archive" / "referrals" / sha / f"referrals-{sha[:12]}.csv"
+    assert result.archive_path == expected and expected.name == result.label
     assert expected.read_bytes() == path.read_bytes()
-    assert query(warehouse_path, "select status, archive_path, file_sha256 from audit.loads") == [
-        ("loaded", str(expected), sha)
+    assert query(
+        warehouse_path, "select status, archive_path, file_sha256, file_name from audit.loads"
+    ) == [("loaded", str(expected), sha, result.label)]
+    # the name it was sent under is kept nowhere: the file is known by its label
+    assert query(warehouse_path, "select distinct _source_file from raw.referrals") == [
+        (result.label,)
     ]
+    assert "march" not in result.summary()
+
+
+def test_quarantine_names_the_label_rule_column_and_row_never_the_value(
+    tmp_path, warehouse_path
+) -> None:
+    path = write(
+        tmp_path / "Firstname_Surname.csv",
+        referral("aaaa01", "2026-03-02"),
+        referral("aaaa02", "2026-03-02", lsoa="E0XSECRET"),
+    )
+    result = load_file("referrals", path, warehouse_path)
+    rows = query(
+        warehouse_path,
+        "select file_name, row_number, column_name, rule, reason, record from audit.quarantine",
+    )
+    assert [row[:5] for row in rows] == [
+        (
+            result.label,
+            3,
+            "lsoa_code",
+            "pattern",
+            "lsoa_code is not an LSOA code (E01 and 6 digits)",
+        )
+    ]
+    assert "E0XSECRET" in rows[0][5]  # the value stays in record, for the data owner
+    lines = "\n".join([result.summary(), *result.quarantine_lines()])
+    assert "SECRET" not in lines and "Surname" not in lines
+    assert "pattern (lsoa_code) (row 3)" in lines
 
 
 def test_data_dir_is_beside_the_warehouse_folder(tmp_path) -> None:
@@ -86,7 +123,8 @@ def test_corrected_month_replaces_and_old_file_is_superseded(tmp_path, warehouse
     ids = query(warehouse_path, "select referral_id from raw.referrals order by 1")
     assert ids == [("raaaa03",), ("rbbbb01",)]
     statuses = dict(query(warehouse_path, "select file_name, status from audit.loads"))
-    assert statuses == {"old.csv": "superseded", "march.csv": "loaded"}
+    old_label, march_label = label("referrals", old), label("referrals", corrected)
+    assert statuses == {old_label: "superseded", march_label: "loaded"}
 
     # the old file again is a real load (not "unchanged"): it takes March back
     again = load_file("referrals", old, warehouse_path)
@@ -95,7 +133,7 @@ def test_corrected_month_replaces_and_old_file_is_superseded(tmp_path, warehouse
     assert ids == [("raaaa01",), ("raaaa02",), ("raaaa03",)]
     assert query(
         warehouse_path, "select file_name, status from audit.loads order by loaded_at"
-    ) == [("old.csv", "superseded"), ("march.csv", "superseded"), ("old.csv", "loaded")]
+    ) == [(old_label, "superseded"), (march_label, "superseded"), (old_label, "loaded")]
 
 
 def test_snapshot_replaces_the_table_and_supersedes_every_earlier_load(
@@ -107,8 +145,8 @@ def test_snapshot_replaces_the_table_and_supersedes_every_earlier_load(
     load_file("practices", second, warehouse_path)
     assert query(warehouse_path, "select practice_code from raw.practices") == [("Z90002",)]
     assert dict(query(warehouse_path, "select file_name, status from audit.loads")) == {
-        "p1.csv": "superseded",
-        "p2.csv": "loaded",
+        label("practices", first): "superseded",
+        label("practices", second): "loaded",
     }
     assert load_file("practices", first, warehouse_path).status == "loaded"
 
@@ -136,7 +174,9 @@ def test_old_warehouse_without_archive_column_keeps_working(tmp_path, warehouse_
     other = write(tmp_path / "april.csv", referral("aaaa02", "2026-04-02"))
     assert load_file("referrals", other, warehouse_path).status == "loaded"
     rows = query(warehouse_path, "select file_name, archive_path is null from audit.loads")
-    assert sorted(rows) == [("april.csv", False), ("march.csv", True)]
+    assert sorted(rows) == sorted(
+        [(label("referrals", other), False), (label("referrals", path), True)]
+    )
 
 
 def test_a_file_with_no_valid_row_replaces_nothing(tmp_path, warehouse_path) -> None:
@@ -148,8 +188,8 @@ def test_a_file_with_no_valid_row_replaces_nothing(tmp_path, warehouse_path) -> 
     assert "the rows loaded before stay" in result.summary()
     assert query(warehouse_path, "select practice_code from raw.practices") == [("Z90001",)]
     assert dict(query(warehouse_path, "select file_name, status from audit.loads")) == {
-        "good.csv": "loaded",
-        "broken.csv": "loaded",
+        label("practices", good): "loaded",
+        label("practices", broken): "loaded",
     }
 
 

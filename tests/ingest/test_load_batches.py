@@ -11,10 +11,11 @@ import polars as pl
 import pytest
 
 import ingest.load as load_module
+from ingest.archive import file_label
 from ingest.contracts import CONTRACTS
 from ingest.errors import InputError
 from ingest.generate import generate
-from ingest.load import BATCH_BYTES_ENV, load_directory, load_file
+from ingest.load import BATCH_BYTES_ENV, file_sha256, load_directory, load_file
 from ingest.read import NotStreamable, read_csv_batches
 
 AS_OF = date(2026, 11, 22)
@@ -162,7 +163,7 @@ def test_demo_and_crafted_file_load_the_same_in_batches(
     quarantine = {
         row[2]: (row[4], row[5])  # row number: rule, reason
         for row in batched["audit.quarantine"]
-        if row[1] == "referrals_2026q1.csv"
+        if row[1] == crafted_result.label
     }
     assert sorted(quarantine) == [3, 4, 12, 121, 601, 881, 891, 896]
     assert quarantine[4][0] == "duplicate_key" and quarantine[601][0] == "duplicate_key"
@@ -193,8 +194,9 @@ def test_identifiable_value_in_the_last_batch_refuses_the_whole_file(
     assert whole_results[-1] == batched_results[-1]
     assert "identifiable" in batched_results[-1] and "referral_reason" in batched_results[-1]
     refused = [row for row in batched["audit.loads"] if row[3] == "refused"]
-    assert len(refused) == 1 and refused[0][1] == "referrals_2026q1.csv"
-    assert not [row for row in batched["audit.quarantine"] if row[1] == "referrals_2026q1.csv"]
+    label = file_label("referrals", file_sha256(crafted), crafted)
+    assert len(refused) == 1 and refused[0][1] == label
+    assert not [row for row in batched["audit.quarantine"] if row[1] == label]
     assert not [row for row in batched["referrals"] if row[0].startswith("rcrafted")]
 
 

@@ -21,6 +21,9 @@ from cli_runner import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.archive import file_label
+from ingest.load import file_sha256
+
 COLUMNS = (
     "referral_id,person_id,referral_date,snomed_code,referral_source,practice_code,lsoa_code,"
     "age_band,sex,ethnic_group,primary_need,referral_reason,link_worker_id,first_contact_date,"
@@ -431,9 +434,11 @@ def test_nhs_number_file_leaves_no_trace(tmp_path: Path, monkeypatch, capsys, ca
             assert form not in printed
             assert form.encode() not in stored
             assert form not in text
-    assert "identifiable.csv" in text  # the refusal is audited, by name only
+    # the refusal is audited by the file's label (its name is not kept either)
+    assert file_label("referrals", file_sha256(bad), bad) in text
+    assert "identifiable.csv" not in text
     archived = [path.name for path in (tmp_path / "archive").rglob("*") if path.is_file()]
-    assert archived == [good.name]
+    assert archived == [file_label("referrals", file_sha256(good), good)]
 
 
 # --- random corruption never crashes, rows always reconcile --------------------------------

@@ -1,5 +1,6 @@
 """The landing sensor, the landed-file run and the ingest asset checks, in process."""
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from dagster import (
     materialize,
 )
 
+from ingest.archive import file_label
 from ingest.load import LoadRecord
 from orchestration.ingest.assets import ingest_assets
 from orchestration.ingest.checks import build_ingest_checks, reconcile
@@ -28,6 +30,11 @@ GOOD = PRACTICES_HEADER + (
     "Z90002,Two Surgery,U90001,North PCN,E0X,9000\n"
 )
 IDENTIFIABLE = "practice_code,nhs_number\nZ90001,943 476 5919\n"
+
+
+def label(text: str) -> str:
+    """The label a practices file with this content is known by."""
+    return file_label("practices", hashlib.sha256(text.encode()).hexdigest(), "x.csv")
 
 
 @pytest.fixture
@@ -65,10 +72,11 @@ def test_sensor_requests_one_run_for_the_landed_files_and_downstream(data, dbt_m
         request = sensor(context)
     assert isinstance(request, RunRequest)
     config = request.run_config["ops"]["raw__practices"]["config"]
-    assert sorted(Path(name).name for name in config["landed_files"]) == [
-        "bad.csv",
-        "practices_march.csv",
-    ]
+    # the files were renamed to their labels: no name reaches the run config Dagster keeps
+    assert sorted(Path(name).name for name in config["landed_files"]) == sorted(
+        [label(IDENTIFIABLE), label(GOOD)]
+    )
+    assert "bad" not in str(request.run_config) and "march" not in str(request.run_config)
     selection = set(request.asset_selection or [])
     assert AssetKey(["raw", "practices"]) in selection
     assert any(key.path[-1] == "stg_reference__practices" for key in selection)
@@ -113,12 +121,15 @@ def test_landed_run_archives_rejects_and_checks(data: Path) -> None:
         ".hidden.csv",
         "still_copying.csv.part",
     ]
-    archived = list((data / "archive" / "practices").rglob("practices_march.csv"))
-    assert len(archived) == 1 and archived[0].read_text() == GOOD
-    report = (data / "rejected" / "practices" / "bad.csv.refused.txt").read_text()
+    archived = list((data / "archive" / "practices").rglob("*.csv"))
+    assert len(archived) == 1 and archived[0].name == label(GOOD)
+    assert archived[0].read_text() == GOOD
+    # the refused file is gone: only its note is kept
+    rejected = data / "rejected" / "practices"
+    assert [path.name for path in rejected.iterdir()] == [f"{label(IDENTIFIABLE)}.refused.txt"]
+    report = (rejected / f"{label(IDENTIFIABLE)}.refused.txt").read_text()
     assert "NHS number" in report and "sha256:" in report
-    assert "943" not in report
-    assert (data / "rejected" / "practices" / "bad.csv").read_text() == IDENTIFIABLE
+    assert "943" not in report and "bad" not in report
 
     checks = {
         evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()
@@ -139,7 +150,7 @@ def test_landed_run_archives_rejects_and_checks(data: Path) -> None:
     con = duckdb.connect(str(warehouse.db_path), read_only=True)
     statuses = sorted(con.execute("select file_name, status from audit.loads").fetchall())
     con.close()
-    assert statuses == [("bad.csv", "refused"), ("practices_march.csv", "loaded")]
+    assert statuses == sorted([(label(IDENTIFIABLE), "refused"), (label(GOOD), "loaded")])
 
 
 def test_reconcile_fails_as_an_error_when_rows_are_lost() -> None:
@@ -164,6 +175,6 @@ def test_sensor_rejects_a_file_whose_name_is_a_postcode_before_any_run(tmp_path:
         assert isinstance(build_landing_sensor()(context), SkipReason)
     assert list(landing.iterdir()) == []
     rejected = sorted(path.name for path in (tmp_path / "rejected" / "practices").iterdir())
-    assert len(rejected) == 2 and all(name.startswith("name-withheld-") for name in rejected)
+    assert rejected == [f"{label(GOOD)}.refused.txt"]  # the note only, under the label
     report = next(p for p in (tmp_path / "rejected" / "practices").glob("*.refused.txt"))
     assert "a full postcode" in report.read_text() and "LS1" not in report.read_text()

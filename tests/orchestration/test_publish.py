@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.load import ensure_schema
 from orchestration.publish import (
     PublishError,
     current_version,
@@ -36,7 +37,7 @@ def _make_build(db: Path, rows: int, marker: str) -> None:
         "hash(range) % 1000 as value, ? as marker from range(?)",
         [marker, rows],
     )
-    con.execute("create or replace table audit.loads as select 1 as load_id")
+    ensure_schema(con)  # the audit tables, as a load makes them
     con.close()
 
 
@@ -204,3 +205,50 @@ def test_nothing_to_publish_leaves_the_published_file_unchanged(tmp_path: Path) 
         publish(db)
     assert _sha256(published_path(db)) == before
     assert not [p for p in (db.parent / "versions").iterdir() if p.name.startswith(".")]
+
+
+def test_audit_is_published_without_values_or_file_names(tmp_path: Path) -> None:
+    """audit.quarantine leaves without ``record`` and every file is named by its label, made
+    again from source and sha256 even where a row (written before labels) holds a name."""
+    db = tmp_path / "warehouse" / "warehouse.duckdb"
+    _make_build(db, 10, "audit")
+    sha = "ab" * 32
+    con = duckdb.connect(str(db))
+    con.execute(
+        "insert into audit.loads (load_id, source, file_name, file_sha256, status, rows_read, "
+        "rows_loaded, rows_quarantined, rows_replaced, loaded_at, archive_path) values "
+        "('L1', 'referrals', 'Firstname_Surname_1944-06-17.CSV', ?, 'loaded', 2, 1, 1, 0, "
+        "now(), '/data/archive/referrals/x/Firstname_Surname_1944-06-17.CSV')",
+        [sha],
+    )
+    con.execute(
+        "insert into audit.quarantine values ('L1', 'referrals', "
+        "'Firstname_Surname_1944-06-17.CSV', 3, 'age_band', 'allowed_values', "
+        "'age_band is not one of 0-17, 18-24', '{\"age_band\": \"17/06/1944\"}')"
+    )
+    con.close()
+    publish(db)
+    con = duckdb.connect(str(published_path(db)), read_only=True)
+    try:
+        quarantine = con.execute("select * from audit.quarantine").fetchall()
+        columns = [name for name, *_ in con.execute("describe audit.quarantine").fetchall()]
+        loads = con.execute("select * from audit.loads").fetchall()
+        load_columns = [name for name, *_ in con.execute("describe audit.loads").fetchall()]
+    finally:
+        con.close()
+    label = f"referrals-{sha[:12]}.csv"
+    assert columns == [
+        "load_id", "source", "file_name", "row_number", "column_name", "rule", "reason"
+    ]  # fmt: skip
+    assert quarantine == [
+        ("L1", "referrals", label, 3, "age_band", "allowed_values",
+         "age_band is not one of 0-17, 18-24")
+    ]  # fmt: skip
+    assert "archive_path" not in load_columns and "record" not in load_columns
+    assert loads[0][2] == label
+    published = " ".join(str(value) for row in [*quarantine, *loads] for value in row)
+    assert "Surname" not in published and "1944" not in published
+    # the working warehouse keeps the row's values for the data owner
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select record from audit.quarantine").fetchone()[0].count("1944") == 1
+    con.close()
