@@ -35,6 +35,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -602,9 +603,19 @@ def reject_identifiable_name(contract: Contract | str, path: Path, db_path: Path
     raise AssertionError("a file with an identifiable name was loaded")  # pragma: no cover
 
 
-def refusal_reason(error: InputError) -> str:
-    """The refusal with its row and column but not the path (which holds the file's name)."""
-    return InputError(error.reason, row=error.row, column=error.column).message
+# A quoted text in a message (as ``repr`` quotes it): a header or a value from the file.
+_QUOTED = re.compile(r"""(?<!\w)(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")(?!\w)""")
+WITHHELD = "'…'"
+
+
+def refusal_reason(error: InputError, contract: Contract) -> str:
+    """The refusal as it is kept (``audit.loads.message``, the refusal note, the run's log):
+    its rule, row and column, without the path (which holds the file's name) and without any
+    quoted text but the contract's own column names (a quoted header or value came from the
+    file: it is withheld, ``'…'``)."""
+    text = InputError(error.reason, row=error.row, column=error.column).message
+    known = {repr(name) for name in contract.column_names} | {"''"}
+    return _QUOTED.sub(lambda quoted: quoted[0] if quoted[0] in known else WITHHELD, text)
 
 
 def _record_refusal(
@@ -622,7 +633,7 @@ def _record_refusal(
         rows_loaded=0,
         rows_quarantined=0,
         rows_replaced=0,
-        message=refusal_reason(error),
+        message=refusal_reason(error, contract),
         loaded_at=datetime.now(UTC).replace(tzinfo=None),
     )
 
@@ -871,8 +882,9 @@ def load_landed_file(
         result = load_file(contract, path, db_path, today=today)
     except InputError as error:
         sha = file_sha256(path)
-        reject_file(path, contract.name, refusal_reason(error), sha, db_path)
+        reason = refusal_reason(error, contract)
+        reject_file(path, contract.name, reason, sha, db_path)
         label = path.with_name(file_label(contract.name, sha, path))
-        raise InputError(error.reason, path=label, row=error.row, column=error.column) from None
+        raise InputError(reason, path=label) from None
     path.unlink()
     return result

@@ -22,9 +22,17 @@ from dagster import (
 )
 from pydantic import Field
 
+from ingest.archive import file_label
 from ingest.contracts import CONTRACTS, Contract
 from ingest.errors import InputError
-from ingest.load import LoadResult, find_source_file, load_file, load_landed_file
+from ingest.load import (
+    LoadResult,
+    file_sha256,
+    find_source_file,
+    load_file,
+    load_landed_file,
+    refusal_reason,
+)
 from orchestration.resources import SourceFilesResource, WarehouseResource
 
 
@@ -63,7 +71,12 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
         if path is None:
             context.log.info(f"no {contract.name} file in {source_files.path}; raw table kept")
             return MaterializeResult(metadata={"status": "no new file"})
-        result = load_file(contract, path, warehouse.db_path)
+        try:
+            result = load_file(contract, path, warehouse.db_path)
+        except InputError as error:  # kept in the run's log: the label and a value-free reason
+            label = file_label(contract.name, file_sha256(path), path)
+            reason = refusal_reason(error, contract)
+            raise Failure(description=f"{contract.name}: {label}: {reason}") from None
         context.log.info(result.summary())
         return MaterializeResult(metadata=_result_metadata(result))
 
