@@ -14,15 +14,14 @@ from dagster import (
     RunRequest,
     SkipReason,
     build_sensor_context,
-    materialize,
 )
+from landing_runner import landed_run
 
 from ingest.archive import file_label
 from ingest.load import LoadRecord
-from orchestration.ingest.assets import ingest_assets
-from orchestration.ingest.checks import build_ingest_checks, reconcile
+from orchestration.ingest.checks import reconcile
 from orchestration.ingest.sensors import build_landing_sensor, landed_files
-from orchestration.resources import SourceFilesResource, WarehouseResource
+from orchestration.resources import WarehouseResource
 
 PRACTICES_HEADER = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
 GOOD = PRACTICES_HEADER + (
@@ -97,23 +96,7 @@ def test_sensor_skips_when_nothing_landed(tmp_path: Path) -> None:
 
 def test_landed_run_archives_rejects_and_checks(data: Path) -> None:
     warehouse = WarehouseResource(location=str(data / "warehouse"))
-    instance = DagsterInstance.ephemeral()
-    request = build_landing_sensor(settle_seconds=10)(
-        build_sensor_context(instance=instance, resources={"warehouse": warehouse})
-    )
-    assert isinstance(request, RunRequest)
-    asset = next(a for a in ingest_assets if a.key == AssetKey(["raw", "practices"]))
-    from ingest.contracts import get_contract
-
-    result = materialize(
-        [asset, *build_ingest_checks(get_contract("practices"))],
-        run_config=request.run_config,
-        resources={
-            "warehouse": warehouse,
-            "source_files": SourceFilesResource(directory=str(data / "none")),
-        },
-        instance=instance,
-    )
+    _, result = landed_run(data, "practices", DagsterInstance.ephemeral())
     assert result.success
 
     landing = data / "landing" / "practices"

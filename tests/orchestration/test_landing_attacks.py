@@ -20,16 +20,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, DagsterInstance, RunRequest, build_sensor_context, materialize
+from dagster import DagsterInstance
 from dagster._serdes import serialize_value
+from landing_runner import landed_run
 
 from ingest.archive import file_label
-from ingest.contracts import get_contract
-from orchestration.ingest.assets import ingest_assets
-from orchestration.ingest.checks import build_ingest_checks
-from orchestration.ingest.sensors import build_landing_sensor
 from orchestration.publish import publish, published_path
-from orchestration.resources import SourceFilesResource, WarehouseResource
+from orchestration.resources import WarehouseResource
 
 HEADER = (
     "referral_id,person_id,referral_date,snomed_code,referral_source,practice_code,lsoa_code,"
@@ -244,24 +241,10 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     level = root.level
     root.setLevel(logging.DEBUG)
     printed = io.StringIO()
-    warehouse = WarehouseResource(location=str(data / "warehouse"))
     try:
         with DagsterInstance.ephemeral() as instance, redirect_stdout(printed):
             with redirect_stderr(printed):
-                request = build_landing_sensor(settle_seconds=10)(
-                    build_sensor_context(instance=instance, resources={"warehouse": warehouse})
-                )
-                assert isinstance(request, RunRequest)
-                asset = next(a for a in ingest_assets if a.key == AssetKey(["raw", "referrals"]))
-                result = materialize(
-                    [asset, *build_ingest_checks(get_contract("referrals"))],
-                    run_config=request.run_config,
-                    resources={
-                        "warehouse": warehouse,
-                        "source_files": SourceFilesResource(directory=str(data / "none")),
-                    },
-                    instance=instance,
-                )
+                request, result = landed_run(data, "referrals", instance)
             assert result.success
             run = instance.get_run_by_id(result.run_id)
             events = instance.all_logs(result.run_id)
@@ -277,7 +260,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
         root.setLevel(level)
     logs += "\n" + handler_stream.getvalue() + "\n" + printed.getvalue()
 
-    db = warehouse.db_path
+    db = WarehouseResource(location=str(data / "warehouse")).db_path
     con = duckdb.connect(str(db))
     con.execute("create schema if not exists marts")  # publish needs a mart to publish
     con.execute("create table marts.placeholder as select 1 as one")
