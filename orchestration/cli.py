@@ -128,6 +128,8 @@ _INGEST_HELP = "\n\n".join(
         "in audit.quarantine with the row, column and rule; the rest load. For every file, "
         "rows read = loaded + quarantined, recorded in audit.loads, and the file is archived "
         "unchanged under its sha256. Loading the same file again changes nothing.",
+        "A file is known by its label (source, the start of its sha256, extension) in the "
+        "warehouse, the archive and every message; the name it was sent under is not kept.",
     ]
 )
 

@@ -118,3 +118,31 @@ def test_a_second_build_on_the_same_files_changes_nothing(built: dict) -> None:
     log = dbt_log.read_text()
     assert "Unable to do partial parsing" not in log
     assert "Partial parsing enabled" in log
+
+
+def test_published_audit_names_rules_and_labels_never_values_or_file_names(built: dict) -> None:
+    from ingest.archive import file_label
+    from orchestration.publish import published_path
+
+    con = duckdb.connect(str(published_path(built["db"])), read_only=True)
+    try:
+        columns = {
+            table: {name for name, *_ in con.execute(f"describe audit.{table}").fetchall()}
+            for table in ("loads", "quarantine")
+        }
+        loads = con.execute("select source, file_name, file_sha256 from audit.loads").fetchall()
+        quarantine = con.execute(
+            "select load_id, row_number, file_name, reason from audit.quarantine order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    assert "record" not in columns["quarantine"] and "archive_path" not in columns["loads"]
+    files = built["generated"].files
+    for source, name, sha in loads:
+        assert name == file_label(source, sha, files[source])  # never the name it was sent as
+    sent = {path.name for path in files.values()}
+    assert not sent & {row[2] for row in quarantine}
+    # the reasons published are those made at load: rule and column words, no quoted value
+    working = query(built, "select load_id, row_number, reason from audit.quarantine order by all")
+    assert [(load, row, reason) for load, row, _, reason in quarantine] == working
+    assert not [reason for *_, reason in quarantine if "'" in reason]

@@ -1,4 +1,5 @@
--- When each source was last loaded, and how many rows (rounded like every count).
+-- When each source was last loaded, and how many rows (rounded like every count); the file
+-- by its label (source and short checksum), never the name it was sent under.
 select
     source,
     file_name,
