@@ -39,7 +39,11 @@ LOADED_AT_FIELD = "_loaded_at"
 # Columns the loader adds to every raw table, after the contract's own columns.
 LOAD_METADATA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_load_id", "varchar", "Identifier of the load that wrote the row (audit.loads.load_id)."),
-    ("_source_file", "varchar", "Name of the file the row came from."),
+    (
+        "_source_file",
+        "varchar",
+        "Label of the file the row came from (source-sha256[:12].ext), never its sent name.",
+    ),
     ("_file_sha256", "varchar", "SHA-256 of the source file."),
     ("_row_number", "bigint", "Row number of the record in the source file (1-based)."),
     ("_loaded_at", "timestamp", "When the row was loaded (UTC)."),
