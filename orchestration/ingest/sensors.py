@@ -40,7 +40,7 @@ from dagster import (
     sensor,
 )
 
-from ingest.archive import file_label, landing_dir
+from ingest.archive import file_label, is_label, landing_dir
 from ingest.contracts import CONTRACTS
 from ingest.load import file_sha256, reject_identifiable_name
 from orchestration.ingest.assets import IngestConfig
@@ -90,8 +90,11 @@ def landed_files(
 
 
 def labelled(landed: LandedFile) -> LandedFile:
-    """The landed file renamed in place to its label (a file already under its label, or
-    under the label of the same bytes dropped twice, is one file)."""
+    """The landed file renamed in place to its label (the same bytes dropped twice become
+    one file). A name with the shape of a label is left as it is, unread: it holds nothing of
+    the sender's, and a file waiting for a run is not hashed again on every tick."""
+    if is_label(landed.source, landed.path):
+        return landed
     label = file_label(landed.source, file_sha256(landed.path), landed.path)
     if landed.path.name == label:
         return landed
@@ -155,7 +158,7 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
             # name reaches the run config, logs or metadata Dagster stores
             if reject_identifiable_name(landed.source, landed.path, warehouse.db_path):
                 continue
-            if not landed.path.is_file():  # the same bytes, already renamed this tick
+            if not landed.path.is_file():  # gone since it was listed
                 continue
             landed = labelled(landed)
             files[landed.path] = landed

@@ -161,3 +161,21 @@ def test_sensor_rejects_a_file_whose_name_is_a_postcode_before_any_run(tmp_path:
     assert rejected == [f"{label(GOOD)}.refused.txt"]  # the note only, under the label
     report = next(p for p in (tmp_path / "rejected" / "practices").glob("*.refused.txt"))
     assert "a full postcode" in report.read_text() and "LS1" not in report.read_text()
+
+
+def test_sensor_renames_landed_files_to_their_labels(tmp_path: Path) -> None:
+    landing = tmp_path / "landing" / "practices"
+    landing.mkdir(parents=True)
+    (landing / "Practices March.csv").write_text(GOOD)
+    (landing / "copy of Practices March.csv").write_text(GOOD)  # the same bytes again
+    past = time.time() - 60
+    for path in landing.iterdir():
+        os.utime(path, (past, past))
+    warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, resources={"warehouse": warehouse})
+        request = build_landing_sensor()(context)
+    assert isinstance(request, RunRequest)
+    assert [path.name for path in landing.iterdir()] == [label(GOOD)]
+    config = request.run_config["ops"]["raw__practices"]["config"]
+    assert config["landed_files"] == [str(landing / label(GOOD))]
