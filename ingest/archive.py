@@ -25,7 +25,6 @@ from the file (the reason names the rule, the column and the row only).
 """
 
 import os
-import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -56,13 +55,6 @@ def file_label_sql(source: str, sha256: str, name: str) -> str:
         f"({source} || '-' || left({sha256}, {LABEL_SHA_CHARACTERS}) || "
         f"case when {extension} in ({extensions}) then {extension} else '' end)"
     )
-
-
-def is_label(source: str, name: str | Path) -> bool:
-    """True when ``name`` has the shape of a label of ``source`` (whichever file's)."""
-    extensions = "|".join(re.escape(extension) for extension in LABEL_EXTENSIONS)
-    shape = rf"{re.escape(source)}-[0-9a-f]{{{LABEL_SHA_CHARACTERS}}}(?:{extensions})?"
-    return re.fullmatch(shape, Path(name).name) is not None
 
 
 def is_own_label(source: str, sha256: str, name: str | Path) -> bool:

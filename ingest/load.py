@@ -594,7 +594,10 @@ def reject_identifiable_name(contract: Contract | str, path: Path, db_path: Path
     """For a landed file whose name is identifiable: delete it, leaving its note in rejected/
     under its label, and return True; else False. Lets the landing sensor keep such a name
     out of everything Dagster stores."""
+    contract = get_contract(contract) if isinstance(contract, str) else contract
     if _name_refusal(Path(path)) is None:
+        return False
+    if is_own_label(contract.name, file_sha256(path), path):  # a label is ours, not screened
         return False
     try:
         load_landed_file(contract, path, db_path)  # refuses on the name before reading

@@ -40,7 +40,7 @@ from dagster import (
     sensor,
 )
 
-from ingest.archive import file_label, is_label, landing_dir
+from ingest.archive import file_label, landing_dir
 from ingest.contracts import CONTRACTS
 from ingest.load import file_sha256, reject_identifiable_name
 from orchestration.ingest.assets import IngestConfig
@@ -91,10 +91,7 @@ def landed_files(
 
 def labelled(landed: LandedFile) -> LandedFile:
     """The landed file renamed in place to its label (the same bytes dropped twice become
-    one file). A name with the shape of a label is left as it is, unread: it holds nothing of
-    the sender's, and a file waiting for a run is not hashed again on every tick."""
-    if is_label(landed.source, landed.path):
-        return landed
+    one file)."""
     label = file_label(landed.source, file_sha256(landed.path), landed.path)
     if landed.path.name == label:
         return landed
@@ -151,6 +148,11 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
         landing = landing_dir(warehouse.db_path)
         for name in CONTRACTS:
             (landing / name).mkdir(parents=True, exist_ok=True)
+        active = context.instance.get_run_records(
+            RunsFilter(tags={"dagster/sensor_name": SENSOR_NAME}, statuses=_ACTIVE), limit=1
+        )
+        if active:  # landed files are read (hashed, renamed) only for a run about to start
+            return SkipReason("waiting: a landing run is still queued or running")
         files: dict[Path, LandedFile] = {}
         for landed in landed_files(landing, settle_seconds=settle_seconds):
             # a name holding an NHS number or postcode is refused there and then (the file is
@@ -164,11 +166,6 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
             files[landed.path] = landed
         if not files:
             return SkipReason(f"no files in {landing}/<source>/")
-        active = context.instance.get_run_records(
-            RunsFilter(tags={"dagster/sensor_name": SENSOR_NAME}, statuses=_ACTIVE), limit=1
-        )
-        if active:
-            return SkipReason("waiting: a landing run is still queued or running")
         found = list(files.values())
         return landing_run_request(found, _downstream(context, {f.source for f in found}))
 

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.archive import data_dir, file_label
 from ingest.errors import InputError
-from ingest.load import evolve_schema, file_sha256, load_file
+from ingest.load import evolve_schema, file_sha256, load_file, reject_identifiable_name
 
 HEADER = (
     "referral_id,person_id,referral_date,snomed_code,referral_source,practice_code,lsoa_code,"
@@ -241,4 +241,5 @@ def test_a_file_under_its_own_label_skips_the_name_screen(
     with pytest.raises(InputError, match="name looks like it holds a full postcode"):
         load_file("referrals", sent, warehouse_path)
     labelled = sent.rename(tmp_path / label("referrals", sent))
+    assert not reject_identifiable_name("referrals", labelled, warehouse_path)  # the sensor's
     assert load_file("referrals", labelled, warehouse_path).status == "loaded"
