@@ -4,13 +4,16 @@ publish. Whatever a file tries, nothing of its values or its name may be found a
 the working or the published warehouse, the archive, ``rejected/``, the landing folder or
 the run's logs; a refused file ends as ``refused`` with a note naming the rule.
 
-Each case is one file with the rule it exercises and the texts (``secrets``) that must not
-be kept. An accepted file's quarantined values may stay where the data owner reads them (the
-working warehouse's ``audit.quarantine.record`` and the archived file) and nowhere else.
+Each case is one file (thirteen crafted, and 96 names generated from people, dates of birth,
+NHS numbers and postcodes in many forms) with the rule it exercises and the texts
+(``secrets``) that must not be kept. An accepted file's quarantined values may stay where the
+data owner reads them (the working warehouse's ``audit.quarantine.record`` and the archived
+file) and nowhere else. All files go through one sensor tick and one run (about 30 s).
 """
 
 import hashlib
 import io
+import itertools
 import logging
 import os
 import time
@@ -72,7 +75,39 @@ class Attack:
     name: str  # the file's name in the landing folder
     text: str  # its content
     secrets: tuple[str, ...]  # what must not be kept (values, parts of the name)
-    refused: tuple[str, ...]  # the rule the refusal note names (one of); (): it is accepted
+    # the rule the refusal note names (one of); (): it is accepted; None: either (a name the
+    # name screen may refuse or not: refused with a note, or loaded under its label)
+    refused: tuple[str, ...] | None
+
+
+# Names dressed up with a person, a date of birth, an NHS number or a postcode, in the forms
+# senders (or attackers) write them: whichever the name screen refuses, no name may be kept.
+PEOPLE = (("Ottoline", "Quillfeather"), ("Thaddeus", "Brackenbury"), ("perpetua", "vasquez-ormond"))
+MARKERS = (
+    "1938-11-29", "29.11.1938", "29 Nov 1938", "29111938", "b 29-11-38",
+    "401 023 2137", "401-023-2137", "4010232137", "401.023.2137", "NHSno4010232137",
+    "\uff14\uff10\uff11\uff10\uff12\uff13\uff12\uff11\uff13\uff17",
+    "M1 1AE", "M11AE", "M1-1AE", "M1\u00a01AE", "m1  1ae",
+)  # fmt: skip
+TEMPLATES = ("{first}_{last}_{marker}.csv", "{marker} {last}, {first}.TXT")
+
+
+def name_variants() -> tuple[Attack, ...]:
+    variants = []
+    for index, ((first, last), marker, template) in enumerate(
+        itertools.product(PEOPLE, MARKERS, TEMPLATES)
+    ):
+        name = template.format(first=first, last=last, marker=marker)
+        variants.append(
+            Attack(
+                f"name {index}: {name}",
+                name,
+                referrals(row(f"var{index:05d}")),
+                (first, last, marker),
+                None,
+            )
+        )
+    return tuple(variants)
 
 
 ATTACKS = (
@@ -171,7 +206,7 @@ ATTACKS = (
         ("Zebedee-Quartermain", "Xanthippe", "E0QWERTYZ", "Vortigern"),
         (),
     ),
-)
+) + name_variants()
 
 
 def sha(text: str) -> str:
@@ -303,7 +338,7 @@ def test_nothing_of_a_hostile_file_is_kept(outcome: Outcome, attack: Attack) -> 
         "rejected/": outcome.rejected,
         "logs": outcome.logs,
     }
-    if attack.refused:  # nothing of a refused file is kept, anywhere
+    if attack.refused != ():  # nothing of a refused file is kept, anywhere
         kept_by_the_pipeline["archive"] = outcome.archive
         kept_by_the_pipeline["quarantined records"] = outcome.record
     for secret in attack.secrets:
@@ -330,10 +365,23 @@ def test_a_refused_file_leaves_only_a_note_naming_the_rule(outcome: Outcome, att
     assert outcome.statuses.get(label(attack), "refused") == "refused"
 
 
-@pytest.mark.parametrize(
-    "attack", [a for a in ATTACKS if not a.refused], ids=[a.case for a in ATTACKS if not a.refused]
-)
+ACCEPTED = [a for a in ATTACKS if a.refused == ()]
+
+
+@pytest.mark.parametrize("attack", ACCEPTED, ids=[a.case for a in ACCEPTED])
 def test_an_accepted_file_is_known_by_its_label(outcome: Outcome, attack) -> None:
     assert outcome.statuses[label(attack)] in ("loaded", "superseded")  # same month
     assert (outcome.data / "archive" / "referrals" / sha(attack.text) / label(attack)).is_file()
     assert label(attack) in outcome.published
+
+
+def test_every_file_is_loaded_or_refused_with_a_note(outcome: Outcome) -> None:
+    rejected = outcome.data / "rejected" / "referrals"
+    for attack in ATTACKS:
+        noted = (rejected / f"{label(attack)}.refused.txt").is_file()
+        status = outcome.statuses.get(label(attack), "refused" if noted else None)
+        assert (noted, status) in (
+            (True, "refused"),
+            (False, "loaded"),
+            (False, "superseded"),
+        ), attack.case
