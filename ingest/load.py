@@ -45,7 +45,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.archive import archive_file, file_label, is_own_label, reject_file
+from ingest.archive import archive_file, file_label, file_label_sql, is_own_label, reject_file
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
 from ingest.identifiable import (
@@ -209,6 +209,54 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(
                     f"alter table raw.{contract.name} add column {column.name} {column.duckdb_type}"
                 )
+    _label_earlier_loads(con)
+
+
+def _label_earlier_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """Loads recorded before files were known by their labels: the name each file was sent
+    under is replaced by its label in ``audit.loads`` (and the messages that name it),
+    ``audit.quarantine``, ``raw.<source>._source_file`` and the archive (the file renamed)."""
+    label = file_label_sql("source", "file_sha256", "file_name")
+    earlier = con.execute(
+        f"select load_id, source, file_name, {label}, archive_path from audit.loads "
+        f"where file_name <> {label}"
+    ).fetchall()
+    if not earlier:
+        return
+    renamed: dict[Path, Path] = {}
+    con.execute("begin transaction")
+    try:
+        for source in {source for _, source, *_ in earlier if source in CONTRACTS}:
+            loads = [row for row in earlier if row[1] == source]
+            con.execute(
+                f"update raw.{source} set _source_file = labels.label from (select "
+                "unnest(?) as load_id, unnest(?) as label) as labels "
+                f"where raw.{source}._load_id = labels.load_id",
+                [[row[0] for row in loads], [row[3] for row in loads]],
+            )
+        for load_id, _, name, new, archived in earlier:
+            moved = str(Path(archived).with_name(new)) if archived else None
+            if archived:
+                renamed[Path(archived)] = Path(moved)
+            con.execute(
+                "update audit.quarantine set file_name = ? where load_id = ?", [new, load_id]
+            )
+            con.execute(
+                "update audit.loads set message = replace(message, ?, ?) "
+                "where contains(message, ?)",
+                [name, new, name],
+            )
+            con.execute(
+                "update audit.loads set file_name = ?, archive_path = ? where load_id = ?",
+                [new, moved, load_id],
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    for old, new in renamed.items():  # (a copy under the label holds the same bytes)
+        if old.is_file() and old != new:
+            os.replace(old, new)
 
 
 def evolve_schema(db_path: Path) -> None:

@@ -243,3 +243,37 @@ def test_a_file_under_its_own_label_skips_the_name_screen(
     labelled = sent.rename(tmp_path / label("referrals", sent))
     assert not reject_identifiable_name("referrals", labelled, warehouse_path)  # the sensor's
     assert load_file("referrals", labelled, warehouse_path).status == "loaded"
+
+
+def test_loads_recorded_under_sent_names_are_relabelled(tmp_path, warehouse_path) -> None:
+    """A warehouse loaded before files had labels: its names go on the next load (or
+    evolve_schema), from audit, raw and the archive."""
+    old = write(tmp_path / "Firstname_Surname.csv", referral("aaaa01", "2026-03-02"))
+    first = load_file("referrals", old, warehouse_path)
+    first.archive_path.rename(first.archive_path.with_name(old.name))
+    con = duckdb.connect(str(warehouse_path))
+    con.execute("update raw.referrals set _source_file = ?", [old.name])
+    con.execute(
+        "update audit.loads set file_name = ?, archive_path = ?",
+        [old.name, str(first.archive_path.with_name(old.name))],
+    )
+    con.execute("update audit.loads set message = 'rows replaced by Firstname_Surname.csv'")
+    con.execute(
+        "insert into audit.quarantine values (?, 'referrals', ?, 3, 'sex', 'required', 'x', '{}')",
+        [first.load_id, old.name],
+    )
+    con.close()
+    evolve_schema(warehouse_path)
+    rows = query(
+        warehouse_path,
+        "select file_name, archive_path, message from audit.loads union all "
+        "select distinct _source_file, null, null from raw.referrals union all "
+        "select file_name, null, null from audit.quarantine",
+    )
+    assert rows == [
+        (first.label, str(first.archive_path), f"rows replaced by {first.label}"),
+        (first.label, None, None),
+        (first.label, None, None),
+    ]
+    assert first.archive_path.read_bytes() == old.read_bytes()
+    assert [path.name for path in first.archive_path.parent.iterdir()] == [first.label]
