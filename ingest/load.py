@@ -20,8 +20,9 @@ which no row passed replaces nothing (a broken export must not empty the practic
   snapshot); loading it again is a real load, not a no-op, and puts its rows back;
 * ``refused``: nothing of it was loaded; ``message`` says why, without a value from the file.
 
-Every accepted file is first copied unchanged into the archive (``ingest.archive``), and
-``audit.loads.archive_path`` says where.
+Every accepted file is kept in the archive (``ingest.archive``: a CSV or JSON file unchanged,
+a workbook or Parquet file as the table that was screened), and ``audit.loads.archive_path``
+says where.
 """
 
 import hashlib
@@ -37,7 +38,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.archive import archive_file, reject_file
+from ingest.archive import archive_file, reject_file, screened_table
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
 from ingest.identifiable import (
@@ -299,7 +300,9 @@ def load_file(
 
         load_id = uuid.uuid4().hex
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        archived = archive_file(path, contract.name, sha, db_path)
+        archived = archive_file(
+            path, contract.name, sha, db_path, screened=getattr(source, "screened", None)
+        )
 
         # A file read in batches is staged batch by batch (committed, so that DuckDB can write
         # it out rather than hold a transaction's worth of rows in memory), then moved into raw
@@ -392,14 +395,16 @@ class _Whole:
     """A file read whole (every XLSX, JSON and Parquet file; a CSV of at most one batch)."""
 
     typed: pl.DataFrame | None
+    screened: bytes | None = None  # what the archive keeps of a file it cannot keep whole
 
     @classmethod
     def read(cls, contract: Contract, path: Path, *, strict: bool, sheet: str | None) -> "_Whole":
         raw = read_raw(contract, path, sheet=sheet)
         check_identifiable(contract, raw, path)
         typed = to_typed(contract, raw, path=path, strict=strict)
+        screened = screened_table(path, raw)
         del raw  # the text copy of the file: peak memory is what is alive at once
-        return cls(typed)
+        return cls(typed, screened)
 
     def batches(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
         typed, self.typed = self.typed, None  # let it go once validated

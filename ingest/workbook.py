@@ -173,7 +173,7 @@ class Workbook:
                 scan.first_row = row[0]
             if wanted and wanted[-1]:
                 size[0] += len(data)
-                if size[0] > limits.MAX_XLSX_TEXT_CHARS * 2:
+                if size[0] > limits.MAX_XLSX_TEXT_CHARS:
                     raise _TooLong
                 buffer.append(data)
 
@@ -370,7 +370,7 @@ class _SharedStringScan:
     def text(self, data: str) -> None:
         if self.in_text:
             self.size += len(data)
-            if self.size > limits.MAX_XLSX_TEXT_CHARS * 2:
+            if self.size > limits.MAX_XLSX_TEXT_CHARS:
                 raise _TooLong
             self.pieces.append(data)
 
