@@ -86,7 +86,7 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
 def refuse(path: Path, what: str, limit: int | str) -> InputError:
     """The refusal of a file past a limit: what was too large, and the limit."""
     bound = _size(limit) if isinstance(limit, int) else limit
-    return InputError(f"refused before reading: {what} (the limit is {bound})", path=path)
+    return InputError(f"refused, over a size limit: {what} (the limit is {bound})", path=path)
 
 
 # --- delimited text ------------------------------------------------------------------------
@@ -171,14 +171,12 @@ def check_zip_members(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         )
     total = sum(info.file_size for info in infos)
     if total > MAX_XLSX_TOTAL_BYTES:
-        raise refuse(
-            path, f"its parts uncompressed declare {_size_of(total)}", MAX_XLSX_TOTAL_BYTES
-        )
+        raise refuse(path, f"its parts uncompressed declare {size_of(total)}", MAX_XLSX_TOTAL_BYTES)
     for position, info in enumerate(infos, start=1):
         label = f"part {position} of the archive"
         cap = part_cap(info)
         if info.file_size > cap:
-            raise refuse(path, f"{label} uncompressed is {_size_of(info.file_size)}", cap)
+            raise refuse(path, f"{label} uncompressed is {size_of(info.file_size)}", cap)
         if info.file_size > _RATIO_FLOOR:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > MAX_XLSX_RATIO:
@@ -195,7 +193,7 @@ def part_cap(info: zipfile.ZipInfo) -> int:
     return MAX_XLSX_PART_BYTES
 
 
-def _size_of(n: int) -> str:
+def size_of(n: int) -> str:
     return f"{n / MIB:,.1f} MiB" if n < GIB else f"{n / GIB:,.1f} GiB"
 
 
@@ -272,7 +270,7 @@ def check_parquet(path: Path) -> None:
         group = metadata.row_group(index)
         total += max(group.total_byte_size, 0)
     if total > MAX_PARQUET_BYTES:
-        raise refuse(path, f"its data uncompressed declares {_size_of(total)}", MAX_PARQUET_BYTES)
+        raise refuse(path, f"its data uncompressed declares {size_of(total)}", MAX_PARQUET_BYTES)
 
 
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")

@@ -547,7 +547,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
     if size > limits.MAX_WHOLE_CSV_BYTES:
         raise limits.refuse(
             path,
-            f"the file is {size / limits.MIB:,.0f} MiB and cannot be read in batches (it is "
+            f"the file is {size:,} bytes and cannot be read in batches (it is "
             "not plain UTF-8, or a record spans more lines than a record may)",
             limits.MAX_WHOLE_CSV_BYTES,
         )
@@ -1009,9 +1009,7 @@ def _leaves(value: Any, path: Path, record: int, depth: int = 1) -> Iterator[tup
 def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
     size = path.stat().st_size
     if size > limits.MAX_JSON_BYTES:
-        raise limits.refuse(
-            path, f"the file is {size / limits.MIB:,.0f} MiB", limits.MAX_JSON_BYTES
-        )
+        raise limits.refuse(path, f"the file is {size:,} bytes", limits.MAX_JSON_BYTES)
     text = _decode_text(path.read_bytes(), path, "JSON")
     if not text.strip():
         raise InputError("the file is empty", path=path)

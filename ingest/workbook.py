@@ -55,6 +55,7 @@ _TEXT_ATTRIBUTES = frozenset(
     }
 )
 _BATCH = 50_000  # texts screened at once
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 
 
 class _TooLong(Exception):
@@ -73,7 +74,6 @@ class _PartScan:
     """What one XML part gave: texts to screen; for a sheet, its cells and first filled row."""
 
     texts: list[str] = field(default_factory=list)
-    cells: int = 0
     first_row: int | None = None
 
 
@@ -147,14 +147,6 @@ class Workbook:
             if sheet and local == "row":
                 number = attributes.get("r")
                 row[0] = int(number) if number and number.isdigit() else row[0] + 1
-            elif sheet and local == "c":
-                scan.cells += 1
-                if scan.cells > limits.MAX_XLSX_CELLS:
-                    raise limits.refuse(
-                        self.path,
-                        "a sheet has more filled cells than a sheet may",
-                        f"{limits.MAX_XLSX_CELLS:,} cells",
-                    )
             want = collect(local, stack, attributes)
             stack.append(local)
             wanted.append(want)
@@ -284,8 +276,23 @@ class Workbook:
     def _batcher(self, where: str) -> Callable[[list[str]], None]:
         return lambda texts: self._screen(texts, where)
 
+    def _count_cells(self, sheet: _Sheet) -> None:
+        """Refuse a sheet with more cells than ``limits.MAX_XLSX_CELLS``, counted in the bytes
+        (fast: before the sheet is parsed; a tag cut by a block's end is missed, at most one
+        a MiB)."""
+        cells = 0
+        for chunk in self._chunks(sheet.member):
+            cells += len(_CELL.findall(chunk))
+            if cells > limits.MAX_XLSX_CELLS:
+                raise limits.refuse(
+                    self.path,
+                    f"sheet {sheet.position} has more cells than a sheet may",
+                    f"{limits.MAX_XLSX_CELLS:,} cells",
+                )
+
     def _screen_sheet(self, sheet: _Sheet, *, read: bool) -> None:
         where = f"sheet {sheet.position}"
+        self._count_cells(sheet)
         cell_type = ["n"]
 
         def collect(local: str, stack: list[str], attributes: dict[str, str]) -> bool:
