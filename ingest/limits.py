@@ -34,6 +34,7 @@ MAX_MALFORMED_CSV_BYTES = 32 * MIB  # a CSV that needs the careful reader (ragge
 # --- JSON ---
 MAX_JSON_BYTES = 64 * MIB  # parsed whole
 MAX_JSON_DEPTH = 16  # objects and lists inside one another
+MAX_JSON_OBJECTS = 2_000_000  # objects (records and what they nest), counted as "{" before parsing
 
 # --- XLSX workbooks (zip archives) ---
 MAX_XLSX_MEMBERS = 2_000  # parts in the archive
@@ -70,6 +71,7 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("CSV", "a file with ragged rows or stray quotes", _size(MAX_MALFORMED_CSV_BYTES)),
     ("JSON", "file size", _size(MAX_JSON_BYTES)),
     ("JSON", "nesting (objects and lists inside one another)", f"{MAX_JSON_DEPTH} levels"),
+    ("JSON", "objects (records and the objects inside them)", f"{MAX_JSON_OBJECTS:,}"),
     ("XLSX", "parts in the zip archive", f"{MAX_XLSX_MEMBERS:,}"),
     ("XLSX", "all parts, uncompressed", _size(MAX_XLSX_TOTAL_BYTES)),
     ("XLSX", "one part (a sheet), uncompressed", _size(MAX_XLSX_PART_BYTES)),

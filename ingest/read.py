@@ -1010,7 +1010,14 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
     size = path.stat().st_size
     if size > limits.MAX_JSON_BYTES:
         raise limits.refuse(path, f"the file is {size:,} bytes", limits.MAX_JSON_BYTES)
-    text = _decode_text(path.read_bytes(), path, "JSON")
+    data = path.read_bytes()
+    objects = data.count(b"{")  # each parsed object costs far more memory than its text
+    if objects > limits.MAX_JSON_OBJECTS:
+        raise limits.refuse(
+            path, f"the file holds {objects:,} objects", f"{limits.MAX_JSON_OBJECTS:,} objects"
+        )
+    text = _decode_text(data, path, "JSON")
+    del data
     if not text.strip():
         raise InputError("the file is empty", path=path)
     try:

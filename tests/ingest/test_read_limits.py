@@ -177,6 +177,13 @@ def huge_json(tmp_path: Path) -> Path:
     return path
 
 
+def tiny_records_json(tmp_path: Path) -> Path:
+    # small for its size limit, but millions of objects: parsed, many times its size
+    path = tmp_path / "tiny.json"
+    path.write_text("[" + ",".join(['{"a":1}'] * (limits.MAX_JSON_OBJECTS + 1)) + "]")
+    return path
+
+
 def deep_json(tmp_path: Path) -> Path:
     path = tmp_path / "deep.json"
     path.write_text("[" * 200_000 + "]" * 200_000)
@@ -210,6 +217,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "csv too many columns": (wide_csv, ACTIVITY_SESSIONS, "columns"),
     "csv value too long": (long_value_csv, ACTIVITY_SESSIONS, "value longer"),
     "json too large": (huge_json, ACTIVITY_SESSIONS, "64 MiB"),
+    "json millions of records": (tiny_records_json, ACTIVITY_SESSIONS, "objects"),
     "json nested too deeply": (deep_json, ACTIVITY_SESSIONS, "nested deeper"),
     "360giving nested too deeply": (deep_grant, PROVIDER_FUNDING, "16 levels"),
     "parquet too many columns": (wide_parquet, ACTIVITY_SESSIONS, "columns"),
