@@ -28,7 +28,7 @@ MAX_LINE_BYTES = 1 * MIB  # one physical line
 MAX_FIELD_BYTES = 128 * KIB  # one value (Excel holds at most 32,767 characters in a cell)
 MAX_COLUMNS = 2_000  # fields in the header
 MAX_RECORD_BYTES = 4 * MIB  # one record, quoted line breaks included (read in batches)
-MAX_WHOLE_CSV_BYTES = 128 * MIB  # a CSV that cannot be read in batches (not UTF-8...)
+MAX_WHOLE_CSV_BYTES = 64 * MIB  # a CSV that cannot be read in batches (not UTF-8...)
 MAX_MALFORMED_CSV_BYTES = 32 * MIB  # a CSV that needs the careful reader (ragged rows...)
 
 # --- JSON ---

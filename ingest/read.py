@@ -1088,6 +1088,7 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
     screened first with ``screen_texts``: the row mapping drops them, so nothing else would."""
     from ingest.contracts.giving360 import GRANT_PATHS, grant_to_row
     from ingest.identifiable import IdentifiableDataError, screen_texts
+    from ingest.workbook import merge_findings
 
     if contract.name != "provider_funding":
         raise InputError(
@@ -1126,14 +1127,8 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
         rows.append(row)
     findings += screen_texts(others, where)
     if findings:
-        raise IdentifiableDataError(_merged_findings(findings), path=path)
+        raise IdentifiableDataError(merge_findings(findings), path=path)
     return rows
-
-
-def _merged_findings(findings: list) -> list:
-    from ingest.workbook import _merged
-
-    return _merged(findings)
 
 
 # --- Parquet ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ in the data, and are not kept either.
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from posixpath import normpath
 from xml.parsers import expat
@@ -35,7 +35,7 @@ _SKIPPED = re.compile(
     r"(?i)^(?:\[content_types\]\.xml|.*\.rels|xl/styles\.xml|xl/theme/.*|xl/calcchain\.xml"
     r"|xl/persons/.*|xl/printersettings/.*|xl/media/.*|customxml/itemprops\d*\.xml|.*\.vml)$"
 )
-_AUTHORSHIP = frozenset({"creator", "lastModifiedBy", "author", "authors"})
+_AUTHORSHIP = frozenset({"creator", "lastModifiedBy", "author", "authors", "Manager"})
 # Attributes that hold typed text (names, captions, prompts, cached values).
 _TEXT_ATTRIBUTES = frozenset(
     {
@@ -62,6 +62,10 @@ class _TooLong(Exception):
     pass
 
 
+class _Dtd(Exception):
+    pass
+
+
 @dataclass
 class _Sheet:
     position: int  # 1-based, in the workbook's order (hidden sheets included)
@@ -69,16 +73,179 @@ class _Sheet:
     member: str
 
 
-@dataclass
-class _PartScan:
-    """What one XML part gave: texts to screen; for a sheet, its cells and first filled row."""
+class _Texts:
+    """Texts met while parsing, handed to ``on_batch`` every ``_BATCH`` and at the end."""
 
-    texts: list[str] = field(default_factory=list)
-    first_row: int | None = None
+    def __init__(self, on_batch: Callable[[list[str]], None]) -> None:
+        self.on_batch = on_batch
+        self.texts: list[str] = []
+        self.pieces: list[str] = []
+        self.size = 0
+
+    def add(self, data: str) -> None:
+        self.size += len(data)
+        if self.size > limits.MAX_XLSX_TEXT_CHARS:
+            raise _TooLong
+        self.pieces.append(data)
+
+    def flush(self) -> None:
+        """The text gathered since the last flush is one text."""
+        if self.pieces:
+            self.take("".join(self.pieces))
+            self.pieces = []
+        self.size = 0
+
+    def take(self, text: str) -> None:
+        if text:
+            self.texts.append(text)
+            if len(self.texts) >= _BATCH:
+                self.done()
+
+    def done(self) -> None:
+        if self.texts:
+            self.on_batch(self.texts)
+            self.texts = []
+
+
+class _PartScan(_Texts):
+    """Any XML part: every element's own text and its attributes in ``_TEXT_ATTRIBUTES``,
+    except the authorship elements. ``on_element(local, attributes)`` sees every element."""
+
+    def __init__(
+        self,
+        on_batch: Callable[[list[str]], None],
+        on_element: Callable[[str, dict[str, str]], None] | None = None,
+    ) -> None:
+        super().__init__(on_batch)
+        self.on_element = on_element
+        self.skipping = 0  # inside an authorship element
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        self.flush()
+        local = name.rsplit(" ", 1)[-1]
+        if self.on_element is not None:
+            self.on_element(local, attributes)
+        if local in _AUTHORSHIP or self.skipping:
+            self.skipping += 1
+            return
+        for key, value in attributes.items():
+            if key.rsplit(" ", 1)[-1] in _TEXT_ATTRIBUTES:
+                self.take(value)
+
+    def end(self, _name: str) -> None:
+        if self.skipping:
+            self.skipping -= 1
+            self.pieces, self.size = [], 0
+        self.flush()
+
+    def text(self, data: str) -> None:
+        if not self.skipping:
+            self.add(data)
+
+
+class _SheetScan(_PartScan):
+    """A worksheet: outside its cells, everything (page headers and footers, validation
+    prompts, hyperlink texts...); in its cells, formulas, and for a sheet that is not read its
+    values too (but not a shared string's index). Also the row of the first filled cell.
+    The cells are most of a sheet: they take the fast path."""
+
+    def __init__(self, on_batch: Callable[[list[str]], None], *, read: bool) -> None:
+        super().__init__(on_batch)
+        self.read = read
+        self.in_data = False
+        self.capture = False
+        self.in_value = False
+        self.cell_type: str | None = None
+        self.row = 0
+        self.first_row: int | None = None
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        if not self.in_data:
+            if name.endswith(" sheetData"):
+                self.flush()
+                self.in_data = True
+            else:
+                super().start(name, attributes)
+            return
+        if name == _C:
+            self.cell_type = attributes.get("t")
+        elif name == _V:
+            self.in_value = True
+            self.capture = not self.read and self.cell_type != "s"
+        elif name == _ROW:
+            number = attributes.get("r")
+            self.row = int(number) if number and number.isdigit() else self.row + 1
+        elif name == _F:
+            self.capture = True
+        elif name == _T:
+            self.capture = not self.read
+        elif name == _IS:
+            if self.first_row is None:
+                self.first_row = self.row
+        else:  # another namespace (strict OOXML) or element: the slow, careful path
+            local = name.rsplit(" ", 1)[-1]
+            self.start(_MAIN + local, attributes) if _MAIN + local != name else None
+            return
+        self.pieces, self.size = [], 0
+
+    def end(self, name: str) -> None:
+        if not self.in_data:
+            super().end(name)
+            return
+        if self.capture:
+            self.flush()
+            self.capture = False
+        self.in_value = False
+        if name.endswith(" sheetData"):
+            self.in_data = False
+
+    def text(self, data: str) -> None:
+        if not self.in_data:
+            super().text(data)
+            return
+        if self.in_value and self.first_row is None and data:
+            self.first_row = self.row
+        if self.capture:
+            self.add(data)
+
+
+class _SharedStringScan(_Texts):
+    """Each ``<si>``'s text (its ``<t>`` runs joined; phonetic runs left out)."""
+
+    def __init__(self, on_batch: Callable[[list[str]], None]) -> None:
+        super().__init__(on_batch)
+        self.in_text = False
+        self.phonetic = 0
+
+    def start(self, name: str, _attributes: dict[str, str]) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        if local == "si":
+            self.pieces, self.size = [], 0
+        elif local == "rPh":
+            self.phonetic += 1
+        self.in_text = local == "t" and not self.phonetic
+
+    def end(self, name: str) -> None:
+        local = name.rsplit(" ", 1)[-1]
+        self.in_text = False
+        if local == "rPh":
+            self.phonetic -= 1
+        elif local == "si":
+            self.take("".join(self.pieces))
+            self.pieces, self.size = [], 0
+
+    def text(self, data: str) -> None:
+        if self.in_text:
+            self.add(data)
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
+_C, _V, _ROW, _F, _T, _IS = (_MAIN + tag for tag in ("c", "v", "row", "f", "t", "is"))
 
 
 class Workbook:
-    """An XLSX file checked against the limits; ``screen`` looks at every part but the table."""
+    """An XLSX file checked against the limits; ``screen_structure`` and
+    ``screen_shared_strings`` look at every part but the table that is read."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -87,16 +254,16 @@ class Workbook:
             with zipfile.ZipFile(self.path) as archive:
                 self.infos = archive.infolist()
         except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-            raise self._corrupt() from None
+            raise InputError(
+                "not a readable XLSX file: it is truncated or corrupt", path=self.path
+            ) from None
         limits.check_zip_members(self.path, self.infos)
         self.members = {info.filename: info for info in self.infos}
         if "xl/workbook.xml" not in self.members:
             raise InputError("not an XLSX file (a zip archive without a workbook)", path=path)
         self.findings: list[Finding] = []
+        self._first_rows: dict[str, int] = {}
         self.sheets = self._sheets()
-
-    def _corrupt(self) -> InputError:
-        return InputError("not a readable XLSX file: it is truncated or corrupt", path=self.path)
 
     # --- streaming a part ---
 
@@ -117,90 +284,51 @@ class Workbook:
         for _ in self._chunks(member):
             pass
 
-    def _scan(
-        self,
-        member: str,
-        *,
-        collect: Callable[[str, list[str], dict[str, str]], bool],
-        sheet: bool = False,
-        on_text: Callable[[list[str]], None] | None = None,
-    ) -> _PartScan:
-        """Stream one XML part. ``collect(local_name, open_elements, attributes)`` says whether
-        an element's own text is wanted; attribute texts in ``_TEXT_ATTRIBUTES`` are taken
-        whenever the element's text is, and always outside a sheet's cells."""
-        scan = _PartScan()
-        stack: list[str] = []
-        wanted: list[bool] = []
-        buffer: list[str] = []
-        size = [0]
-        row = [0]
+    def _parse(self, member: str, handler: "_Texts") -> None:
+        """Stream ``member`` through an expat parser (no DTD, so no entities) into
+        ``handler``, then hand on its last texts."""
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
-        def take(text: str) -> None:
-            if text:
-                scan.texts.append(text)
-                if on_text is not None and len(scan.texts) >= _BATCH:
-                    on_text(scan.texts)
-                    scan.texts = []
+        def no_dtd(*_: object) -> None:
+            raise _Dtd
 
-        def start(name: str, attributes: dict[str, str]) -> None:
-            local = name.rsplit(" ", 1)[-1]
-            if sheet and local == "row":
-                number = attributes.get("r")
-                row[0] = int(number) if number and number.isdigit() else row[0] + 1
-            want = collect(local, stack, attributes)
-            stack.append(local)
-            wanted.append(want)
-            if want or (sheet and "sheetData" not in stack):
-                for key, value in attributes.items():
-                    if key.rsplit(" ", 1)[-1] in _TEXT_ATTRIBUTES:
-                        take(value)
-            if want:
-                buffer.clear()
-                size[0] = 0
-            if sheet and local == "is" and scan.first_row is None:
-                scan.first_row = row[0]
-
-        def text(data: str) -> None:
-            if sheet and scan.first_row is None and stack and stack[-1] == "v" and data:
-                scan.first_row = row[0]
-            if wanted and wanted[-1]:
-                size[0] += len(data)
-                if size[0] > limits.MAX_XLSX_TEXT_CHARS:
-                    raise _TooLong
-                buffer.append(data)
-
-        def end(name: str) -> None:
-            stack.pop()
-            if wanted.pop():
-                take("".join(buffer))
-                buffer.clear()
-                size[0] = 0
-            del name
-
-        parser = _parser(start, end, text)
+        parser.StartDoctypeDeclHandler = no_dtd
+        parser.EntityDeclHandler = no_dtd
+        parser.StartElementHandler = handler.start  # type: ignore[attr-defined]
+        parser.EndElementHandler = handler.end  # type: ignore[attr-defined]
+        parser.CharacterDataHandler = handler.text  # type: ignore[attr-defined]
+        part = f"part {self._position(member)}"
         try:
             for chunk in self._chunks(member):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except _Dtd:
             raise InputError(
-                "refused: a workbook part declares a DTD (Excel never writes one)", path=self.path
+                f"refused: {part} of the workbook declares a DTD (Excel never writes one)",
+                path=self.path,
             ) from None
         except expat.ExpatError:
             raise InputError(
-                f"not a readable XLSX file: part {self._position(member)} is not valid XML",
-                path=self.path,
+                f"not a readable XLSX file: {part} is not valid XML", path=self.path
             ) from None
         except _TooLong:
             raise limits.refuse(
                 self.path,
-                f"part {self._position(member)} holds a text longer than a cell may",
+                f"{part} of the workbook holds a text longer than a cell may",
                 f"{limits.MAX_XLSX_TEXT_CHARS:,} characters",
             ) from None
-        return scan
+        handler.flush()
+        handler.done()
 
     def _position(self, member: str) -> int:
         return next(i for i, info in enumerate(self.infos, start=1) if info.filename == member)
+
+    def _screener(self, where: str) -> Callable[[list[str]], None]:
+        def screen(texts: list[str]) -> None:
+            self.findings.extend(screen_texts(texts, where))
+
+        return screen
 
     # --- the structure ---
 
@@ -208,73 +336,57 @@ class Workbook:
         targets: dict[str, str] = {}
         rels = "xl/_rels/workbook.xml.rels"
         if rels in self.members:
-            relations: list[dict[str, str]] = []
 
-            def relation(local: str, _stack: list[str], attributes: dict[str, str]) -> bool:
+            def relation(local: str, attributes: dict[str, str]) -> None:
                 if local == "Relationship":
-                    relations.append(attributes)
-                return False
+                    target = attributes.get("Target", "")
+                    member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                    targets[attributes.get("Id", "")] = normpath(member)
 
-            self._scan(rels, collect=relation)
-            for attributes in relations:
-                target = attributes.get("Target", "")
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                targets[attributes.get("Id", "")] = normpath(member)
+            self._parse(rels, _PartScan(lambda texts: None, relation))
         sheets: list[_Sheet] = []
-        names: list[str] = []
 
-        def sheet(local: str, _stack: list[str], attributes: dict[str, str]) -> bool:
+        def sheet(local: str, attributes: dict[str, str]) -> None:
             if local == "sheet":
                 relation = next(
                     (v for k, v in attributes.items() if k.rsplit(" ", 1)[-1] == "id"), ""
                 )
                 name = attributes.get("name", "")
                 sheets.append(_Sheet(len(sheets) + 1, name, targets.get(relation, "")))
-                names.append(name)
-            return local == "definedName"
 
-        scan = self._scan("xl/workbook.xml", collect=sheet)
-        self._screen([*names, *scan.texts], "the workbook's sheet and defined names")
+        where = "the workbook's sheet and defined names"
+        self._parse("xl/workbook.xml", _PartScan(self._screener(where), sheet))
         return sheets
 
     def first_rows(self) -> dict[str, int]:
-        """Sheet name -> the row of its first filled cell (filled in by ``screen``)."""
+        """Sheet name -> the row of its first filled cell (known after ``screen_structure``)."""
         return dict(self._first_rows)
 
     # --- the screen ---
-
-    def _screen(self, texts: list[str], where: str) -> None:
-        if texts:
-            self.findings.extend(screen_texts(texts, where))
 
     def screen_structure(self, read_member: str) -> None:
         """Stream every XML part (sizes verified, cells counted, texts screened) before the
         table is read, except the shared strings (``screen_shared_strings`` does those once
         the table's own values are known). Findings accumulate in ``findings``."""
-        self._first_rows: dict[str, int] = {}
         by_member = {sheet.member: sheet for sheet in self.sheets}
         for info in self.infos:
             member = info.filename
             if member == "xl/workbook.xml" or info.is_dir():
                 continue
-            if member.casefold() == "xl/sharedstrings.xml":
-                self.verify(member)  # the reader holds it whole: its size must be true
-                continue
             xml = member.casefold().endswith((".xml", ".rels", ".vml"))
-            if _SKIPPED.match(member) or not xml:
-                if xml:
+            if member.casefold() == "xl/sharedstrings.xml" or _SKIPPED.match(member) or not xml:
+                if xml:  # the reader may read it: its sizes must be true
                     self.verify(member)
                 continue
             sheet = by_member.get(member)
-            if sheet is not None:
-                self._screen_sheet(sheet, read=member == read_member)
-            else:
-                where = _part_label(member)
-                scan = self._scan(member, collect=_any_text, on_text=self._batcher(where))
-                self._screen(scan.texts, where)
-
-    def _batcher(self, where: str) -> Callable[[list[str]], None]:
-        return lambda texts: self._screen(texts, where)
+            if sheet is None:
+                self._parse(member, _PartScan(self._screener(_part_label(member))))
+                continue
+            self._count_cells(sheet)
+            scan = _SheetScan(self._screener(f"sheet {sheet.position}"), read=member == read_member)
+            self._parse(member, scan)
+            if scan.first_row is not None:
+                self._first_rows[sheet.name] = scan.first_row
 
     def _count_cells(self, sheet: _Sheet) -> None:
         """Refuse a sheet with more cells than ``limits.MAX_XLSX_CELLS``, counted in the bytes
@@ -290,29 +402,6 @@ class Workbook:
                     f"{limits.MAX_XLSX_CELLS:,} cells",
                 )
 
-    def _screen_sheet(self, sheet: _Sheet, *, read: bool) -> None:
-        where = f"sheet {sheet.position}"
-        self._count_cells(sheet)
-        cell_type = ["n"]
-
-        def collect(local: str, stack: list[str], attributes: dict[str, str]) -> bool:
-            if "sheetData" not in stack:
-                return local != "sheetData"
-            if local == "c":
-                cell_type[0] = attributes.get("t", "n")
-            if local == "f":
-                return True  # a formula can hold typed text
-            if read:
-                return False  # the table's cells: the reader gives them to the screen
-            if local == "v":
-                return cell_type[0] != "s"  # a shared string's index is not text
-            return local == "t"
-
-        scan = self._scan(sheet.member, collect=collect, sheet=True, on_text=self._batcher(where))
-        self._screen(scan.texts, where)
-        if scan.first_row is not None:
-            self._first_rows[sheet.name] = scan.first_row
-
     def screen_shared_strings(self, table_values: set[str]) -> None:
         """Screen the shared strings the read table does not hold (its own values go through
         the contract's screen, which knows which columns are free text)."""
@@ -321,99 +410,18 @@ class Workbook:
         )
         if member is None:
             return
-        where = "the workbook's other text (shared strings)"
-
-        def screen(texts: list[str]) -> None:
-            self._screen([text for text in texts if text not in table_values], where)
-
-        scan = _SharedStringScan(screen)
-        parser = _parser(scan.start, scan.end, scan.text)
-        try:
-            for chunk in self._chunks(member):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        except (expat.ExpatError, _Dtd):
-            raise InputError(
-                "not a readable XLSX file: the shared strings are not valid XML", path=self.path
-            ) from None
-        except _TooLong:
-            raise limits.refuse(
-                self.path,
-                "a shared string is longer than a cell may hold",
-                f"{limits.MAX_XLSX_TEXT_CHARS:,} characters",
-            ) from None
-        screen(scan.strings)
+        screen = self._screener("the workbook's other text (shared strings)")
+        self._parse(
+            member,
+            _SharedStringScan(lambda texts: screen([t for t in texts if t not in table_values])),
+        )
 
     def refuse_if_found(self) -> None:
+        """Raise ``IdentifiableDataError`` for everything found in the workbook's parts."""
         from ingest.identifiable import IdentifiableDataError
 
         if self.findings:
-            raise IdentifiableDataError(_merged(self.findings), path=self.path)
-
-
-class _Dtd(Exception):
-    pass
-
-
-class _SharedStringScan:
-    """Each ``<si>``'s text (its ``<t>`` runs joined; phonetic runs left out), handed on in
-    batches."""
-
-    def __init__(self, on_batch: Callable[[list[str]], None]) -> None:
-        self.on_batch = on_batch
-        self.strings: list[str] = []
-        self.stack: list[str] = []
-        self.pieces: list[str] = []
-        self.size = 0
-        self.in_text = False
-
-    def start(self, name: str, _attributes: dict[str, str]) -> None:
-        local = name.rsplit(" ", 1)[-1]
-        if local == "si":
-            self.pieces, self.size = [], 0
-        self.in_text = local == "t" and "rPh" not in self.stack
-        self.stack.append(local)
-
-    def text(self, data: str) -> None:
-        if self.in_text:
-            self.size += len(data)
-            if self.size > limits.MAX_XLSX_TEXT_CHARS:
-                raise _TooLong
-            self.pieces.append(data)
-
-    def end(self, _name: str) -> None:
-        local = self.stack.pop()
-        self.in_text = False
-        if local == "si":
-            self.strings.append("".join(self.pieces))
-            self.pieces = []
-            if len(self.strings) >= _BATCH:
-                self.on_batch(self.strings)
-                self.strings = []
-
-
-def _parser(
-    start: Callable[[str, dict[str, str]], None],
-    end: Callable[[str], None],
-    text: Callable[[str], None],
-) -> "expat.XMLParserType":
-    """An expat parser with namespaces split off, that refuses any DTD (so no entities)."""
-
-    def no_dtd(*_: object) -> None:
-        raise _Dtd
-
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = no_dtd
-    parser.EntityDeclHandler = no_dtd
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    return parser
-
-
-def _any_text(local: str, _stack: list[str], _attributes: dict[str, str]) -> bool:
-    return local not in _AUTHORSHIP
+            raise IdentifiableDataError(merge_findings(self.findings), path=self.path)
 
 
 def _part_label(member: str) -> str:
@@ -437,7 +445,7 @@ def _part_label(member: str) -> str:
     return "other workbook parts"
 
 
-def _merged(findings: list[Finding]) -> list[Finding]:
+def merge_findings(findings: list[Finding]) -> list[Finding]:
     """One finding per (where, kind), counts added (texts are screened in batches)."""
     counts: dict[tuple[str, str], int] = {}
     for finding in findings:
