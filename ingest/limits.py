@@ -50,6 +50,7 @@ MAX_PARQUET_FOOTER_BYTES = 16 * MIB
 MAX_PARQUET_ROW_GROUPS = 10_000
 MAX_PARQUET_COLUMNS = MAX_COLUMNS
 MAX_PARQUET_BYTES = 512 * MIB  # all row groups, uncompressed, as the metadata declares
+MAX_PARQUET_CELLS = 20_000_000  # rows times columns (read whole, every cell as text)
 
 _RATIO_FLOOR = 1 * MIB  # smaller parts may compress as well as they like
 
@@ -82,6 +83,8 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("Parquet", "row groups", f"{MAX_PARQUET_ROW_GROUPS:,}"),
     ("Parquet", "columns", f"{MAX_PARQUET_COLUMNS:,}"),
     ("Parquet", "all row groups, uncompressed", _size(MAX_PARQUET_BYTES)),
+    ("Parquet", "cells (rows times columns)", f"{MAX_PARQUET_CELLS:,}"),
+    ("Parquet", "one value", _size(MAX_FIELD_BYTES)),
 )
 
 
@@ -267,6 +270,9 @@ def check_parquet(path: Path) -> None:
             f"it has {metadata.num_row_groups:,} row groups",
             f"{MAX_PARQUET_ROW_GROUPS:,} row groups",
         )
+    cells = metadata.num_rows * metadata.num_columns
+    if cells > MAX_PARQUET_CELLS:
+        raise refuse(path, f"it has {cells:,} cells", f"{MAX_PARQUET_CELLS:,} cells")
     total = 0
     for index in range(metadata.num_row_groups):
         group = metadata.row_group(index)

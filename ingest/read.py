@@ -1134,6 +1134,34 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
 # --- Parquet ---------------------------------------------------------------------------------
 
 
+def _check_parquet_text(frame: pl.DataFrame, path: Path) -> None:
+    """Refuse text past the limits before anything copies it: a dictionary-encoded value is
+    stored once however many rows repeat it, so its size on disk says nothing (measured per
+    distinct value for a categorical column, per row for a text column)."""
+    total = 0
+    for position, (name, dtype) in enumerate(frame.schema.items(), start=1):
+        if dtype == pl.String:
+            lengths = frame.get_column(name).str.len_bytes().cast(pl.Int64)
+            longest, size = lengths.max(), lengths.sum()
+        elif isinstance(dtype, (pl.Categorical, pl.Enum)):
+            counts = frame.get_column(name).value_counts(name="__n")
+            lengths = counts.get_column(name).cast(pl.String).str.len_bytes().cast(pl.Int64)
+            longest, size = lengths.max(), (lengths * counts.get_column("__n")).sum()
+        else:
+            continue
+        if longest is not None and longest > limits.MAX_FIELD_BYTES:  # type: ignore[operator]
+            raise limits.refuse(
+                path,
+                f"column {position} holds a value longer than one value may be",
+                limits.MAX_FIELD_BYTES,
+            )
+        total += int(size or 0)  # type: ignore[arg-type]
+    if total > limits.MAX_PARQUET_BYTES:
+        raise limits.refuse(
+            path, f"its text values come to {limits.size_of(total)}", limits.MAX_PARQUET_BYTES
+        )
+
+
 def _read_parquet(path: Path) -> pl.DataFrame:
     size = path.stat().st_size
     with path.open("rb") as handle:
@@ -1152,6 +1180,7 @@ def _read_parquet(path: Path) -> pl.DataFrame:
         frame = pl.read_parquet(path)
     except Exception:  # polars and arrow raise several error types for damaged files
         raise InputError("not a readable Parquet file: it is corrupt", path=path) from None
+    _check_parquet_text(frame, path)
     texts = []
     for position, (name, dtype) in enumerate(frame.schema.items(), start=1):
         if dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:

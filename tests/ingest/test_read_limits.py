@@ -205,6 +205,34 @@ def wide_parquet(tmp_path: Path) -> Path:
     return path
 
 
+def parquet_dictionary_bomb(tmp_path: Path) -> Path:
+    # a 100 KiB value stored once and repeated on 100,000 rows: 10 GB once copied out
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    indices = pa.array([0] * 100_000, type=pa.int32())
+    column = pa.DictionaryArray.from_arrays(indices, pa.array(["x" * (100 * 1024)]))
+    path = tmp_path / "dictionary.parquet"
+    pq.write_table(pa.table({"activity_id": column}), path)
+    return path
+
+
+def parquet_long_value(tmp_path: Path) -> Path:
+    path = tmp_path / "value.parquet"
+    pl.DataFrame({"activity_id": ["x" * (200 * 1024)]}).write_parquet(path)
+    return path
+
+
+def long_parquet(tmp_path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "long.parquet"
+    zeros = pa.array(bytes(limits.MAX_PARQUET_CELLS // 2 + 1), type=pa.uint8())
+    pq.write_table(pa.table({"a": zeros, "b": zeros}), path, row_group_size=1 << 24)
+    return path
+
+
 # (builder, contract, a fragment of the refusal naming the limit)
 HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "xlsx shared strings bomb": (shared_strings_bomb, LINK_WORKER_CAPACITY, "the limit is"),
@@ -221,6 +249,9 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "json nested too deeply": (deep_json, ACTIVITY_SESSIONS, "nested deeper"),
     "360giving nested too deeply": (deep_grant, PROVIDER_FUNDING, "16 levels"),
     "parquet too many columns": (wide_parquet, ACTIVITY_SESSIONS, "columns"),
+    "parquet dictionary bomb": (parquet_dictionary_bomb, ACTIVITY_SESSIONS, "text values"),
+    "parquet value too long": (parquet_long_value, ACTIVITY_SESSIONS, "value longer"),
+    "parquet too many cells": (long_parquet, ACTIVITY_SESSIONS, "cells"),
 }
 
 
