@@ -44,6 +44,7 @@ MAX_XLSX_SHARED_STRINGS_BYTES = 128 * MIB  # the shared strings part (held whole
 MAX_XLSX_RATIO = 200  # uncompressed / compressed size of a part larger than 1 MiB
 MAX_XLSX_CELLS = 10_000_000  # filled cells in the sheet that is read
 MAX_XLSX_TEXT_CHARS = 32_767  # one text in a workbook part (Excel's own cell limit)
+MAX_XLSX_TABLE_CHARS = 256 * MIB  # text of the sheet read, a shared string once per cell
 
 # --- Parquet ---
 MAX_PARQUET_FOOTER_BYTES = 16 * MIB
@@ -80,6 +81,11 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("XLSX", "compression ratio of a part over 1 MiB", f"{MAX_XLSX_RATIO}:1"),
     ("XLSX", "filled cells in the sheet read", f"{MAX_XLSX_CELLS:,}"),
     ("XLSX", "one text (cell, comment, property)", f"{MAX_XLSX_TEXT_CHARS:,} characters"),
+    (
+        "XLSX",
+        "text of the sheet read (a shared string counted in every cell showing it)",
+        f"{MAX_XLSX_TABLE_CHARS:,} characters",
+    ),
     ("Parquet", "row groups", f"{MAX_PARQUET_ROW_GROUPS:,}"),
     ("Parquet", "columns", f"{MAX_PARQUET_COLUMNS:,}"),
     ("Parquet", "all row groups, uncompressed", _size(MAX_PARQUET_BYTES)),

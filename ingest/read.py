@@ -926,6 +926,7 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
         chosen = found
     where = f"sheet {chosen.position}"
     book.screen_structure(chosen.member)
+    book.refuse_if_found()  # before the table is read at all
 
     import fastexcel
 
@@ -940,11 +941,6 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
     skip = _title_rows(contract, frame)
     title_texts = [cell for cells in frame.head(skip).iter_rows() for cell in cells if cell]
     book.findings.extend(screen_texts(title_texts, f"{where}, the rows above the header"))
-    values: set[str] = set()
-    for name in frame.columns:
-        values.update(frame.get_column(name).drop_nulls().unique().to_list())
-    book.screen_shared_strings(values)
-    del values
     book.refuse_if_found()
 
     header_row = book.first_rows().get(chosen.name, 1) + skip

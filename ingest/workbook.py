@@ -19,6 +19,7 @@ in the data, and are not kept either.
 
 import re
 import zipfile
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,14 +147,17 @@ class _PartScan(_Texts):
 class _SheetScan(_PartScan):
     """A worksheet: outside its cells, everything (page headers and footers, validation
     prompts, hyperlink texts...); in its cells, formulas, and for a sheet that is not read its
-    values too (but not a shared string's index). Also the row of the first filled cell.
+    values too (but not a shared string's index). Also the row of the first filled cell, and
+    for the sheet read, how many of its cells show each shared string (``shared``).
     The cells are most of a sheet: they take the fast path."""
 
     def __init__(self, on_batch: Callable[[list[str]], None], *, read: bool) -> None:
         super().__init__(on_batch)
         self.read = read
+        self.shared = array("I")  # shared string index -> cells of the read sheet showing it
         self.in_data = False
         self.capture = False
+        self.counting = False
         self.in_value = False
         self.cell_type: str | None = None
         self.row = 0
@@ -171,7 +175,10 @@ class _SheetScan(_PartScan):
             self.cell_type = attributes.get("t")
         elif name == _V:
             self.in_value = True
-            self.capture = not self.read and self.cell_type != "s"
+            if self.cell_type == "s":
+                self.counting = self.read  # a shared string's index
+            else:
+                self.capture = not self.read
         elif name == _ROW:
             number = attributes.get("r")
             self.row = int(number) if number and number.isdigit() else self.row + 1
@@ -195,6 +202,16 @@ class _SheetScan(_PartScan):
         if self.capture:
             self.flush()
             self.capture = False
+        elif self.counting:
+            text = "".join(self.pieces)
+            index = int(text) if text.isdigit() else -1
+            if not 0 <= index < _MAX_SHARED_INDEX:
+                raise _BadIndex
+            if index >= len(self.shared):
+                missing = index + 1 - len(self.shared)
+                self.shared.frombytes(bytes(missing * self.shared.itemsize))
+            self.shared[index] += 1
+            self.pieces, self.size, self.counting = [], 0, False
         self.in_value = False
         if name.endswith(" sheetData"):
             self.in_data = False
@@ -205,15 +222,32 @@ class _SheetScan(_PartScan):
             return
         if self.in_value and self.first_row is None and data:
             self.first_row = self.row
-        if self.capture:
+        if self.capture or self.counting:
             self.add(data)
 
 
-class _SharedStringScan(_Texts):
-    """Each ``<si>``'s text (its ``<t>`` runs joined; phonetic runs left out)."""
+class _TableTooLarge(Exception):
+    pass
 
-    def __init__(self, on_batch: Callable[[list[str]], None]) -> None:
+
+class _BadIndex(Exception):
+    pass
+
+
+# No shared strings part within its size limit holds more strings than this ("<si/>" each).
+_MAX_SHARED_INDEX = limits.MAX_XLSX_SHARED_STRINGS_BYTES // 5
+
+
+class _SharedStringScan(_Texts):
+    """Each ``<si>``'s text (its ``<t>`` runs joined; phonetic runs left out). The strings
+    the read sheet shows (``used``: index -> cells) are not handed on (the table's screen
+    sees them) but counted: the reader copies a string into every cell that shows it."""
+
+    def __init__(self, on_batch: Callable[[list[str]], None], used: "array[int]") -> None:
         super().__init__(on_batch)
+        self.used = used
+        self.index = 0
+        self.table_chars = 0
         self.in_text = False
         self.phonetic = 0
 
@@ -231,7 +265,15 @@ class _SharedStringScan(_Texts):
         if local == "rPh":
             self.phonetic -= 1
         elif local == "si":
-            self.take("".join(self.pieces))
+            text = "".join(self.pieces)
+            cells = self.used[self.index] if self.index < len(self.used) else 0
+            if cells:
+                self.table_chars += len(text) * cells
+                if self.table_chars > limits.MAX_XLSX_TABLE_CHARS:
+                    raise _TableTooLarge
+            else:
+                self.take(text)
+            self.index += 1
             self.pieces, self.size = [], 0
 
     def text(self, data: str) -> None:
@@ -244,8 +286,8 @@ _C, _V, _ROW, _F, _T, _IS = (_MAIN + tag for tag in ("c", "v", "row", "f", "t", 
 
 
 class Workbook:
-    """An XLSX file checked against the limits; ``screen_structure`` and
-    ``screen_shared_strings`` look at every part but the table that is read."""
+    """An XLSX file checked against the limits; ``screen_structure`` looks at every part but
+    the table that is read."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -303,6 +345,11 @@ class Workbook:
             for chunk in self._chunks(member):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
+        except _BadIndex:
+            raise InputError(
+                f"not a readable XLSX file: {part} refers to a shared string that cannot exist",
+                path=self.path,
+            ) from None
         except _Dtd:
             raise InputError(
                 f"refused: {part} of the workbook declares a DTD (Excel never writes one)",
@@ -366,9 +413,10 @@ class Workbook:
 
     def screen_structure(self, read_member: str) -> None:
         """Stream every XML part (sizes verified, cells counted, texts screened) before the
-        table is read, except the shared strings (``screen_shared_strings`` does those once
-        the table's own values are known). Findings accumulate in ``findings``."""
+        table is read; the shared strings last, once the read sheet's are known. Findings
+        accumulate in ``findings`` (``refuse_if_found``)."""
         by_member = {sheet.member: sheet for sheet in self.sheets}
+        used = array("I")
         for info in self.infos:
             member = info.filename
             if member == "xl/workbook.xml" or info.is_dir():
@@ -387,6 +435,9 @@ class Workbook:
             self._parse(member, scan)
             if scan.first_row is not None:
                 self._first_rows[sheet.name] = scan.first_row
+            if member == read_member:
+                used = scan.shared
+        self._screen_shared_strings(used)
 
     def _count_cells(self, sheet: _Sheet) -> None:
         """Refuse a sheet with more cells than ``limits.MAX_XLSX_CELLS``, counted in the bytes
@@ -402,19 +453,25 @@ class Workbook:
                     f"{limits.MAX_XLSX_CELLS:,} cells",
                 )
 
-    def screen_shared_strings(self, table_values: set[str]) -> None:
-        """Screen the shared strings the read table does not hold (its own values go through
-        the contract's screen, which knows which columns are free text)."""
+    def _screen_shared_strings(self, used: "array[int]") -> None:
+        """Screen the shared strings the read sheet does not show (those it shows go through
+        the contract's screen, which knows which columns are free text), and bound the text
+        the reader will make of the ones it does."""
         member = next(
             (name for name in self.members if name.casefold() == "xl/sharedstrings.xml"), None
         )
         if member is None:
             return
         screen = self._screener("the workbook's other text (shared strings)")
-        self._parse(
-            member,
-            _SharedStringScan(lambda texts: screen([t for t in texts if t not in table_values])),
-        )
+        try:
+            self._parse(member, _SharedStringScan(screen, used))
+        except _TableTooLarge:
+            raise limits.refuse(
+                self.path,
+                "the sheet read holds more text than a sheet may (each shared string counted "
+                "in every cell that shows it)",
+                f"{limits.MAX_XLSX_TABLE_CHARS:,} characters",
+            ) from None
 
     def refuse_if_found(self) -> None:
         """Raise ``IdentifiableDataError`` for everything found in the workbook's parts."""

@@ -233,6 +233,23 @@ def long_parquet(tmp_path: Path) -> Path:
     return path
 
 
+def shared_string_in_every_cell(tmp_path: Path) -> Path:
+    """A 30,000-character shared string shown by 10,000 cells: small on disk, 300 million
+    characters once the reader copies it into every cell."""
+    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+    def strings(member) -> None:
+        member.write(b"<sst " + ns + b"><si><t>" + b"y" * 30_000 + b"</t></si></sst>")
+
+    def sheet(member) -> None:
+        member.write(b"<worksheet " + ns + b"><sheetData>")
+        member.write(b'<row><c t="s"><v>0</v></c></row>' * 10_000)
+        member.write(b"</sheetData></worksheet>")
+
+    parts = {"xl/sharedStrings.xml": strings, "xl/worksheets/sheet1.xml": sheet}
+    return with_parts(tmp_path / "repeated.xlsx", parts)
+
+
 # (builder, contract, a fragment of the refusal naming the limit)
 HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "xlsx shared strings bomb": (shared_strings_bomb, LINK_WORKER_CAPACITY, "the limit is"),
@@ -241,6 +258,11 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "xlsx declared sizes lie": (lying_sizes, LINK_WORKER_CAPACITY, "declared sizes are false"),
     "xlsx too many parts": (many_parts, LINK_WORKER_CAPACITY, "parts"),
     "xlsx DTD": (dtd_part, LINK_WORKER_CAPACITY, "DTD"),
+    "xlsx one string in every cell": (
+        shared_string_in_every_cell,
+        LINK_WORKER_CAPACITY,
+        "more text than a sheet may",
+    ),
     "csv one 50 MB line": (one_line_csv, ACTIVITY_SESSIONS, "line 2 is longer"),
     "csv too many columns": (wide_csv, ACTIVITY_SESSIONS, "columns"),
     "csv value too long": (long_value_csv, ACTIVITY_SESSIONS, "value longer"),
