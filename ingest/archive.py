@@ -21,8 +21,9 @@ file as received, recorded in ``audit.loads``), so archiving is idempotent. A re
 never holds a value from the file (the reason names columns and counts only).
 
 Only what the privacy screen has seen is kept. Every cell of a CSV or JSON file reaches the
-screen (title lines and extra columns are rows and columns of the table; every field of a
-360Giving grant is screened), so those are kept byte for byte. A workbook holds parts that
+screen (a title line or an extra column is a row or a column of the table; the headers and
+values of columns outside the contract get every value check, ``ingest.read.OutsideScreen``;
+every field of a 360Giving grant is screened), so those are kept byte for byte. A workbook holds parts that
 cannot be screened (images, embedded objects, macros, charts), and a Parquet file metadata
 the reader never looks at: for those the archive keeps the table the reader parsed and the
 screen passed (every column as text under its original header, with ``_row_number``), as

@@ -51,6 +51,8 @@ from ingest.read import (
     HELPER_COLUMNS,
     POLARS_TYPES,
     NotStreamable,
+    OutsideScreen,
+    check_outside,
     drop_empty_rows,
     is_batchable,
     read_csv_batches,
@@ -401,6 +403,7 @@ class _Whole:
     def read(cls, contract: Contract, path: Path, *, strict: bool, sheet: str | None) -> "_Whole":
         raw = read_raw(contract, path, sheet=sheet)
         check_identifiable(contract, raw, path)
+        check_outside(contract, raw, path)
         typed = to_typed(contract, raw, path=path, strict=strict)
         screened = screened_table(path, raw)
         del raw  # the text copy of the file: peak memory is what is alive at once
@@ -431,7 +434,7 @@ class _Batched:
         return it ready for the second pass; None if it must be read whole after all."""
         if not is_batchable(path, batch_bytes):
             return None
-        screen = IdentifiableScreen(contract)
+        screen, outside = IdentifiableScreen(contract), OutsideScreen(contract)
         filled: dict[str, bool] = {}
         key = list(contract.primary_key)
         hashes: list[pl.Series] = []
@@ -446,6 +449,7 @@ class _Batched:
                 raw = drop_empty_rows(raw)
                 columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
                 screen.add(raw)
+                outside.add(raw)
                 rows += raw.height
                 if key and not header_error:
                     named = raw.drop(name for name in filled)  # unnamed: never a contract column
@@ -466,6 +470,7 @@ class _Batched:
         findings = screen.findings(columns)
         if findings:
             raise IdentifiableDataError(findings, path=path)
+        outside.refuse_if_found(path)
         # the header checks, with the file's columns as read whole (raises as reading whole)
         header = pl.DataFrame(schema=dict.fromkeys(columns, pl.String()))
         to_typed(contract, header, path=path, strict=strict)

@@ -128,6 +128,47 @@ def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.
     return raw
 
 
+def check_outside(contract: Contract, raw: pl.DataFrame, path: Path) -> None:
+    """Refuse ``raw`` (from ``read_raw``) if a column outside the contract holds identifiable
+    data, by every value check (``OutsideScreen``); the loader runs it beside
+    ``check_identifiable``."""
+    outside = OutsideScreen(contract)
+    outside.add(raw)
+    outside.refuse_if_found(path)
+
+
+class OutsideScreen:
+    """Every value check (``screen_texts``: free-text checks included) on what the contract's
+    screen does not check in full: the headers and values of columns outside the contract.
+    With it, every cell of a table that is kept has been screened. ``add`` each batch of a
+    file read in batches; labels are positions ("column 7"), never a header."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.findings: list = []
+        self.headers_seen = False
+
+    def add(self, raw: pl.DataFrame) -> None:
+        from ingest.identifiable import screen_texts
+
+        columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
+        for position, name in enumerate(columns, start=1):
+            if column_for_header(self.contract, name) is not None:
+                continue
+            where = f"column {position}"
+            if not self.headers_seen and not name.startswith("(unnamed column "):
+                self.findings += screen_texts([name], f"{where} (its header)")
+            self.findings += screen_texts(raw.get_column(name).cast(pl.String).to_list(), where)
+        self.headers_seen = True
+
+    def refuse_if_found(self, path: Path) -> None:
+        from ingest.identifiable import IdentifiableDataError
+        from ingest.workbook import merge_findings
+
+        if self.findings:
+            raise IdentifiableDataError(merge_findings(self.findings), path=path)
+
+
 def to_typed(
     contract: Contract,
     raw: pl.DataFrame,

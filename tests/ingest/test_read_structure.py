@@ -305,3 +305,33 @@ def test_an_odd_file_extension_is_not_echoed(tmp_path: Path) -> None:
     message = read_typed(ACTIVITY_SESSIONS, path)
     assert "unsupported file type (not shown)" in message
     assert "1944-06-17" not in message.replace(str(path), "")
+
+
+# --- columns outside the contract ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "where"),
+    [
+        ("notes", "Spoke to Mrs Smith", "column 6"),
+        ("Mrs Smith", "x", "column 6 (its header)"),
+        ("contact", "12 Acacia Avenue", "column 6"),
+    ],
+)
+@pytest.mark.parametrize("batched", [False, True])
+def test_every_cell_outside_the_contract_is_screened(
+    header: str, value: str, where: str, batched: bool, tmp_path: Path
+) -> None:
+    """The archive keeps a CSV byte for byte: its columns outside the contract (dropped from
+    the warehouse) get every value check, free-text ones included, whole or in batches."""
+    path = tmp_path / "sessions.csv"
+    sessions = "activity_id,session_date,places_available,attendees,referred_attendees"
+    rows = "".join(f"A{i:05d},2024-01-01,1,1,1,ok\n" for i in range(2000))
+    path.write_text(f"{sessions},{header}\n{rows}A99999,2024-01-01,1,1,1,{value}\n")
+    db = warehouse(tmp_path)
+    with pytest.raises(IdentifiableDataError) as caught:
+        load_file(ACTIVITY_SESSIONS, path, db, batch_bytes=8 * 1024 if batched else None)
+    message = str(caught.value)
+    assert where in message and not any(secret in message for secret in SECRETS), message
+    assert "Acacia" not in message
+    assert not (tmp_path / "archive").exists()
