@@ -31,7 +31,16 @@ The typed frame
 Loaders drop every column starting with ``_raw__`` before loading.
 
 Anything that cannot be read at all raises ``InputError`` naming the file (and the row or column
-where one can be named); no parser message that could echo the file's content is passed on.
+where one can be named); no parser message that could echo the file's content is passed on, and
+a column is named by its header only when that header is a contract's (``header_label``): any
+other header may be a value, so it is named by position.
+
+Before anything is parsed, the file is checked against the size limits of ``ingest.limits``
+(line, value and column caps for CSV, size, objects and nesting for JSON, the zip directory of
+a workbook, the footer of a Parquet file), so memory stays bounded whatever arrives. A workbook
+is screened whole before its table is read (``ingest.workbook``: other sheets, rows above the
+header, comments, properties, names...), 360Giving fields outside the contract before the row
+mapping drops them, and columns outside the contract by ``check_outside``.
 """
 
 import csv
