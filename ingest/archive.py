@@ -23,11 +23,11 @@ never holds a value from the file (the reason names columns and counts only).
 Only what the privacy screen has seen is kept. Every cell of a CSV or JSON file reaches the
 screen (a title line or an extra column is a row or a column of the table; the headers and
 values of columns outside the contract get every value check, ``ingest.read.OutsideScreen``;
-every field of a 360Giving grant is screened), so those are kept byte for byte. A workbook holds parts that
-cannot be screened (images, embedded objects, macros, charts), and a Parquet file metadata
-the reader never looks at: for those the archive keeps the table the reader parsed and the
-screen passed (every column as text under its original header, with ``_row_number``), as
-Parquet, named ``<name>.screened.parquet``.
+every field of a 360Giving grant is screened), so those are kept byte for byte. A workbook
+holds parts that cannot be screened (images, embedded objects, macros, charts), and a Parquet
+file metadata the reader never looks at: for those the archive keeps the table the reader
+parsed and the screen passed (every column as text under its original header, with
+``_row_number``), as Parquet, named ``<name>.screened.parquet``.
 """
 
 import io
