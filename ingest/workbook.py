@@ -331,6 +331,7 @@ class Workbook:
         ``handler``, then hand on its last texts."""
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.buffer_text = True  # one call per run of text, not per block
 
         def no_dtd(*_: object) -> None:
             raise _Dtd
