@@ -975,6 +975,8 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
             )
         chosen = found
     where = f"sheet {chosen.position}"
+    if chosen.member not in book.members:  # the limits and the screen must see what is read
+        raise InputError(f"not a readable XLSX file: {where} is missing from it", path=path)
     book.screen_structure(chosen.member)
     book.refuse_if_found()  # before the table is read at all
 
