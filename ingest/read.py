@@ -963,6 +963,9 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
     book = Workbook(path)
     if not book.sheets:
         raise InputError("the workbook has no sheets", path=path)
+    folded_names = [candidate.name.casefold() for candidate in book.sheets]
+    if len(set(folded_names)) < len(folded_names):  # Excel never allows it
+        raise InputError("not a readable XLSX file: two sheets have the same name", path=path)
     if sheet is None:
         chosen = book.sheets[0]
     else:

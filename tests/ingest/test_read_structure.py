@@ -158,6 +158,17 @@ def test_every_part_of_a_workbook_is_screened(case: str, tmp_path: Path) -> None
     assert_refused_and_nothing_kept(LINK_WORKER_CAPACITY, path, where)
 
 
+def test_two_sheets_of_one_name_are_refused(tmp_path: Path) -> None:
+    """The reader picks a sheet by name: with two of one name, the limits and the screen
+    could look at the other one."""
+    path = capacity_book(tmp_path / "capacity.xlsx", lambda b, s: b.add_worksheet("Other") and 0)
+    with zipfile.ZipFile(path) as source:
+        workbook = source.read("xl/workbook.xml").decode().replace('"Other"', '"CAPACITY"')
+    with_part(path, "xl/workbook.xml", workbook)
+    with pytest.raises(InputError, match="two sheets have the same name"):
+        read_raw(LINK_WORKER_CAPACITY, path)
+
+
 def test_a_clean_workbook_is_archived_as_its_screened_table(tmp_path: Path) -> None:
     def authored(book, sheet) -> None:  # the sender's staff are named, not the people in it
         book.set_properties({"author": "Jo Bloggs", "title": "PCN capacity"})
