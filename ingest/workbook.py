@@ -305,7 +305,19 @@ class Workbook:
             raise InputError("not an XLSX file (a zip archive without a workbook)", path=path)
         self.findings: list[Finding] = []
         self._first_rows: dict[str, int] = {}
+        # the shared strings part: named by the workbook's relationships (the reader looks
+        # there), else by its usual name
+        self.shared_strings = next(
+            (name for name in self.members if name.casefold() == "xl/sharedstrings.xml"), ""
+        )
         self.sheets = self._sheets()
+        shared = self.members.get(self.shared_strings)
+        if shared is not None and shared.file_size > limits.MAX_XLSX_SHARED_STRINGS_BYTES:
+            raise limits.refuse(
+                self.path,
+                f"the shared strings uncompressed are {limits.size_of(shared.file_size)}",
+                limits.MAX_XLSX_SHARED_STRINGS_BYTES,
+            )
 
     # --- streaming a part ---
 
@@ -390,6 +402,8 @@ class Workbook:
                     target = attributes.get("Target", "")
                     member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
                     targets[attributes.get("Id", "")] = normpath(member)
+                    if attributes.get("Type", "").endswith("/sharedStrings"):
+                        self.shared_strings = normpath(member)
 
             self._parse(rels, _PartScan(lambda texts: None, relation))
         sheets: list[_Sheet] = []
@@ -423,7 +437,7 @@ class Workbook:
             if member == "xl/workbook.xml" or info.is_dir():
                 continue
             xml = member.casefold().endswith((".xml", ".rels", ".vml"))
-            if member.casefold() == "xl/sharedstrings.xml" or _SKIPPED.match(member) or not xml:
+            if member == self.shared_strings or _SKIPPED.match(member) or not xml:
                 if xml:  # the reader may read it: its sizes must be true
                     self.verify(member)
                 continue
@@ -458,10 +472,8 @@ class Workbook:
         """Screen the shared strings the read sheet does not show (those it shows go through
         the contract's screen, which knows which columns are free text), and bound the text
         the reader will make of the ones it does."""
-        member = next(
-            (name for name in self.members if name.casefold() == "xl/sharedstrings.xml"), None
-        )
-        if member is None:
+        member = self.shared_strings
+        if member not in self.members:
             return
         screen = self._screener("the workbook's other text (shared strings)")
         try:

@@ -250,6 +250,23 @@ def shared_string_in_every_cell(tmp_path: Path) -> Path:
     return with_parts(tmp_path / "repeated.xlsx", parts)
 
 
+def shared_strings_renamed(tmp_path: Path) -> Path:
+    """The same, with the shared strings under another name that the workbook's relationships
+    point to (the reader follows them)."""
+    path = shared_string_in_every_cell(tmp_path)
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    parts["xl/strings.xml"] = parts.pop("xl/sharedStrings.xml")
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = parts[rels].replace(b'Target="sharedStrings.xml"', b'Target="strings.xml"')
+    assert b"strings.xml" in parts[rels]
+    renamed = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(renamed, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return renamed
+
+
 # (builder, contract, a fragment of the refusal naming the limit)
 HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "xlsx shared strings bomb": (shared_strings_bomb, LINK_WORKER_CAPACITY, "the limit is"),
@@ -260,6 +277,11 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "xlsx DTD": (dtd_part, LINK_WORKER_CAPACITY, "DTD"),
     "xlsx one string in every cell": (
         shared_string_in_every_cell,
+        LINK_WORKER_CAPACITY,
+        "more text than a sheet may",
+    ),
+    "xlsx shared strings renamed": (
+        shared_strings_renamed,
         LINK_WORKER_CAPACITY,
         "more text than a sheet may",
     ),
