@@ -39,7 +39,8 @@ MAX_JSON_OBJECTS = 2_000_000  # objects (records and what they nest), counted as
 # --- XLSX workbooks (zip archives) ---
 MAX_XLSX_MEMBERS = 2_000  # parts in the archive
 MAX_XLSX_TOTAL_BYTES = 1 * GIB  # all parts, uncompressed, as declared
-MAX_XLSX_PART_BYTES = 400 * MIB  # one part (a sheet), uncompressed
+MAX_XLSX_PART_BYTES = 400 * MIB  # one worksheet or binary part, uncompressed
+MAX_XLSX_OTHER_XML_BYTES = 64 * MIB  # any other XML part (styles, comments...), uncompressed
 MAX_XLSX_SHARED_STRINGS_BYTES = 128 * MIB  # the shared strings part (held whole when read)
 MAX_XLSX_RATIO = 200  # uncompressed / compressed size of a part larger than 1 MiB
 MAX_XLSX_CELLS = 10_000_000  # filled cells in the sheet that is read
@@ -76,7 +77,8 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("JSON", "objects (records and the objects inside them)", f"{MAX_JSON_OBJECTS:,}"),
     ("XLSX", "parts in the zip archive", f"{MAX_XLSX_MEMBERS:,}"),
     ("XLSX", "all parts, uncompressed", _size(MAX_XLSX_TOTAL_BYTES)),
-    ("XLSX", "one part (a sheet), uncompressed", _size(MAX_XLSX_PART_BYTES)),
+    ("XLSX", "one worksheet (or image...), uncompressed", _size(MAX_XLSX_PART_BYTES)),
+    ("XLSX", "any other XML part (styles, comments...)", _size(MAX_XLSX_OTHER_XML_BYTES)),
     ("XLSX", "the shared strings part, uncompressed", _size(MAX_XLSX_SHARED_STRINGS_BYTES)),
     ("XLSX", "compression ratio of a part over 1 MiB", f"{MAX_XLSX_RATIO}:1"),
     ("XLSX", "filled cells in the sheet read", f"{MAX_XLSX_CELLS:,}"),
@@ -199,9 +201,14 @@ def check_zip_members(path: Path, infos: list[zipfile.ZipInfo]) -> None:
 
 
 def part_cap(info: zipfile.ZipInfo) -> int:
-    if info.filename.casefold() == "xl/sharedstrings.xml":
+    """The size limit of one part: the reader holds a styles or comments part whole, so XML
+    parts other than worksheets get a smaller one."""
+    name = info.filename.casefold()
+    if name == "xl/sharedstrings.xml":
         return MAX_XLSX_SHARED_STRINGS_BYTES
-    return MAX_XLSX_PART_BYTES
+    if name.startswith("xl/worksheets/") or not name.endswith((".xml", ".rels", ".vml")):
+        return MAX_XLSX_PART_BYTES
+    return MAX_XLSX_OTHER_XML_BYTES
 
 
 def size_of(n: int) -> str:

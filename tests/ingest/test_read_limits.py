@@ -78,6 +78,18 @@ def shared_strings_bomb(tmp_path: Path) -> Path:
     return with_parts(tmp_path / "bomb.xlsx", {"xl/sharedStrings.xml": write}, level=9)
 
 
+def styles_bomb(tmp_path: Path) -> Path:
+    # a styles part of 100 MiB of empty formats (the reader holds every one)
+    def write(member) -> None:
+        member.write(b'<styleSheet><cellXfs count="1">')
+        block = b"<xf/>" * (limits.MIB // 5)
+        for _ in range(100):
+            member.write(block)
+        member.write(b"</cellXfs></styleSheet>")
+
+    return with_parts(tmp_path / "styles.xlsx", {"xl/styles.xml": write})
+
+
 def ratio_bomb(tmp_path: Path) -> Path:
     # 8 MiB that compress more than 200 to 1, under every size limit
     part = b"<x>" + b"\x20" * (8 * limits.MIB) + b"</x>"
@@ -271,6 +283,7 @@ def shared_strings_renamed(tmp_path: Path) -> Path:
 HOSTILE: dict[str, tuple[Callable[[Path], Path], object, str]] = {
     "xlsx shared strings bomb": (shared_strings_bomb, LINK_WORKER_CAPACITY, "the limit is"),
     "xlsx compression ratio": (ratio_bomb, LINK_WORKER_CAPACITY, "compresses"),
+    "xlsx styles part too large": (styles_bomb, LINK_WORKER_CAPACITY, "the limit is 64 MiB"),
     "xlsx ten million rows": (ten_million_rows, LINK_WORKER_CAPACITY, "cells"),
     "xlsx declared sizes lie": (lying_sizes, LINK_WORKER_CAPACITY, "declared sizes are false"),
     "xlsx too many parts": (many_parts, LINK_WORKER_CAPACITY, "parts"),
