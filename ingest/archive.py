@@ -4,7 +4,11 @@ Every folder is derived from the warehouse file, so a test or a trial run on a t
 warehouse keeps all of its files beside it::
 
     <data>/warehouse/warehouse.duckdb               the warehouse (``--warehouse``)
-    <data>/archive/<source>/<sha256>/<label>        every accepted file, under its label
+    <data>/archive/<source>/<sha256>/<label>        every accepted CSV or JSON file, under
+                                                    its label, byte for byte
+    <data>/archive/<source>/<sha256>/<label>.screened.parquet
+                                                    every accepted XLSX or Parquet file: its
+                                                    screened table, not its bytes
     <data>/landing/<source>/                        drop a file here; the sensor ingests it
     <data>/rejected/<source>/<label>.refused.txt    a refused landing file's note: the
                                                     reason, the time and the sha256
@@ -22,13 +26,25 @@ The archive is content-addressed: the same bytes are kept once, under their sha2
 archiving is idempotent and an archived file can be checked against ``audit.loads``. A refused
 file is deleted once its note is written: nothing of it is kept. A note never holds a value
 from the file (the reason names the rule, the column and the row only).
+
+Only what the privacy screen has seen is kept. Every cell of a CSV or JSON file reaches the
+screen (a title line or an extra column is a row or a column of the table; the headers and
+values of columns outside the contract get every value check, ``ingest.read.OutsideScreen``;
+every field of a 360Giving grant is screened), so those are kept byte for byte. A workbook
+holds parts that cannot be screened (images, embedded objects, macros, charts), and a Parquet
+file metadata the reader never looks at: for those the archive keeps the table the reader
+parsed and the screen passed (every column as text under its original header, with
+``_row_number``), as Parquet, named ``<label>.screened.parquet``.
 """
 
+import io
 import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+
+import polars as pl
 
 WAREHOUSE_FOLDER = "warehouse"
 
@@ -62,6 +78,10 @@ def is_own_label(source: str, sha256: str, name: str | Path) -> bool:
     of what was sent but its extension)."""
     return Path(name).name == file_label(source, sha256, name)
 
+# Formats whose original cannot be screened whole: the archive keeps their screened table.
+ARCHIVED_AS_TABLE = frozenset({".xlsx", ".parquet"})
+SCREENED_SUFFIX = ".screened.parquet"
+
 
 def data_dir(db_path: Path) -> Path:
     """The data folder the warehouse file belongs to (see the module notes)."""
@@ -85,15 +105,47 @@ def archive_path(db_path: Path, source: str, sha256: str, name: str) -> Path:
     return archive_dir(db_path) / source / sha256 / name
 
 
+def keeps_original(path: Path) -> bool:
+    """Whether the archive keeps ``path``'s bytes (else its screened table)."""
+    return Path(path).suffix.lower() not in ARCHIVED_AS_TABLE
+
+
+def screened_table(path: Path, raw: pl.DataFrame) -> bytes | None:
+    """What the archive keeps of ``path`` when not its bytes: ``raw`` (the table as read and
+    screened) as Parquet; None for a file kept as it is."""
+    if keeps_original(path):
+        return None
+    buffer = io.BytesIO()
+    raw.write_parquet(buffer, compression="zstd")
+    return buffer.getvalue()
+
+
 def archive_file(
-    path: Path, source: str, sha256: str, db_path: Path, *, name: str | None = None
-) -> Path:
-    """Copy ``path`` into the archive (once per sha256) under ``name`` (default: the file's
-    label, ``file_label``) and return where it is."""
-    target = archive_path(db_path, source, sha256, name or file_label(source, sha256, path))
+    path: Path,
+    source: str,
+    sha256: str,
+    db_path: Path,
+    *,
+    name: str | None = None,
+    screened: bytes | None = None,
+) -> Path | None:
+    """Keep ``path`` in the archive (once per sha256) and return where it is: its bytes, or for
+    a workbook or Parquet file the ``screened`` table (``screened_table``) under
+    ``<name>.screened.parquet``. ``name`` defaults to the file's label (``file_label``). None when a file
+    archived as a table is archived again without its table and none is kept yet."""
+    name = name or file_label(source, sha256, path)
+    if keeps_original(path):
+        target = archive_path(db_path, source, sha256, name)
+        if not target.is_file():
+            _copy_atomically(Path(path), target)
+        return target
+    target = archive_path(db_path, source, sha256, name + SCREENED_SUFFIX)
     if target.is_file():
         return target
-    _copy_atomically(Path(path), target)
+    if screened is None:
+        kept = sorted(target.parent.glob(f"*{SCREENED_SUFFIX}")) if target.parent.is_dir() else []
+        return kept[0] if kept else None
+    _write_atomically(screened, target)
     return target
 
 
@@ -134,11 +186,19 @@ def refusal_report(*, source: str, label: str, reason: str, sha256: str) -> str:
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
+    _atomically(target, lambda temporary: shutil.copyfile(source, temporary))
+
+
+def _write_atomically(data: bytes, target: Path) -> None:
+    _atomically(target, lambda temporary: Path(temporary).write_bytes(data))
+
+
+def _atomically(target: Path, write) -> None:  # noqa: ANN001 - a one-argument callable
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
     os.close(handle)
     try:
-        shutil.copyfile(source, temporary)
+        write(temporary)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -20,8 +20,9 @@ which no row passed replaces nothing (a broken export must not empty the practic
   snapshot); loading it again is a real load, not a no-op, and puts its rows back;
 * ``refused``: nothing of it was loaded; ``message`` says why, without a value from the file.
 
-Every accepted file is first copied unchanged into the archive (``ingest.archive``), and
-``audit.loads.archive_path`` says where.
+Every accepted file is kept in the archive (``ingest.archive``: a CSV or JSON file unchanged,
+a workbook or Parquet file as the table that was screened), and ``audit.loads.archive_path``
+says where.
 
 A file is known by its label (``ingest.archive.file_label``: source, short sha256, extension)
 in ``raw.<source>._source_file``, ``audit.loads.file_name``, ``audit.quarantine.file_name``,
@@ -45,7 +46,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.archive import archive_file, file_label, file_label_sql, is_own_label, reject_file
+from ingest.archive import (
+    archive_file,
+    file_label,
+    file_label_sql,
+    is_own_label,
+    reject_file,
+    screened_table,
+)
 from ingest.contracts import CONTRACTS, Contract, get_contract
 from ingest.errors import InputError
 from ingest.identifiable import (
@@ -58,6 +66,8 @@ from ingest.read import (
     HELPER_COLUMNS,
     POLARS_TYPES,
     NotStreamable,
+    OutsideScreen,
+    check_outside,
     drop_empty_rows,
     is_batchable,
     read_csv_batches,
@@ -362,7 +372,9 @@ def load_file(
 
         load_id = uuid.uuid4().hex
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
-        archived = archive_file(path, contract.name, sha, db_path)
+        archived = archive_file(
+            path, contract.name, sha, db_path, screened=getattr(source, "screened", None)
+        )
 
         # A file read in batches is staged batch by batch (committed, so that DuckDB can write
         # it out rather than hold a transaction's worth of rows in memory), then moved into raw
@@ -455,14 +467,17 @@ class _Whole:
     """A file read whole (every XLSX, JSON and Parquet file; a CSV of at most one batch)."""
 
     typed: pl.DataFrame | None
+    screened: bytes | None = None  # what the archive keeps of a file it cannot keep whole
 
     @classmethod
     def read(cls, contract: Contract, path: Path, *, strict: bool, sheet: str | None) -> "_Whole":
         raw = read_raw(contract, path, sheet=sheet)
         check_identifiable(contract, raw, path)
+        check_outside(contract, raw, path)
         typed = to_typed(contract, raw, path=path, strict=strict)
+        screened = screened_table(path, raw)
         del raw  # the text copy of the file: peak memory is what is alive at once
-        return cls(typed)
+        return cls(typed, screened)
 
     def batches(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame | None]]:
         typed, self.typed = self.typed, None  # let it go once validated
@@ -489,7 +504,7 @@ class _Batched:
         return it ready for the second pass; None if it must be read whole after all."""
         if not is_batchable(path, batch_bytes):
             return None
-        screen = IdentifiableScreen(contract)
+        screen, outside = IdentifiableScreen(contract), OutsideScreen(contract)
         filled: dict[str, bool] = {}
         key = list(contract.primary_key)
         hashes: list[pl.Series] = []
@@ -504,6 +519,7 @@ class _Batched:
                 raw = drop_empty_rows(raw)
                 columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
                 screen.add(raw)
+                outside.add(raw)
                 rows += raw.height
                 if key and not header_error:
                     named = raw.drop(name for name in filled)  # unnamed: never a contract column
@@ -524,6 +540,7 @@ class _Batched:
         findings = screen.findings(columns)
         if findings:
             raise IdentifiableDataError(findings, path=path)
+        outside.refuse_if_found(path)
         # the header checks, with the file's columns as read whole (raises as reading whole)
         header = pl.DataFrame(schema=dict.fromkeys(columns, pl.String()))
         to_typed(contract, header, path=path, strict=strict)

@@ -31,15 +31,22 @@ The typed frame
 Loaders drop every column starting with ``_raw__`` before loading.
 
 Anything that cannot be read at all raises ``InputError`` naming the file (and the row or column
-where one can be named); no parser message that could echo the file's content is passed on.
+where one can be named); no parser message that could echo the file's content is passed on, and
+a column is named by its header only when that header is a contract's (``header_label``): any
+other header may be a value, so it is named by position.
+
+Before anything is parsed, the file is checked against the size limits of ``ingest.limits``
+(line, value and column caps for CSV, size, objects and nesting for JSON, the zip directory of
+a workbook, the footer of a Parquet file), so memory stays bounded whatever arrives. A workbook
+is screened whole before its table is read (``ingest.workbook``: other sheets, rows above the
+header, comments, properties, names...), 360Giving fields outside the contract before the row
+mapping drops them, and columns outside the contract by ``check_outside``.
 """
 
 import csv
 import io
 import json
 import re
-import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +54,7 @@ from typing import Any
 
 import polars as pl
 
+from ingest import limits
 from ingest.contracts.model import Column, Contract
 from ingest.errors import InputError
 
@@ -106,7 +114,8 @@ def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.
     file_format = FORMATS_BY_SUFFIX.get(path.suffix.lower())
     if file_format is None:
         accepted = ", ".join(FORMATS_BY_SUFFIX)
-        raise InputError(f"unsupported file type {path.suffix!r}; accepted: {accepted}", path=path)
+        shown = limits.shown_suffix(path.suffix)
+        raise InputError(f"unsupported file type {shown}; accepted: {accepted}", path=path)
     if not path.exists():
         raise InputError("file not found", path=path)
     if not path.is_file():
@@ -126,6 +135,47 @@ def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.
     if raw.height == 0:
         raise InputError("no data rows (the file has a header but nothing under it)", path=path)
     return raw
+
+
+def check_outside(contract: Contract, raw: pl.DataFrame, path: Path) -> None:
+    """Refuse ``raw`` (from ``read_raw``) if a column outside the contract holds identifiable
+    data, by every value check (``OutsideScreen``); the loader runs it beside
+    ``check_identifiable``."""
+    outside = OutsideScreen(contract)
+    outside.add(raw)
+    outside.refuse_if_found(path)
+
+
+class OutsideScreen:
+    """Every value check (``screen_texts``: free-text checks included) on what the contract's
+    screen does not check in full: the headers and values of columns outside the contract.
+    With it, every cell of a table that is kept has been screened. ``add`` each batch of a
+    file read in batches; labels are positions ("column 7"), never a header."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.findings: list = []
+        self.headers_seen = False
+
+    def add(self, raw: pl.DataFrame) -> None:
+        from ingest.identifiable import screen_texts
+
+        columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
+        for position, name in enumerate(columns, start=1):
+            if column_for_header(self.contract, name) is not None:
+                continue
+            where = f"column {position}"
+            if not self.headers_seen and not name.startswith("(unnamed column "):
+                self.findings += screen_texts([name], f"{where} (its header)")
+            self.findings += screen_texts(raw.get_column(name).cast(pl.String).to_list(), where)
+        self.headers_seen = True
+
+    def refuse_if_found(self, path: Path) -> None:
+        from ingest.identifiable import IdentifiableDataError
+        from ingest.workbook import merge_findings
+
+        if self.findings:
+            raise IdentifiableDataError(merge_findings(self.findings), path=path)
 
 
 def to_typed(
@@ -155,7 +205,7 @@ def to_typed(
     if strict and unknown:
         raise InputError(
             f"unexpected column{'s' if len(unknown) > 1 else ''} (strict mode): "
-            + ", ".join(shown_header(header) for header in unknown),
+            + ", ".join(header_label(header, headers.index(header) + 1) for header in unknown),
             path=path,
         )
 
@@ -276,18 +326,20 @@ def match_headers(
     column raise ``InputError``.
     """
     matched: dict[str, str] = {}
-    for header in headers:
+    positions: dict[str, int] = {}
+    for position, header in enumerate(headers, start=1):
         name = column_for_header(contract, header)
         if name is None:
             continue
         if name in matched:
+            first = header_label(matched[name], positions[name])
             raise InputError(
-                f"duplicate columns: {shown_header(matched[name])} and {shown_header(header)} "
-                f"both give {name}",
+                f"duplicate columns: {first} and {header_label(header, position)} both give {name}",
                 path=path,
                 column=name,
             )
         matched[name] = header
+        positions[name] = position
     return matched
 
 
@@ -300,15 +352,26 @@ def header_looks_like_data(header: str) -> bool:
     return bool(_DATA_LIKE.search(header)) or len(header) > 100
 
 
-def shown_header(header: str) -> str:
-    """A header as messages show it: quoted, unless it looks like a value rather than a name."""
-    if header_looks_like_data(header):
-        return "(a header that looks like data; was the header row left out?)"
-    return repr(header)
+def header_label(header: str, position: int) -> str:
+    """How a message names a file's column: its header, quoted, when the header names a column
+    of some contract (a known name or alias); else its position ("column 3"). Any other header
+    may be a value (a file sent without its header row), and messages never repeat a value."""
+    if not header_looks_like_data(header) and _is_known_header(header):
+        return repr(header)
+    return f"column {position}"
+
+
+@lru_cache(maxsize=4096)
+def _is_known_header(header: str) -> bool:
+    from ingest.contracts import CONTRACTS
+
+    return any(column_for_header(contract, header) for contract in CONTRACTS.values())
 
 
 def _list_headers(headers: Sequence[str], limit: int = 30) -> str:
-    shown = ", ".join(shown_header(header) for header in headers[:limit])
+    shown = ", ".join(
+        header_label(header, position) for position, header in enumerate(headers[:limit], 1)
+    )
     return shown + (f" and {len(headers) - limit} more" if len(headers) > limit else "")
 
 
@@ -406,13 +469,15 @@ def _headers(cells: Sequence[Any], columns: Sequence[str], path: Path) -> dict[s
             header = f"(unnamed column {position})"
         if header in HELPER_COLUMNS or header.startswith(RAW_PREFIX):
             raise InputError(
-                f"column {position} has a reserved header {shown_header(header)}", path=path
+                f"column {position} has a reserved header (one starting with _row_number or "
+                f"{RAW_PREFIX})",
+                path=path,
             )
         if header in seen:
+            shown = header_label(header, position)
+            named = "" if shown.startswith("column ") else f" {shown}"
             raise InputError(
-                f"duplicate header {shown_header(header)} (columns {seen[header]} and {position})",
-                path=path,
-                column=header,
+                f"duplicate header{named} (columns {seen[header]} and {position})", path=path
             )
         seen[header] = position
         names[column] = header
@@ -526,6 +591,16 @@ def sniff_delimiter(sample: str, *, prefer_tab: bool = False) -> str:
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
+    # Limits before parsing: no line too long (streamed), the file small enough to read whole.
+    limits.check_lines(limits.file_blocks(path), path)
+    size = path.stat().st_size
+    if size > limits.MAX_WHOLE_CSV_BYTES:
+        raise limits.refuse(
+            path,
+            f"the file is {size:,} bytes and cannot be read in batches (it is "
+            "not plain UTF-8, or a record spans more lines than a record may)",
+            limits.MAX_WHOLE_CSV_BYTES,
+        )
     payload = _screen_bytes(path.read_bytes(), path, "CSV")
     if not payload or payload.isspace():
         raise InputError("the file is empty", path=path)
@@ -536,6 +611,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
         payload = stripped
     sample = payload[:_SNIFF_CHARS].decode("utf-8", errors="ignore")
     delimiter = sniff_delimiter(sample, prefer_tab=path.suffix.lower() == ".tsv")
+    limits.check_width(limits.first_line(payload), delimiter, path)
 
     def parse(data: bytes) -> pl.DataFrame:
         return _parse_csv(data, delimiter)
@@ -559,6 +635,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
         raise InputError("the file is empty", path=path)
 
     header_row = leading_blank + 1
+    _check_field_sizes(frame, path, header_row)
     names = _headers(frame.row(0), frame.columns, path)
     body = frame.slice(1).rename(names)
     body = body.with_columns(
@@ -641,8 +718,20 @@ def read_csv_batches(path: Path, batch_bytes: int) -> Iterator[pl.DataFrame]:
         buffer += more
         if (more and len(buffer) < _SNIFF_CHARS) or not buffer or buffer.isspace():
             raise NotStreamable("mostly blank")
+        while b"\n" not in buffer and len(buffer) <= limits.MAX_LINE_BYTES:
+            more = handle.read(_SNIFF_CHARS)  # the whole header line, within the limit
+            if not more:
+                break
+            buffer += more
+        header = limits.first_line(buffer)
+        if len(header) > limits.MAX_LINE_BYTES:
+            raise limits.refuse(
+                path, f"line {leading_blank + 1} is longer than one line may be",
+                limits.MAX_LINE_BYTES,
+            )  # fmt: skip
         sample = buffer[:_SNIFF_CHARS].decode("utf-8", errors="ignore")
         delimiter = sniff_delimiter(sample, prefer_tab=path.suffix.lower() == ".tsv")
+        limits.check_width(header, delimiter, path)
 
         names: dict[str, str] | None = None
         rows = 0  # records read so far, the header included
@@ -656,6 +745,7 @@ def read_csv_batches(path: Path, batch_bytes: int) -> Iterator[pl.DataFrame]:
                 raise NotStreamable("not plain UTF-8 CSV") from None
             if frame.height == 0:
                 raise NotStreamable("an empty piece")
+            _check_field_sizes(frame, path, leading_blank + rows + 1)
             spans = pl.Series([1] * frame.height, dtype=pl.Int64)
             if b'"' in chunk:  # a quoted field may hold line breaks: count them per record
                 breaks = frame.select(
@@ -692,7 +782,8 @@ def _record_chunks(handle: Any, buffer: bytes, batch_bytes: int) -> Iterator[byt
     """``buffer`` and the rest of ``handle`` in pieces of about ``batch_bytes``, each ending
     at a line break outside quotes (so at a record boundary in a well-formed CSV)."""
     eof = False
-    longest = max(8 * batch_bytes, 1 << 20)  # a record longer than this: read the file whole
+    # a record longer than this: read the file whole (which refuses a line or value too long)
+    longest = max(2 * batch_bytes, limits.MAX_RECORD_BYTES)
     while True:
         if len(buffer) < batch_bytes and not eof:
             block = handle.read(batch_bytes - len(buffer))
@@ -767,9 +858,34 @@ def _record_lines(frame: pl.DataFrame, leading_blank: int) -> list[int] | None:
     return starts.to_list()
 
 
+def _check_field_sizes(frame: pl.DataFrame, path: Path, first_row: int) -> None:
+    """Refuse a parsed CSV piece holding a value longer than ``limits.MAX_FIELD_BYTES``;
+    ``first_row`` is the spreadsheet row of the piece's first record."""
+    longest = frame.select(pl.col(name).str.len_bytes().max() for name in frame.columns).row(0)
+    for position, length in enumerate(longest, start=1):
+        if length is not None and length > limits.MAX_FIELD_BYTES:
+            index = frame.select(
+                (
+                    pl.col(frame.columns[position - 1]).str.len_bytes() > limits.MAX_FIELD_BYTES
+                ).arg_max()
+            ).item()
+            raise limits.refuse(
+                path,
+                f"row {first_row + index}, column {position} holds a value longer than one "
+                "value may be",
+                limits.MAX_FIELD_BYTES,
+            )
+
+
 def _read_csv_slowly(
     text: str, delimiter: str, path: Path, leading_blank: int
 ) -> tuple[pl.DataFrame, list[int]]:
+    if len(text) > limits.MAX_MALFORMED_CSV_BYTES:
+        raise limits.refuse(
+            path,
+            "the file has ragged rows or stray quotes and is too large to read record by record",
+            limits.MAX_MALFORMED_CSV_BYTES,
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[list[str]] = []
     lines: list[int] = []
@@ -792,6 +908,13 @@ def _read_csv_slowly(
             lines.append(previous_line + 1 + leading_blank)
             previous_line = reader.line_num
     except csv.Error as error:
+        if "field limit" in str(error):  # csv's own field cap, the same 128 KiB
+            raise limits.refuse(
+                path,
+                f"the record starting on line {previous_line + 1 + leading_blank} holds a value "
+                "longer than one value may be",
+                limits.MAX_FIELD_BYTES,
+            ) from None
         raise InputError(
             f"not a readable CSV file: {error} (record starting on line "
             f"{previous_line + 1 + leading_blank})",
@@ -824,6 +947,12 @@ def _title_rows(contract: Contract, frame: pl.DataFrame, scan: int = 20) -> int:
 
 
 def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFrame:
+    """One sheet of a workbook, after ``ingest.workbook`` has checked the archive against the
+    limits and screened every other part (other sheets, rows above the header, comments,
+    properties, names...): any finding refuses the whole file."""
+    from ingest.identifiable import screen_texts
+    from ingest.workbook import Workbook
+
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.startswith(b"PK\x03\x04"):
@@ -831,43 +960,45 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
         raise InputError(
             "not an XLSX file" + (f": it looks like {kind}" if kind else ""), path=path
         )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.xml" not in archive.namelist():
-                raise InputError("not an XLSX file (a zip archive without a workbook)", path=path)
-            first_rows = _xlsx_first_rows(archive)
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise InputError(
-            "not a readable XLSX file: it is truncated or corrupt", path=path
-        ) from None
+    book = Workbook(path)
+    if not book.sheets:
+        raise InputError("the workbook has no sheets", path=path)
+    folded_names = [candidate.name.casefold() for candidate in book.sheets]
+    if len(set(folded_names)) < len(folded_names):  # Excel never allows it
+        raise InputError("not a readable XLSX file: two sheets have the same name", path=path)
+    if sheet is None:
+        chosen = book.sheets[0]
+    else:
+        by_name = {candidate.name: candidate for candidate in book.sheets}
+        folded = {candidate.name.casefold().strip(): candidate for candidate in book.sheets}
+        found = by_name.get(sheet) or folded.get(sheet.casefold().strip())
+        if found is None:
+            raise InputError(
+                f"the workbook has no sheet {sheet!r} (it has {len(book.sheets)})", path=path
+            )
+        chosen = found
+    where = f"sheet {chosen.position}"
+    if chosen.member not in book.members:  # the limits and the screen must see what is read
+        raise InputError(f"not a readable XLSX file: {where} is missing from it", path=path)
+    book.screen_structure(chosen.member)
+    book.refuse_if_found()  # before the table is read at all
 
     import fastexcel
 
     try:
         reader = fastexcel.read_excel(str(path))
-        names = list(reader.sheet_names)
+        frame = reader.load_sheet(chosen.name, header_row=None, dtypes="string").to_polars()
     except Exception:  # fastexcel raises its own error types for damaged workbooks
-        raise InputError("not a readable XLSX file: it is corrupt", path=path) from None
-    if not names:
-        raise InputError("the workbook has no sheets", path=path)
-    if sheet is None:
-        name = names[0]
-    else:
-        folded = {candidate.casefold().strip(): candidate for candidate in names}
-        name = sheet if sheet in names else folded.get(sheet.casefold().strip(), "")
-        if not name:
-            raise InputError(
-                f"the workbook has no sheet {sheet!r} (sheets: {', '.join(names)})", path=path
-            )
-    try:
-        frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
-    except Exception:
-        raise InputError(f"sheet {name!r} could not be read (corrupt?)", path=path) from None
+        raise InputError(f"{where} could not be read (corrupt?)", path=path) from None
     if frame.height == 0 or frame.width == 0:
-        raise InputError(f"sheet {name!r} is empty", path=path)
+        raise InputError(f"{where} is empty", path=path)
     frame = frame.select(pl.all().cast(pl.String))
     skip = _title_rows(contract, frame)
-    header_row = first_rows.get(name, 1) + skip
+    title_texts = [cell for cells in frame.head(skip).iter_rows() for cell in cells if cell]
+    book.findings.extend(screen_texts(title_texts, f"{where}, the rows above the header"))
+    book.refuse_if_found()
+
+    header_row = book.first_rows().get(chosen.name, 1) + skip
     names_map = _headers(frame.row(skip), frame.columns, path)
     body = frame.slice(skip + 1).rename(names_map)
     body = body.select(
@@ -877,53 +1008,6 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
         *names_map.values(),
     )
     return _drop_unnamed_empty(body)
-
-
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-
-
-def _xlsx_first_rows(archive: zipfile.ZipFile) -> dict[str, int]:
-    """Sheet name -> the sheet row of its first non-empty cell (where the reader's data starts).
-
-    fastexcel starts a sheet at its first non-empty row; knowing which row that is lets row
-    numbers match what the sender sees. Best effort: a sheet missing here counts from row 1.
-    """
-    found: dict[str, int] = {}
-    try:
-        workbook = ET.fromstring(archive.read("xl/workbook.xml"))
-        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        targets = {
-            rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_NS_PKG}Relationship")
-        }
-        for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
-            target = targets.get(sheet.get(f"{_NS_REL}id"), "")
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            row = _first_filled_row(archive, member)
-            if row is not None:
-                found[sheet.get("name", "")] = row
-    except (KeyError, ET.ParseError, zipfile.BadZipFile, ValueError):
-        pass
-    return found
-
-
-def _first_filled_row(archive: zipfile.ZipFile, member: str) -> int | None:
-    current = 0
-    with archive.open(member) as stream:
-        for event, element in ET.iterparse(stream, events=("start", "end")):
-            if event == "start" and element.tag == f"{_NS_MAIN}row":
-                number = element.get("r")
-                current = int(number) if number else current + 1
-            elif event == "end" and element.tag == f"{_NS_MAIN}c":
-                value = element.find(f"{_NS_MAIN}v")
-                inline = element.find(f"{_NS_MAIN}is")
-                if (value is not None and value.text) or inline is not None:
-                    return current
-                element.clear()
-            elif event == "end" and element.tag == f"{_NS_MAIN}row":
-                element.clear()
-    return None
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -939,28 +1023,56 @@ def _json_text(value: Any) -> str | None:
     return str(value)
 
 
+class _Repeated(dict):
+    """A JSON object in which some key was given twice (refused once its record is known)."""
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        duplicated = sorted({key for key in keys if keys.count(key) > 1})
-        raise _DuplicateKey(duplicated[0])
-    return dict(pairs)
+    keys = {key for key, _ in pairs}
+    return dict(pairs) if len(keys) == len(pairs) else _Repeated(pairs)
 
 
-class _DuplicateKey(ValueError):
-    pass
+def _leaves(value: Any, path: Path, record: int, depth: int = 1) -> Iterator[tuple[tuple, Any]]:
+    """(path of keys and list indexes, value) for every leaf of a record; keys are leaves too
+    (with the path ending in None), as a key is text someone typed. Refuses a repeated key and
+    nesting deeper than ``limits.MAX_JSON_DEPTH``."""
+    if depth > limits.MAX_JSON_DEPTH:
+        raise limits.refuse(
+            path,
+            f"record {record} is nested deeper than a record may be",
+            f"{limits.MAX_JSON_DEPTH} levels",
+        )
+    if isinstance(value, _Repeated):
+        raise InputError(f"a JSON object repeats a key (in record {record})", path=path)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (key, None), key
+            for inner, leaf in _leaves(item, path, record, depth + 1):
+                yield (key, *inner), leaf
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            for inner, leaf in _leaves(item, path, record, depth + 1):
+                yield (index, *inner), leaf
+    else:
+        yield (), value
 
 
 def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
-    text = _decode_text(path.read_bytes(), path, "JSON")
+    size = path.stat().st_size
+    if size > limits.MAX_JSON_BYTES:
+        raise limits.refuse(path, f"the file is {size:,} bytes", limits.MAX_JSON_BYTES)
+    data = path.read_bytes()
+    objects = data.count(b"{")  # each parsed object costs far more memory than its text
+    if objects > limits.MAX_JSON_OBJECTS:
+        raise limits.refuse(
+            path, f"the file holds {objects:,} objects", f"{limits.MAX_JSON_OBJECTS:,} objects"
+        )
+    text = _decode_text(data, path, "JSON")
+    del data
     if not text.strip():
         raise InputError("the file is empty", path=path)
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except _DuplicateKey as error:
-        raise InputError(
-            f"a JSON object repeats the key {shown_header(str(error))}", path=path
-        ) from None
     except json.JSONDecodeError as error:
         raise InputError(
             f"not valid JSON (truncated or corrupt?): {error.msg} at line {error.lineno} "
@@ -968,9 +1080,16 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
             path=path,
         ) from None
     except RecursionError:
-        raise InputError("not acceptable JSON: nested too deeply", path=path) from None
+        raise limits.refuse(
+            path,
+            "the JSON is nested deeper than a record may be",
+            f"{limits.MAX_JSON_DEPTH} levels",
+        ) from None
+    del text
 
     if isinstance(document, dict) and "grants" in document:
+        if isinstance(document, _Repeated):
+            raise InputError("the package object repeats a key", path=path)
         records = _grants_to_rows(contract, document["grants"], path)
     elif isinstance(document, list):
         records = document
@@ -986,13 +1105,18 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             raise InputError("expected a JSON object (a flat record)", path=path, row=index + 1)
-        for key, value in record.items():
+        if isinstance(record, _Repeated):
+            raise InputError(f"a JSON object repeats a key (in record {index + 1})", path=path)
+        for position, (key, value) in enumerate(record.items(), start=1):
             if isinstance(value, (dict, list)):
+                label = header_label(str(key), position)
+                safe = not label.startswith("column ")
                 raise InputError(
-                    "holds a nested object or list; expected a flat record",
+                    ("" if safe else f"field {position} ")
+                    + "holds a nested object or list; expected a flat record",
                     path=path,
                     row=index + 1,
-                    column=str(key),
+                    column=str(key) if safe else None,
                 )
             cells = columns.get(key)
             if cells is None:
@@ -1010,7 +1134,12 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
 
 
 def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[str, Any]]:
-    from ingest.contracts.giving360 import grant_to_row
+    """Each grant's contract fields as a flat row. Every other field (a description, the
+    organisations' addresses, further items of lists, nested objects, and every key) is
+    screened first with ``screen_texts``: the row mapping drops them, so nothing else would."""
+    from ingest.contracts.giving360 import GRANT_PATHS, grant_to_row
+    from ingest.identifiable import IdentifiableDataError, screen_texts
+    from ingest.workbook import merge_findings
 
     if contract.name != "provider_funding":
         raise InputError(
@@ -1020,19 +1149,68 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
         )
     if not isinstance(grants, list):
         raise InputError('"grants" must be a list of grants', path=path)
+    mapped = set()
+    for keys in GRANT_PATHS.values():
+        mapped.add(keys)
+        if len(keys) == 2:
+            mapped.add((keys[0], 0, keys[1]))
     rows = []
+    others: list[str] = []
+    findings = []
+    where = "360Giving fields outside the contract"
     for index, grant in enumerate(grants):
         if not isinstance(grant, dict):
             raise InputError("a grant must be a JSON object", path=path, row=index + 1)
+        for keys, leaf in _leaves(grant, path, index + 1, depth=2):
+            if keys in mapped or keys[-1:] == (None,) and keys[:-1] in mapped:
+                continue  # a contract field: screened with its column
+            if isinstance(leaf, str):
+                others.append(leaf)
+            elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
+                others.append(_json_text(leaf) or "")
+        if len(others) >= 50_000:
+            findings += screen_texts(others, where)
+            others = []
         row = grant_to_row(grant)
         # Grants to individuals name a person: keep the field visible to the privacy screen.
         if grant.get("recipientIndividual"):
             row["recipientIndividual"] = json.dumps(grant["recipientIndividual"])
         rows.append(row)
+    findings += screen_texts(others, where)
+    if findings:
+        raise IdentifiableDataError(merge_findings(findings), path=path)
     return rows
 
 
 # --- Parquet ---------------------------------------------------------------------------------
+
+
+def _check_parquet_text(frame: pl.DataFrame, path: Path) -> None:
+    """Refuse text past the limits before anything copies it: a dictionary-encoded value is
+    stored once however many rows repeat it, so its size on disk says nothing (measured per
+    distinct value for a categorical column, per row for a text column)."""
+    total = 0
+    for position, (name, dtype) in enumerate(frame.schema.items(), start=1):
+        if dtype == pl.String:
+            lengths = frame.get_column(name).str.len_bytes().cast(pl.Int64)
+            longest, size = lengths.max(), lengths.sum()
+        elif isinstance(dtype, (pl.Categorical, pl.Enum)):
+            counts = frame.get_column(name).value_counts(name="__n")
+            lengths = counts.get_column(name).cast(pl.String).str.len_bytes().cast(pl.Int64)
+            longest, size = lengths.max(), (lengths * counts.get_column("__n")).sum()
+        else:
+            continue
+        if longest is not None and longest > limits.MAX_FIELD_BYTES:  # type: ignore[operator]
+            raise limits.refuse(
+                path,
+                f"column {position} holds a value longer than one value may be",
+                limits.MAX_FIELD_BYTES,
+            )
+        total += int(size or 0)  # type: ignore[arg-type]
+    if total > limits.MAX_PARQUET_BYTES:
+        raise limits.refuse(
+            path, f"its text values come to {limits.size_of(total)}", limits.MAX_PARQUET_BYTES
+        )
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:
@@ -1048,14 +1226,17 @@ def _read_parquet(path: Path) -> pl.DataFrame:
         )
     if tail != b"PAR1" or size < 12:
         raise InputError("not a readable Parquet file: it is truncated", path=path)
+    limits.check_parquet(path)
     try:
         frame = pl.read_parquet(path)
     except Exception:  # polars and arrow raise several error types for damaged files
         raise InputError("not a readable Parquet file: it is corrupt", path=path) from None
+    _check_parquet_text(frame, path)
     texts = []
-    for name, dtype in frame.schema.items():
+    for position, (name, dtype) in enumerate(frame.schema.items(), start=1):
         if dtype.is_nested() or dtype == pl.Binary or dtype == pl.Object:
-            raise InputError(f"column {name!r} holds {dtype}, not plain values", path=path)
+            label = header_label(name, position)
+            raise InputError(f"{label} holds {dtype}, not plain values", path=path)
         texts.append(pl.col(name).cast(pl.String))
     frame = frame.select(texts)
     names = _headers(frame.columns, frame.columns, path)

@@ -7,6 +7,7 @@ committed page differs from what the contracts say.
 from pathlib import Path
 
 from ingest.contracts import CONTRACTS, Contract
+from ingest.limits import LIMITS
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 
@@ -75,10 +76,30 @@ def render_contract(contract: Contract) -> str:
     return "\n".join(lines)
 
 
+def render_limits() -> str:
+    """The size limits checked before a file is parsed (``ingest.limits``)."""
+    lines = [
+        "## Size limits",
+        "",
+        "Checked before a file is parsed, so that memory stays bounded whatever arrives; a file "
+        "past one is refused whole, with the limit named. A workbook's zip directory is checked "
+        "before anything is decompressed, and every part is decompressed with a cap, so a part "
+        "whose declared size is false is refused too. Every part of a workbook a person can type "
+        "into (all sheets, hidden ones too, rows above the header, comments, document "
+        "properties, names, headers and footers) is screened for identifiable data.",
+        "",
+        "| format | what | limit |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {kind} | {_escape(what)} | {bound} |" for kind, what, bound in LIMITS]
+    return "\n".join(lines)
+
+
 def render_markdown() -> str:
     order = "\n".join(f"{index}. `{name}`" for index, name in enumerate(CONTRACTS, start=1))
     sections = [HEADER.format(order=order)]
     sections += [render_contract(contract) for contract in CONTRACTS.values()]
+    sections.append(render_limits())
     return "\n\n".join(sections) + "\n"
 
 
