@@ -78,6 +78,7 @@ def is_own_label(source: str, sha256: str, name: str | Path) -> bool:
     of what was sent but its extension)."""
     return Path(name).name == file_label(source, sha256, name)
 
+
 # Formats whose original cannot be screened whole: the archive keeps their screened table.
 ARCHIVED_AS_TABLE = frozenset({".xlsx", ".parquet"})
 SCREENED_SUFFIX = ".screened.parquet"
@@ -131,8 +132,8 @@ def archive_file(
 ) -> Path | None:
     """Keep ``path`` in the archive (once per sha256) and return where it is: its bytes, or for
     a workbook or Parquet file the ``screened`` table (``screened_table``) under
-    ``<name>.screened.parquet``. ``name`` defaults to the file's label (``file_label``). None when a file
-    archived as a table is archived again without its table and none is kept yet."""
+    ``<name>.screened.parquet``; ``name`` defaults to the file's label (``file_label``). None
+    when a file archived as a table is archived again without its table and none is kept yet."""
     name = name or file_label(source, sha256, path)
     if keeps_original(path):
         target = archive_path(db_path, source, sha256, name)

@@ -372,7 +372,10 @@ def _list_headers(headers: Sequence[str], limit: int = 30) -> str:
     shown = ", ".join(
         header_label(header, position) for position, header in enumerate(headers[:limit], 1)
     )
-    return shown + (f" and {len(headers) - limit} more" if len(headers) > limit else "")
+    shown += f" and {len(headers) - limit} more" if len(headers) > limit else ""
+    if any(header_looks_like_data(header) for header in headers):
+        shown += "; some headers look like data: was the header row left out?"
+    return shown
 
 
 # --- casting ---------------------------------------------------------------------------------

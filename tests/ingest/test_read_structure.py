@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from ingest.archive import SCREENED_SUFFIX
+from ingest.archive import SCREENED_SUFFIX, file_label
 from ingest.contracts.giving360 import row_to_grant
 from ingest.contracts.sources import ACTIVITY_SESSIONS, LINK_WORKER_CAPACITY, PROVIDER_FUNDING
 from ingest.errors import InputError
@@ -182,7 +182,11 @@ def test_a_clean_workbook_is_archived_as_its_screened_table(tmp_path: Path) -> N
     assert result.rows_loaded == 1 and result.file_sha256 == sha
     kept = [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
     assert kept == [
-        tmp_path / "archive" / "link_worker_capacity" / sha / (path.name + SCREENED_SUFFIX)
+        tmp_path
+        / "archive"
+        / "link_worker_capacity"
+        / sha
+        / (file_label("link_worker_capacity", sha, path) + SCREENED_SUFFIX)
     ]
     assert result.archive_path == kept[0]
     table = pl.read_parquet(kept[0])
