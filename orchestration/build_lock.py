@@ -98,7 +98,9 @@ def check_not_open_elsewhere(db_path: Path) -> None:
             "warehouse)"
         ) from None
     except PermissionError:
-        raise InputError(f"the warehouse {db_path} is not writable") from None
+        raise InputError(f"the warehouse file {db_path} is read-only") from None
+    except duckdb.Error as error:  # not a DuckDB file, or one this DuckDB cannot read
+        raise InputError(f"the warehouse {db_path} cannot be opened: {error}") from None
 
 
 def _duckdb_lock_holder(text: str) -> str:

@@ -144,6 +144,9 @@ _INGEST_HELP = "\n\n".join(
         "in audit.quarantine with the row, column and rule; the rest load. For every file, "
         "rows read = loaded + quarantined, recorded in audit.loads, and the file is archived "
         "unchanged under its sha256. Loading the same file again changes nothing.",
+        "A file that removes keys other sources' rows point to (a referral, an activity) sets "
+        "those rows aside too, as foreign_key, with their own file's audit.loads counts "
+        "updated; no file has to be sent again for that.",
     ]
 )
 
@@ -351,7 +354,9 @@ def _full_build(db_path: Path, sources: Path) -> Path:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("full_build")
-    log_path = settings.DATA_DIR / "logs" / f"build-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    # one log per build, also for builds of other warehouses started in the same second
+    started_at = time.strftime("%Y%m%dT%H%M%S")
+    log_path = settings.DATA_DIR / "logs" / f"build-{started_at}-{os.getpid()}.log"
     log.info("Running the full_build job (ingest, dbt build with tests, publish) into %s", db_path)
     log.info("  full log: %s; every run is also in the Dagster UI (make dev)", log_path)
     started = time.monotonic()

@@ -258,6 +258,16 @@ def test_commands_refuse_the_published_warehouse(
     ]
 
 
+def test_a_file_that_is_not_a_warehouse_is_named(tmp_path, sources, monkeypatch, capsys):
+    not_duckdb = tmp_path / "notes.duckdb"
+    not_duckdb.write_text("not a database\n" * 1000)
+    args = ["ingest", "practices", str(sources / "practices.csv"), "--warehouse"]
+    code, _, err = run_cli([*args, str(not_duckdb)], monkeypatch, capsys)
+    assert code == 2, err
+    assert f"error: the warehouse {not_duckdb} cannot be opened" in err
+    assert "Traceback" not in err and "internal error" not in err
+
+
 # --- the sources folder -----------------------------------------------------------------------
 
 
