@@ -62,7 +62,8 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             context.log.info(f"no {contract.name} file in {source_files.path}; raw table kept")
             return MaterializeResult(metadata={"status": "no new file"})
         result = load_file(contract, path, warehouse.db_path)
-        context.log.info(result.summary())
+        for line in [result.summary(), *result.downstream_lines()]:
+            context.log.info(line)
         return MaterializeResult(metadata=_result_metadata(result))
 
     return _ingest
@@ -79,6 +80,8 @@ def _result_metadata(result: LoadResult) -> dict[str, object]:
         "rows_quarantined": result.rows_quarantined,
         "rows_replaced": result.rows_replaced,
         "quarantine_reasons": MetadataValue.json(result.quarantine_reasons),
+        # rows loaded earlier (per source) whose foreign key went with this load
+        "rows_set_aside_later": MetadataValue.json(result.rows_set_aside_later),
     }
 
 
@@ -95,7 +98,8 @@ def _load_landed(
             context.log.error(f"refused, moved to rejected/{contract.name}/: {error.message}")
             refused.append(error.message)
             continue
-        context.log.info(result.summary())
+        for line in [result.summary(), *result.downstream_lines()]:
+            context.log.info(line)
         results.append(result)
     if not results:
         raise Failure(
