@@ -1,8 +1,9 @@
 """Who may write a warehouse, and one at a time.
 
 ``writing(db_path)`` is held by every command that writes the warehouse (``ingest``, ``build``,
-``demo``, ``publish --rollback``, ``extracts``) and by every Dagster run that uses it
-(``WarehouseResource``). Before anything is written it refuses, with a plain ``InputError``:
+``demo``, ``reference demo``, ``publish --rollback``, ``extracts``) and by every Dagster run
+that uses it (through the jobs' executor, ``orchestration.executor``). Before anything is
+written it refuses, with a plain ``InputError``:
 
 * the published warehouse (``published.duckdb``) or a version under ``versions/``: they are
   only ever written by publishing, as a whole new file; commands write ``warehouse.duckdb``;
@@ -29,6 +30,7 @@ import duckdb
 
 from ingest.errors import InputError
 from orchestration.publish import PUBLISHED_NAME, VERSIONS_DIR
+from orchestration.settings import BUILD_DB_NAME
 
 LOCK_SUFFIX = ".lock"
 
@@ -45,17 +47,19 @@ def check_not_published(db_path: Path) -> None:
     (a published version is hard-linked from versions/, under any name; a working file never
     is)."""
     db_path = Path(db_path)
-    if db_path.name == PUBLISHED_NAME or db_path.parent.name == VERSIONS_DIR:
-        what = "the published warehouse"
+    folder = db_path.parent
+    if db_path.parent.name == VERSIONS_DIR:
+        what, folder = f"is a published version (in {VERSIONS_DIR}/)", db_path.parent.parent
+    elif db_path.name == PUBLISHED_NAME:
+        what = "is the published warehouse"
     elif db_path.is_file() and db_path.stat().st_nlink > 1:
-        what = "hard-linked to another file, as a published version is"
+        what = "has other hard links, as a published version has"
     else:
         return
-    folder = db_path.parent.parent if db_path.parent.name == VERSIONS_DIR else db_path.parent
     raise InputError(
-        f"{db_path} is {what}, which analysts read and only publishing replaces: commands "
-        f"write the working warehouse, {folder / 'warehouse.duckdb'} (give --warehouse the "
-        "warehouse folder or its warehouse.duckdb)"
+        f"{db_path} {what}: analysts read it and only publishing replaces it, so commands "
+        f"write the working warehouse, {folder / BUILD_DB_NAME} (give --warehouse the "
+        f"warehouse folder or its {BUILD_DB_NAME})"
     )
 
 

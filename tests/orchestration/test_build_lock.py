@@ -235,12 +235,16 @@ def _published(tmp_path: Path) -> tuple[Path, Path]:
     ],
     ids=lambda command: "-".join(command[:2]),
 )
-@pytest.mark.parametrize("target", ["published", "version", "env"])
+@pytest.mark.parametrize("target", ["published", "version", "env", "hard link"])
 def test_commands_refuse_the_published_warehouse(
     command, target, tmp_path, sources, monkeypatch, capsys
 ) -> None:
     published, version = _published(tmp_path)
-    chosen = version if target == "version" else published
+    chosen = {"version": version, "hard link": tmp_path / "warehouse" / "copy.duckdb"}.get(
+        target, published
+    )
+    if target == "hard link":  # a published version under another name
+        os.link(version, chosen)
     args = [part.format(sources=sources) for part in command]
     if target == "env":
         monkeypatch.setenv(settings.WAREHOUSE_ENV, str(chosen))
@@ -248,14 +252,12 @@ def test_commands_refuse_the_published_warehouse(
         args += ["--warehouse", str(chosen)]
     code, _, err = run_cli(args, monkeypatch, capsys)
     assert code == 2, err
-    assert f"error: {chosen} is " in err
+    assert f"error: {chosen} " in err and "analysts read it" in err
     assert f"commands write the working warehouse, {tmp_path / 'warehouse'}" in err
     assert "Traceback" not in err
     assert published.read_bytes() == version.read_bytes() == b"published bytes"
-    assert sorted(path.name for path in (tmp_path / "warehouse").iterdir()) == [
-        "published.duckdb",
-        "versions",
-    ]
+    left = {"published.duckdb", "versions"} | ({chosen.name} if target == "hard link" else set())
+    assert {path.name for path in (tmp_path / "warehouse").iterdir()} == left
 
 
 def test_a_file_that_is_not_a_warehouse_is_named(tmp_path, sources, monkeypatch, capsys):
