@@ -8,6 +8,16 @@ identifiable data, splits rows into valid and quarantined, and writes both toget
     rows read = rows loaded + rows quarantined
 
 Loading the same bytes again (same source, same sha256) is a no-op reported as ``unchanged``.
+
+Foreign keys are checked again when the keys they point to change: a load that replaced rows
+of a source (a snapshot, or months of a periodic source) moves the rows of the sources that
+refer to it (``contract.foreign_keys``, and on down the chain) whose key is no longer there to
+``audit.quarantine`` under rule ``foreign_key``, keeping their load id and row number, and
+updates those loads' ``rows_loaded`` and ``rows_quarantined`` (so rows read = loaded +
+quarantined still holds for every file) with a line in their ``message``. A file loaded again
+unchanged has its own rows checked the same way. So a file nobody needs to resend never leaves
+the warehouse failing dbt's relationship tests. (A row set aside so is not put back if its key
+returns later: loading its file again does that.)
 Periods: for a contract with a ``period_column``, a file replaces the rows already loaded for
 the months it covers (a corrected file for March replaces March). Contracts without one are
 snapshots (reference data, the community offer): a new file replaces the table. A file in
@@ -145,6 +155,9 @@ class LoadResult:
     quarantine_examples: dict[str, str] = field(default_factory=dict)
     load_id: str | None = None
     archive_path: Path | None = None
+    # rows loaded earlier, per source, set aside because their foreign key went with this load
+    # (for an unchanged file: its own rows whose key has gone since)
+    rows_set_aside_later: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -163,6 +176,14 @@ class LoadResult:
         elif self.rows_read and not self.rows_loaded:
             text += " (no row passed, so the rows loaded before stay)"
         return text
+
+    def downstream_lines(self) -> list[str]:
+        """One line per source whose rows loaded earlier were set aside by this load."""
+        return [
+            f"set aside {count:,} {'row' if count == 1 else 'rows'} of {source} loaded earlier: "
+            "foreign_key, the row they refer to is no longer in the warehouse"
+            for source, count in self.rows_set_aside_later.items()
+        ]
 
     def quarantine_lines(self) -> list[str]:
         """One line per (rule, column) that set rows aside: how many, which rows, and the first
@@ -299,12 +320,97 @@ def _known_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str,
         column = foreign_key.target_column
         if foreign_key.references in known:
             continue
-        (count,) = con.execute(f"select count(*) from raw.{target}").fetchone()  # type: ignore[misc]
+        # fetchall: a result left unfinished (fetchone) blocks the next relation (DuckDB 2)
+        [(count,)] = con.execute(f"select count(*) from raw.{target}").fetchall()
         if count == 0:
             continue
         rows = con.execute(f"select distinct {column} from raw.{target}").fetchall()
         known[foreign_key.references] = {row[0] for row in rows if row[0] is not None}
     return known
+
+
+def referring_contracts(contract: Contract) -> list[Contract]:
+    """The contracts with a foreign key to ``contract`` (itself aside)."""
+    return [
+        other
+        for other in CONTRACTS.values()
+        if other.name != contract.name
+        and any(foreign_key.contract == contract.name for foreign_key in other.foreign_keys)
+    ]
+
+
+def recheck_foreign_keys(
+    con: duckdb.DuckDBPyConnection,
+    contracts: Iterable[Contract],
+    cause: str,
+    *,
+    today: date | None = None,
+) -> dict[str, int]:
+    """Set aside the loaded rows of ``contracts`` whose foreign key is no longer in the
+    warehouse, then of the contracts referring to those (a referral gone takes its onward
+    referrals with it); how many rows per source. Inside the caller's transaction."""
+    set_aside: dict[str, int] = {}
+    pending = list(contracts)
+    while pending:
+        contract = pending.pop(0)
+        count = _set_aside_orphans(con, contract, cause, today=today)
+        if count:
+            set_aside[contract.name] = set_aside.get(contract.name, 0) + count
+            pending += [other for other in referring_contracts(contract) if other not in pending]
+    return set_aside
+
+
+def _set_aside_orphans(
+    con: duckdb.DuckDBPyConnection, contract: Contract, cause: str, *, today: date | None
+) -> int:
+    """Move the rows of raw.<contract> whose foreign key is not in its target to
+    audit.quarantine (rule ``foreign_key``, as ``split_rows`` words it, load id and row number
+    kept) and update their loads' counts. A target not loaded yet is not checked, as in
+    ``_known_keys``."""
+    known = _known_keys(con, contract)
+    orphan = [
+        f"({fk.column} is not null and cast({fk.column} as varchar) not in "
+        f"(select cast({fk.target_column} as varchar) from raw.{fk.contract} "
+        f"where {fk.target_column} is not null))"
+        for fk in contract.foreign_keys
+        if fk.references in known
+    ]
+    if not orphan:
+        return 0
+    columns = ", ".join(["_load_id", "_source_file", "_row_number", *contract.column_names])
+    rows = con.sql(
+        f"select {columns} from raw.{contract.name} where {' or '.join(orphan)} "
+        "order by _load_id, _row_number"
+    ).pl()
+    moved = 0
+    for (load_id, file_name), of_load in rows.group_by(
+        ["_load_id", "_source_file"], maintain_order=True
+    ):
+        typed = of_load.select(["_row_number", *contract.column_names])
+        split = split_rows(contract, typed, today=today, known_keys=known)
+        quarantined = split.quarantined
+        if quarantined.is_empty():
+            continue
+        _insert_quarantine(con, contract, quarantined, str(load_id), str(file_name))
+        numbers = quarantined.get_column("_row_number").to_list()
+        con.execute(
+            f"delete from raw.{contract.name} where _load_id = ? "
+            "and _row_number in (select unnest(?))",
+            [load_id, numbers],
+        )
+        count = len(numbers)
+        note = (
+            f"{count} {'row' if count == 1 else 'rows'} set aside {cause} (foreign_key: the "
+            "rows they refer to are no longer in the warehouse)"
+        )
+        con.execute(
+            "update audit.loads set rows_loaded = rows_loaded - ?, "
+            "rows_quarantined = rows_quarantined + ?, "
+            "message = coalesce(message || '; ', '') || ? where load_id = ?",
+            [count, count, note, load_id],
+        )
+        moved += count
+    return moved
 
 
 def _periods(contract: Contract, frame: pl.DataFrame) -> list[date]:
@@ -357,8 +463,24 @@ def load_file(
         ).fetchone()
         if already:
             kept = archive_file(path, contract.name, sha, db_path)
+            # its rows were checked when loaded; the keys they refer to may have gone since
+            con.execute("begin transaction")
+            try:
+                set_aside = recheck_foreign_keys(
+                    con, [contract], "when its file came again", today=today
+                )
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
             return LoadResult(
-                contract.name, path, "unchanged", sha, load_id=already[0], archive_path=kept
+                contract.name,
+                path,
+                "unchanged",
+                sha,
+                load_id=already[0],
+                archive_path=kept,
+                rows_set_aside_later=set_aside,
             )
 
         try:
@@ -433,6 +555,14 @@ def load_file(
                 loaded_at=loaded_at,
                 archive_path=str(archived),
             )
+            # rows replaced: keys other sources refer to may have gone with them
+            set_aside = (
+                recheck_foreign_keys(
+                    con, referring_contracts(contract), f"after load {load_id}", today=today
+                )
+                if rows_replaced
+                else {}
+            )
             groups = _quarantine_groups(con, load_id)
             con.execute("commit")
         except BaseException:
@@ -456,6 +586,7 @@ def load_file(
         rows_replaced=rows_replaced,
         load_id=load_id,
         archive_path=archived,
+        rows_set_aside_later=set_aside,
         **groups,
     )
     log.debug(result.summary())  # callers report it (the CLI on stdout, assets in Dagster)
@@ -801,13 +932,16 @@ def _insert_quarantine(
         con.unregister("incoming_quarantine")
 
 
+SOURCE_EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "json", "parquet")
+
+
 def find_source_file(directory: Path, contract: Contract) -> Path | None:
     """The file for ``contract`` in a folder: its contract file name, or any accepted
     extension with the contract's name as stem."""
     preferred = directory / contract.file_name
     if preferred.is_file():
         return preferred
-    for extension in ("csv", "tsv", "txt", "xlsx", "json", "parquet"):
+    for extension in SOURCE_EXTENSIONS:
         candidate = directory / f"{contract.name}.{extension}"
         if candidate.is_file():
             return candidate

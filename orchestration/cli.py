@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -38,10 +40,24 @@ WarehouseOption = Annotated[
     typer.Option(
         "--warehouse",
         help="Warehouse folder or .duckdb file "
-        f"(default: ${settings.WAREHOUSE_ENV}, else data/warehouse/).",
+        f"(default: ${settings.WAREHOUSE_ENV}, else data/warehouse/); never published.duckdb "
+        "or a file in versions/.",
         show_default=False,
     ),
 ]
+
+
+@contextmanager
+def _writing(warehouse: Path | None) -> Iterator[Path]:
+    """The warehouse file a command writes, held for the command (orchestration.build_lock):
+    refused at once if it is the published file or a version, cannot be written, or another
+    build is running on it."""
+    from orchestration.build_lock import writing
+
+    db_path = settings.warehouse_db_path(warehouse)
+    with writing(db_path):
+        yield db_path
+
 
 _state = {"debug": False}
 
@@ -130,6 +146,9 @@ _INGEST_HELP = "\n\n".join(
         "unchanged under its sha256. Loading the same file again changes nothing.",
         "A file is known by its label (source, the start of its sha256, extension) in the "
         "warehouse, the archive and every message; the name it was sent under is not kept.",
+        "A file that removes keys other sources' rows point to (a referral, an activity) sets "
+        "those rows aside too, as foreign_key, with their own file's audit.loads counts "
+        "updated; no file has to be sent again for that.",
     ]
 )
 
@@ -163,25 +182,25 @@ def ingest(
         contract = get_contract(source)
     except KeyError as error:
         raise InputError(str(error.args[0])) from None
-    db_path = settings.warehouse_db_path(warehouse)
     refused = 0
-    for number, path in enumerate(paths, start=1):
-        try:
-            result = load_file(contract, path, db_path, strict=strict, sheet=sheet)
-        except InputError as error:
-            refused += 1
-            # a message without the path (its name was not fit to repeat) says which file
-            where = "" if error.path or len(paths) == 1 else f"file {number} of {len(paths)}: "
-            typer.echo(f"error: {where}{error.message}", err=True)
-            continue
-        typer.echo(result.summary())
-        for line in result.quarantine_lines():
-            typer.echo(f"    {line}")
-        if result.rows_quarantined:
-            typer.echo(
-                f"    set-aside rows: select * from audit.quarantine where load_id = "
-                f"'{result.load_id}'"
-            )
+    with _writing(warehouse) as db_path:
+        for number, path in enumerate(paths, start=1):
+            try:
+                result = load_file(contract, path, db_path, strict=strict, sheet=sheet)
+            except InputError as error:
+                refused += 1
+                # a message without the path (its name was not fit to repeat) says which file
+                where = "" if error.path or len(paths) == 1 else f"file {number} of {len(paths)}: "
+                typer.echo(f"error: {where}{error.message}", err=True)
+                continue
+            typer.echo(result.summary())
+            for line in [*result.quarantine_lines(), *result.downstream_lines()]:
+                typer.echo(f"    {line}")
+            if result.rows_quarantined:
+                typer.echo(
+                    f"    set-aside rows: select * from audit.quarantine where load_id = "
+                    f"'{result.load_id}'"
+                )
     typer.echo(f"Warehouse: {db_path}")
     if refused:
         typer.echo(
@@ -227,15 +246,16 @@ def demo(
     real ICB's (from the published files); referrals and community activity are synthetic.
     """
     out = settings.DEFAULT_SOURCES_DIR
-    if icb:
-        if reference_dir is None:
-            raise InputError("--icb needs --reference-dir (the folder of published files)")
-        from orchestration.reference_cli import write_real_demo
+    if icb and reference_dir is None:
+        raise InputError("--icb needs --reference-dir (the folder of published files)")
+    with _writing(warehouse):  # held from before the sources are written until the build ends
+        if icb:
+            from orchestration.reference_cli import write_real_demo
 
-        write_real_demo(out, reference_dir, icb, seed=seed, scale=scale)
-    else:
-        generate(out=out, seed=seed, scale=scale, as_of=None)
-    db_path = _run_full_build(warehouse, out)
+            write_real_demo(out, reference_dir, icb, seed=seed, scale=scale)
+        else:
+            generate(out=out, seed=seed, scale=scale, as_of=None)
+        db_path = _run_full_build(warehouse, out)
     typer.echo(_summary(db_path))
 
 
@@ -253,16 +273,17 @@ def publish(
     never blocks them.
     """
     from orchestration import publish as publishing
+    from orchestration.build_lock import check_not_published
 
     db_path = settings.warehouse_db_path(warehouse)
-    try:
-        if rollback:
-            version = publishing.rollback(db_path)
-            typer.echo(
-                f"Rolled back: {publishing.published_path(db_path)} is now {version.version_id}"
-            )
-    except publishing.PublishError as error:
-        raise InputError(str(error)) from None
+    check_not_published(db_path)  # it names the working warehouse, beside the published one
+    if rollback:
+        with _writing(warehouse):
+            try:
+                version = publishing.rollback(db_path)
+            except publishing.PublishError as error:
+                raise InputError(str(error)) from None
+        typer.echo(f"Rolled back: {publishing.published_path(db_path)} is now {version.version_id}")
     current = publishing.current_version(db_path)
     for version in publishing.list_versions(db_path):
         marker = "*" if current and version.version_id == current.version_id else " "
@@ -287,20 +308,43 @@ def extracts(
     """
     from orchestration import extracts as la_extracts
 
-    db_path = settings.warehouse_db_path(warehouse)
-    try:
-        written = la_extracts.build_extracts(db_path, la or None)
-    except la_extracts.ExtractError as error:
-        raise InputError(str(error)) from None
+    with _writing(warehouse) as db_path:
+        try:
+            written = la_extracts.build_extracts(db_path, la or None)
+        except la_extracts.ExtractError as error:
+            raise InputError(str(error)) from None
     for extract in written:
         rows = ", ".join(f"{name} {t['rows']:,}" for name, t in extract.manifest["tables"].items())
         typer.echo(f"{extract.la_code} {extract.manifest['la_name']}: {extract.path} ({rows} rows)")
 
 
 def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:
-    db_path = settings.warehouse_db_path(warehouse)
+    with _writing(warehouse) as db_path:
+        return _full_build(db_path, _checked_sources(settings.sources_dir(sources)))
+
+
+def _checked_sources(folder: Path) -> Path:
+    """The folder of source files, refused if it is missing, a file, or holds no source file."""
+    from ingest.contracts import CONTRACTS
+    from ingest.load import SOURCE_EXTENSIONS, find_source_file
+
+    where = f"the sources folder {folder} (--sources, or ${settings.SOURCES_ENV})"
+    if not folder.exists():
+        raise InputError(f"{where} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{where} is a file, not a folder of source files")
+    if not any(find_source_file(folder, contract) for contract in CONTRACTS.values()):
+        raise InputError(
+            f"{where} holds no source file: expected one or more of "
+            + ", ".join(contract.file_name for contract in CONTRACTS.values())
+            + f" (or the source's name with any of {', '.join(SOURCE_EXTENSIONS)})"
+        )
+    return folder
+
+
+def _full_build(db_path: Path, sources: Path) -> Path:
     os.environ[settings.WAREHOUSE_ENV] = str(db_path)
-    os.environ[settings.SOURCES_ENV] = str(settings.sources_dir(sources))
+    os.environ[settings.SOURCES_ENV] = str(sources)
     settings.ensure_dagster_home()
 
     from dagster import DagsterInstance
@@ -312,7 +356,9 @@ def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("full_build")
-    log_path = settings.DATA_DIR / "logs" / f"build-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    # one log per build, also for builds of other warehouses started in the same second
+    started_at = time.strftime("%Y%m%dT%H%M%S")
+    log_path = settings.DATA_DIR / "logs" / f"build-{started_at}-{os.getpid()}.log"
     log.info("Running the full_build job (ingest, dbt build with tests, publish) into %s", db_path)
     log.info("  full log: %s; every run is also in the Dagster UI (make dev)", log_path)
     started = time.monotonic()

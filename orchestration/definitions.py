@@ -8,6 +8,7 @@ from dagster import Definitions
 
 from orchestration import schedules
 from orchestration.dbt import assets as dbt_assets
+from orchestration.executor import one_writer_executor
 from orchestration.ingest import assets as ingest_assets
 from orchestration.ingest import checks as ingest_checks
 from orchestration.ingest import sensors as ingest_sensors
@@ -25,5 +26,6 @@ defs = Definitions.merge(
     reporting_assets.defs,
     publishing_extracts.defs,
     schedules.defs,
-    Definitions(resources=default_resources()),
+    # every job, ad-hoc runs from the UI included: one process, the build lock held
+    Definitions(resources=default_resources(), executor=one_writer_executor),
 )

@@ -143,11 +143,12 @@ def demo(
     """The demo on a real ICB: its real LSOAs, population, deprivation and practices, with
     synthetic referrals and community activity; then the full build."""
     from orchestration import settings
-    from orchestration.cli import _run_full_build, _summary
+    from orchestration.cli import _run_full_build, _summary, _writing
 
     out = out or settings.DEFAULT_SOURCES_DIR
-    write_real_demo(out, reference_dir, icb, seed=seed, scale=scale, iod=iod)
-    db_path = _run_full_build(warehouse, out)
+    with _writing(warehouse):  # held from before the sources are written until the build ends
+        write_real_demo(out, reference_dir, icb, seed=seed, scale=scale, iod=iod)
+        db_path = _run_full_build(warehouse, out)
     typer.echo(_summary(db_path))
 
 

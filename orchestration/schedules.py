@@ -7,10 +7,12 @@ from dagster import (
     Definitions,
     ScheduleDefinition,
     define_asset_job,
-    in_process_executor,
 )
 
-# DuckDB allows one writer per file: every step runs in one process, one after another.
+from orchestration.executor import one_writer_executor
+
+# DuckDB allows one writer per file: every step runs in one process, one after another, and
+# the run holds the warehouse's build lock (orchestration.executor).
 # The partitioned la_extract (one local authority) has its own job: an unpartitioned run
 # cannot hold it, and la_extracts already builds every local authority's package.
 full_build = define_asset_job(
@@ -18,7 +20,7 @@ full_build = define_asset_job(
     selection=AssetSelection.all() - AssetSelection.assets(AssetKey(["la_extract"])),
     description="Ingest every source file, build and test every dbt model, publish the "
     "warehouse, then write every local authority's extract.",
-    executor_def=in_process_executor,
+    executor_def=one_writer_executor,
 )
 
 weekly_build = ScheduleDefinition(

@@ -24,6 +24,11 @@ BUILD_DB_NAME = "warehouse.duckdb"
 WAREHOUSE_ENV = "ICB_INSIGHT_WAREHOUSE"
 SOURCES_ENV = "ICB_INSIGHT_SOURCES"
 DUCKDB_PATH_ENV = "ICB_INSIGHT_DUCKDB_PATH"  # read by dbt_project/profiles.yml
+# the dbt that icb-insight-dbt (orchestration.dbt.child) runs [default: dbt beside Python],
+# and the pid of the process that starts it (set by the dbt asset before each invocation)
+DBT_EXECUTABLE_ENV = "ICB_INSIGHT_DBT_EXECUTABLE"
+DBT_PARENT_ENV = "ICB_INSIGHT_DBT_PARENT_PID"
+DBT_CHILD_EXECUTABLE = "icb-insight-dbt"
 
 
 def warehouse_db_path(warehouse: str | Path | None = None) -> Path:

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,7 +14,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from ingest.load import evolve_schema
 from orchestration.dbt.project import dbt_project
 from orchestration.resources import WarehouseResource
-from orchestration.settings import DBT_TARGET_DIR, DUCKDB_PATH_ENV, warehouse_key
+from orchestration.settings import (
+    DBT_CHILD_EXECUTABLE,
+    DBT_PARENT_ENV,
+    DBT_TARGET_DIR,
+    DUCKDB_PATH_ENV,
+    warehouse_key,
+)
 
 FULL_REFRESH_ENV = "ICB_INSIGHT_DBT_FULL_REFRESH"
 
@@ -46,6 +53,7 @@ def icb_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     os.environ[DUCKDB_PATH_ENV] = str(warehouse.db_path)
+    os.environ[DBT_PARENT_ENV] = str(os.getpid())  # dbt ends if this process dies
     # a warehouse loaded before a contract gained a column (and no file loaded this run)
     evolve_schema(warehouse.db_path)
     target_path = run_target_path(context.op_execution_context.op.name, context.run.run_id)
@@ -108,7 +116,20 @@ def dbt_build_args() -> list[str]:
     return [*DATA_BUILD_ARGS, "--full-refresh"] if full_refresh else list(DATA_BUILD_ARGS)
 
 
-defs = Definitions(
-    assets=[icb_dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
-)
+def dbt_resource() -> DbtCliResource:
+    """dbt for the build, run through icb-insight-dbt (orchestration.dbt.child) so that it
+    ends when the process that started it dies, instead of keeping the warehouse locked."""
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(dbt_child_executable()))
+
+
+def dbt_child_executable() -> Path:
+    """icb-insight-dbt as installed beside this Python (the project's environment)."""
+    installed = Path(sys.executable).parent / DBT_CHILD_EXECUTABLE
+    if not installed.exists():
+        raise RuntimeError(
+            f"{installed} is missing: the project's environment is out of date (make setup)"
+        )
+    return installed
+
+
+defs = Definitions(assets=[icb_dbt_models], resources={"dbt": dbt_resource()})

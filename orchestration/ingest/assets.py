@@ -77,7 +77,8 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             label = file_label(contract.name, file_sha256(path), path)
             reason = refusal_reason(error, contract)
             raise Failure(description=f"{contract.name}: {label}: {reason}") from None
-        context.log.info(result.summary())
+        for line in [result.summary(), *result.downstream_lines()]:
+            context.log.info(line)
         return MaterializeResult(metadata=_result_metadata(result))
 
     return _ingest
@@ -94,6 +95,8 @@ def _result_metadata(result: LoadResult) -> dict[str, object]:
         "rows_quarantined": result.rows_quarantined,
         "rows_replaced": result.rows_replaced,
         "quarantine_reasons": MetadataValue.json(result.quarantine_reasons),
+        # rows loaded earlier (per source) whose foreign key went with this load
+        "rows_set_aside_later": MetadataValue.json(result.rows_set_aside_later),
     }
 
 
@@ -111,7 +114,8 @@ def _load_landed(
             context.log.error(f"refused and deleted (its note is in {note}): {error.message}")
             refused.append(error.message)
             continue
-        context.log.info(result.summary())
+        for line in [result.summary(), *result.downstream_lines()]:
+            context.log.info(line)
         results.append(result)
     if not results:
         raise Failure(
