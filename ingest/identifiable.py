@@ -188,9 +188,10 @@ def _as_text(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 # --- NHS numbers -----------------------------------------------------------------------------
 
-_SEP = r"[ ./\\()\[\]{}_-]"
-# Ten digits with separators, anywhere: the cheap test that picks the values to look at.
-NHS_NUMBER_CANDIDATE = rf"\d(?:{_SEP}*\d){{9}}"
+_SEP = r"[\s./\\()\[\]{}_-]"
+# Ten digits with separators between whole groups: the cheap test that picks the values to
+# look at (the exact rules below only take candidates away).
+NHS_NUMBER_CANDIDATE = rf"(?:^|\D)\d(?:{_SEP}*\d){{9}}(?:\D|$)"
 _RUN = rf"\d(?:{_SEP}*\d)*"
 _DAY, _MONTH = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
 # Dates and times are not digits of an NHS number: "01/02/2024 - 03/04/2024", "1/2/2024 12:30".
@@ -327,13 +328,15 @@ PERSON_NAME = r"\b(?i:mr|mrs|ms|miss|mx|dr|sir|dame|rev|revd|prof)\.?\s+[A-Z][A-
 
 # Faker's lists of forenames and surnames, by locale: those of the people the ICB serves.
 _NAME_LOCALES = (
-    "en_GB en_IE ga_IE en_US en_IN en_PK en_NG yo_NG ig_NG ha_NG tw_GH pl_PL ro_RO lt_LT "
-    "it_IT pt_PT es_ES fr_FR"
+    "en_GB en_IE ga_IE en_US en_NZ en_IN en_PK en_NG yo_NG ig_NG ha_NG tw_GH zu_ZA sw pl_PL "
+    "ro_RO lt_LT lv_LV cs_CZ sk_SK hu_HU hr_HR sl_SI it_IT pt_PT pt_BR es_ES fr_FR de_DE nl_NL "
+    "sv_SE da_DK no_NO fi_FI en_KE vi_VN id_ID zh_CN"
 ).split()
 
 # Forenames that are also English words: a name only when capitalised.
 _WORD_FORENAMES = frozenset(
-    """will may mark bill hope joy rose faith grace summer dawn holly guy sue don ray jack
+    """kirk kent devon brent preston ashton clayton kirby chester lincoln warwick carlisle
+    pier will may mark bill hope joy rose faith grace summer dawn holly guy sue don ray jack
     frank chase hunter dean glen penny amber jade crystal april june carol lee bob jean drew
     sandy dale art ash iris ivy sky autumn river storm heather daisy violet poppy lily hazel
     olive pearl ruby star page miles rich cliff reed wade august king earl duke major
@@ -363,8 +366,8 @@ _PLACE_WORDS = frozenset(
     harbour beach bay coast forest palace castle tower towers hotel inn arms tavern
     gallery studio studios works yard yards mansions gardens circle circus crossing junction
     airport port marina meadow meadows orchard pastures ridge top bottom dene edge
-    fold hey lea leigh ley mount mead nook shaw vale villas court walk and or of the for at
-    in on to with by from a an monday tuesday wednesday thursday friday saturday sunday
+    fold hey lea leigh ley mount mead nook shaw vale villas court walk
+    monday tuesday wednesday thursday friday saturday sunday
     january february march april may june july august september october november december
     day days week weeks month year fair festival market day appeal lunch breakfast dinner
     supper tea coffee social friends friendship volunteers volunteering class classes
@@ -379,26 +382,57 @@ _PLACE_WORDS = frozenset(
     ministries ministry mission missions fellowship gospel evangelical baptist methodist
     catholic anglican pentecostal christian islamic muslim jewish sikh hindu buddhist
     centre hq headquarters office offices unit units building buildings block blocks
-    infirmary sanatorium mission institute institution collective cooperative co-op""".split()
+    infirmary sanatorium mission institute institution collective cooperative co-op
+    grange water waters central head knoll croft crofts gateway frith tavy marsh fen fens
+    heights park parkway green greens lakes lake pond ponds spring springs hollow dell
+    glade copse spinney wharf sands dunes cliff cliffs downs down quarter
+    wing ward wards""".split()
 )
-_PLACE_BEFORE = frozenset("st saint the of".split())
+# Words before a forename that make it a place: "St James", "North Kent", "Little Marlow".
+# Words that end a name when they follow a forename: "Joy of Singing", "Faith and Hope".
+_LINK_WORDS = frozenset("and or of the for at in on to with by from a an upon".split())
+_PLACE_BEFORE = frozenset(
+    "st saint the of north south east west mid central upper lower great little new old "
+    "royal".split()
+)
+
+
+# Surnames that are rarely English words or places (African, South Asian, Eastern European
+# lists): any word before one of them makes a name ("chidi okonkwo").
+_DISTINCT_LOCALES = frozenset(
+    "en_IN en_PK en_NG yo_NG ig_NG ha_NG tw_GH zu_ZA sw en_KE pl_PL ro_RO lt_LT lv_LV".split()
+)
 
 
 @cache
-def _name_lists() -> tuple[list[str], list[str]]:
-    """Forenames and surnames (lower case, with and without accents), from Faker."""
+def _english_words() -> frozenset[str]:
+    """Common English words (Faker's English lorem list): not names when lower case."""
+    return frozenset(import_module("faker.providers.lorem.en_US").Provider.word_list)
+
+
+@cache
+def _name_lists() -> tuple[list[str], list[str], list[str]]:
+    """Forenames, surnames, and distinct surnames (of the African, South Asian and Eastern
+    European lists and of no other), lower case, with and without accents, from Faker."""
     forenames: set[str] = set()
-    surnames: set[str] = set()
+    surnames: dict[str, set[str]] = {"english": set(), "other": set()}
     for locale in _NAME_LOCALES:
         provider = import_module(f"faker.providers.person.{locale}").Provider
         for attribute, names in vars(provider).items():
-            if attribute.startswith("first_names") and not callable(names):
+            if callable(names) or not isinstance(names, (dict, list, tuple)):
+                continue
+            if attribute.startswith("first_") or attribute.endswith("first_names"):
                 forenames.update(_spellings(names))
-            elif attribute.startswith("last_names") and not callable(names):
-                surnames.update(_spellings(names))
+            elif attribute.startswith("last_") or attribute.endswith("last_names"):
+                key = "other" if locale in _DISTINCT_LOCALES else "english"
+                surnames[key].update(_spellings(names))
     forenames = {name for name in forenames if len(name) >= 2 and " " not in name}
-    surnames = {name for name in surnames if len(name) >= 2 and " " not in name}
-    return sorted(forenames), sorted(surnames - _PLACE_WORDS)
+    every = {
+        name for name in surnames["english"] | surnames["other"] if len(name) >= 2
+    } - _PLACE_WORDS
+    foreign = {name for name in surnames["other"] - surnames["english"] if len(name) >= 4}
+    words = _english_words() | _PLACE_WORDS | _LINK_WORDS
+    return sorted(forenames), sorted(every), sorted(foreign - forenames - words)
 
 
 def _spellings(names: Iterable[str]) -> set[str]:
@@ -412,13 +446,41 @@ def _spellings(names: Iterable[str]) -> set[str]:
     return found
 
 
-_WORD = r"\p{L}[\p{L}'\u2019]*"
+# Words, and the punctuation that ends a name ("Victoria & Somerton", "Stanley, Moorhouse").
+_WORD = r"\p{L}[\p{L}'\u2019]*|[^\p{L}\s]"
+
+
+_FLAGS = ("fore", "word_fore", "sur", "foreign", "place", "place_before", "link")
+
+
+@cache
+def _lexicon() -> pl.DataFrame:
+    """Every listed word (lower case) and what it is, one boolean column per ``_FLAGS``."""
+    forenames, surnames, foreign = _name_lists()
+    sets = dict(
+        zip(
+            _FLAGS,
+            (
+                set(forenames),
+                _WORD_FORENAMES | _english_words(),
+                set(surnames),
+                set(foreign),
+                _PLACE_WORDS,
+                _PLACE_BEFORE,
+                _LINK_WORDS,
+            ),
+            strict=True,
+        )
+    )
+    words = sorted(set().union(*sets.values()))
+    return pl.DataFrame(
+        {"lower": words, **{flag: [word in sets[flag] for word in words] for flag in _FLAGS}}
+    )
 
 
 def _name_rows(text: pl.Series) -> pl.DataFrame:
     """Per value holding a letter: ``pair`` (a person's name is in it) and ``shaped`` (it is
     a forename and one or two words, as a column of names holds)."""
-    forenames, surnames = _name_lists()
     words = (
         text.to_frame("text")
         .with_row_index("row")
@@ -427,15 +489,13 @@ def _name_rows(text: pl.Series) -> pl.DataFrame:
         .explode("word")
         .drop_nulls("word")
         .with_columns(pl.col("word").str.to_lowercase().alias("lower"))
+        .join(_lexicon(), on="lower", how="left", maintain_order="left")
         .select(
             "row",
-            pl.col("word").str.contains(r"^\p{Lu}").alias("cap"),
+            pl.col("word").str.contains(r"^\p{Lu}\p{Ll}").alias("cap"),  # not ALL CAPS
             (pl.col("lower").str.len_chars() >= 2).alias("long"),
-            pl.col("lower").is_in(forenames).alias("fore"),
-            pl.col("lower").is_in(_WORD_FORENAMES).alias("word_fore"),
-            pl.col("lower").is_in(surnames).alias("sur"),
-            pl.col("lower").is_in(_PLACE_WORDS).alias("place"),
-            pl.col("lower").is_in(_PLACE_BEFORE).alias("place_before"),
+            (pl.col("lower").str.len_chars() >= 3).alias("long3"),
+            *(pl.col(flag).fill_null(False) for flag in _FLAGS),
         )
     )
 
@@ -443,13 +503,24 @@ def _name_rows(text: pl.Series) -> pl.DataFrame:
         same = pl.col("row").shift(-by) == pl.col("row")
         return (pl.col(name).shift(-by) & same).fill_null(False)
 
+    listed_surname = near("sur", 1) & (near("long3", 1) | near("cap", 1))
     pair = (
-        pl.col("fore")
-        & near("long", 1)
+        near("long", 1)
         & ~near("place", 1)
+        & ~near("link", 1)
         & (
-            (near("sur", 1) & (~pl.col("word_fore") | pl.col("cap")))
-            | (pl.col("cap") & near("cap", 1) & ~pl.col("word_fore"))
+            # a forename and a surname, any case (a forename that is a word: capitalised)
+            (pl.col("fore") & listed_surname & (~pl.col("word_fore") | pl.col("cap")))
+            # a forename and any capitalised word
+            | (pl.col("fore") & pl.col("cap") & near("cap", 1) & ~pl.col("word_fore"))
+            # any word and a surname no English list has ("Chidi Okonkwo", "chidi okonkwo")
+            | (
+                pl.col("long3")
+                & ~pl.col("place")
+                & ~pl.col("link")
+                & (near("cap", 1) | ~pl.col("cap"))
+                & near("foreign", 1)
+            )
         )
         & ~near("place_before", -1)
         & ~near("place", 2)
@@ -509,22 +580,22 @@ def _value_checks(free_text: bool) -> tuple[str, ...]:
     return ("nhs", "postcode", "name", "address", "birth") if free_text else ("nhs", "postcode")
 
 
+def hits(check: str, text: pl.Series) -> pl.Series:
+    """For each value of ``text`` (normalised), whether ``check`` finds it identifiable."""
+    if check == "nhs":
+        return pl.Series(range(text.len()), dtype=pl.UInt32).is_in(_nhs_number_rows(text))
+    if check == "name":
+        paired = _name_rows(text).filter("pair")["row"]
+        rows = pl.Series(range(text.len()), dtype=pl.UInt32)
+        return text.str.contains(PERSON_NAME).fill_null(False) | rows.is_in(paired)
+    return text.str.contains(_PATTERNS[check]).fill_null(False)
+
+
 def _count(check: str, text: pl.Series) -> int:
     """Values of ``text`` (normalised) that ``check`` finds."""
     if check == "nhs":
         return _count_nhs_numbers(text)
-    if check == "name":
-        titled = int(text.str.contains(PERSON_NAME).sum())
-        paired = _name_rows(text).filter("pair")["row"]
-        if titled == 0:
-            return paired.len()
-        titles = (
-            text.to_frame("text")
-            .with_row_index("row")
-            .filter(pl.col("text").str.contains(PERSON_NAME))["row"]
-        )
-        return pl.concat([titles, paired]).n_unique()
-    return int(text.str.contains(_PATTERNS[check]).sum())
+    return int(hits(check, text).sum())
 
 
 def find_identifiable(contract: Contract, frame: pl.DataFrame) -> list[Finding]:
@@ -609,9 +680,9 @@ class IdentifiableScreen:
         headers = _as_text(
             pl.DataFrame({"header": columns}, schema={"header": pl.String}), ["header"]
         )
-        for name, header in zip(columns, headers["header"], strict=True):
-            single = pl.Series("header", [header], dtype=pl.String)
-            if _count_nhs_numbers(single) or single.str.contains(FULL_POSTCODE).any():
+        data_like = hits("nhs", headers["header"]) | hits("postcode", headers["header"])
+        for name, flag in zip(columns, data_like, strict=True):
+            if flag:
                 findings.append(Finding(label[name], _DATA_HEADER, 0))
         roles = _roles(self.contract, columns)
         for name in columns:
@@ -661,6 +732,14 @@ def _roles(contract: Contract, headers: list[str]) -> dict[str, str]:
         else:
             roles[header] = "contract"
     return roles
+
+
+def refused_texts(texts: Sequence[str | None]) -> pl.DataFrame:
+    """For each text, which of the value checks ``screen_texts`` runs find it identifiable on
+    its own (a boolean column per check): the screen's rates are measured with it."""
+    raw = pl.Series("text", [text or "" for text in texts], dtype=pl.String)
+    values = _as_text(raw.to_frame(), ["text"])["text"]
+    return pl.DataFrame({check: hits(check, values) for check in _value_checks(free_text=True)})
 
 
 def screen_texts(texts: Sequence[str | None], where: str) -> list[Finding]:
