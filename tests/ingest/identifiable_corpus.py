@@ -87,6 +87,7 @@ NHS_DISGUISES = {
     "glued prefix NHSno:": lambda n: f"NHSno:{_spread(n, ' ')}",
     "glued letters": lambda n: f"ID{n}X",
     "saved from a float": lambda n: f"{n}.0",
+    "thousands commas": lambda n: f"{n[0]},{n[1:4]},{n[4:7]},{n[7:]}",
     "after another number": lambda n: f"ref 12 {_spread(n, ' ')}",
 }
 
@@ -113,6 +114,9 @@ POSTCODE_DISGUISES = {
     "zero-width space": lambda o, i: f"{o}\u200b{i}",
     "mixed case": lambda o, i: f"{o.lower()}{i.upper()}",
     "in a sentence": lambda o, i: f"lives near {o} {i} now",
+    "cyrillic lookalike letters": lambda o, i: f"{o} {i}".replace("A", "\u0410").replace(
+        "E", "\u0415"
+    ),
 }
 
 DATES_OF_BIRTH = [("17", "06", "1944", "June"), ("03", "11", "1950", "November")]
@@ -131,6 +135,8 @@ DOB_TEXT_DISGUISES = {
     "full-width digits": lambda d, m, y, name: _full_width(f"born {d}/{m}/{y}"),
     "abbreviated month": lambda d, m, y, name: f"b. {d} {name[:3]} {y}",
     "in a sentence": lambda d, m, y, name: f"lonely since husband died; born {d}/{m}/{y}",
+    "no cue, an old date": lambda d, m, y, name: f"lonely since husband died ({d}/{m}/{y})",
+    "no cue, old date with month name": lambda d, m, y, name: f"age 80, {int(d)} {name} {y}",
 }
 
 # A date of birth alone, as a value (a column outside the contract, a non-date column).
@@ -159,6 +165,8 @@ PEOPLE = [
     ("Siobhan", "Murphy"),
     ("Priya", "Patel"),
     ("Mohammed", "Hussain"),
+    ("Siobhan", "O'Brien"),
+    ("Kwame", "Mensah"),
 ]
 
 NAME_DISGUISES = {
@@ -173,6 +181,14 @@ NAME_DISGUISES = {
     "full-width letters": lambda f, s: _full_width(f"{f} {s}"),
     "in a sentence": lambda f, s: f"referred after {f} {s} called the surgery",
     "lower case in a sentence": lambda f, s: f"carer is {f} {s} who visits daily".lower(),
+    "initial and surname": lambda f, s: f"seen with {f[0]}. {s}",
+    "title in lower case": lambda f, s: f"mrs {s.lower()} is lonely",
+    "title in upper case": lambda f, s: f"MRS {s.upper()}",
+    "surname, forename": lambda f, s: f"{s}, {f}",
+    "glued together": lambda f, s: f"{f}{s}",
+    "cyrillic lookalike letters": lambda f, s: f"{f} {s}".replace("o", "\u043e").replace(
+        "a", "\u0430"
+    ),
 }
 
 ADDRESSES = {
@@ -258,7 +274,7 @@ def attack_cases() -> list[Case]:
     for index, (disguise, write) in enumerate(DOB_VALUE_DISGUISES.items()):
         day, month, year, name = DATES_OF_BIRTH[index % len(DATES_OF_BIRTH)]
         value = write(day, month, year, name)
-        for placement in ("contract", "outside", "file_name"):
+        for placement in ("contract", "outside", "file_name", "texts"):
             if placement == "file_name" and not _safe_in_a_file_name(value):
                 continue
             cases.append(Case("dob_value", disguise, placement, value, (year, value)))

@@ -50,12 +50,12 @@ EXPECTED = {
     "full_postcode": ("full postcode",),
     "split_postcode": ("split across",),
     "dob_in_text": ("date of birth",),
-    "dob_value": ("date of birth", "dates of birth"),
+    "dob_value": ("date of birth",),
     "dob_header": ("date of birth",),
     "person_name": ("person's name", "personal names"),
     "address": ("address",),
     "names_column": ("personal names",),
-    "dob_column": ("dates of birth",),
+    "dob_column": ("date of birth",),
 }
 
 
