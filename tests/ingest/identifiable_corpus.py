@@ -88,6 +88,12 @@ NHS_DISGUISES = {
     "glued letters": lambda n: f"ID{n}X",
     "saved from a float": lambda n: f"{n}.0",
     "thousands commas": lambda n: f"{n[0]},{n[1:4]},{n[4:7]},{n[7:]}",
+    "en dashes": lambda n: _spread(n, "\u2013"),
+    "minus signs": lambda n: _spread(n, "\u2212"),
+    "non-breaking hyphens": lambda n: _spread(n, "\u2011"),
+    "colons": lambda n: _spread(n, ":"),
+    "apostrophes": lambda n: _spread(n, "'"),
+    "bars and stars": lambda n: f"{n[:3]}|{n[3:6]}*{n[6:]}",
     "after another number": lambda n: f"ref 12 {_spread(n, ' ')}",
 }
 
@@ -108,6 +114,9 @@ POSTCODE_DISGUISES = {
     "non-breaking space": lambda o, i: f"{o}\u00a0{i}",
     "narrow no-break space": lambda o, i: f"{o}\u202f{i}",
     "hyphen": lambda o, i: f"{o}-{i}",
+    "en dash": lambda o, i: f"{o}\u2013{i}",
+    "slash": lambda o, i: f"{o}/{i}",
+    "underscore": lambda o, i: f"{o}_{i}",
     "spaced hyphen": lambda o, i: f"{o} - {i}",
     "dot": lambda o, i: f"{o}.{i}",
     "full-width": lambda o, i: _full_width(f"{o} {i}"),
@@ -133,6 +142,7 @@ DOB_TEXT_DISGUISES = {
     "birth date slashes ymd": lambda d, m, y, name: f"birth date {y}/{m}/{d}",
     "two-digit year": lambda d, m, y, name: f"dob {d}-{m}-{y[2:]}",
     "full-width digits": lambda d, m, y, name: _full_width(f"born {d}/{m}/{y}"),
+    "en dashes": lambda d, m, y, name: f"DOB {d}\u2013{m}\u2013{y}",
     "abbreviated month": lambda d, m, y, name: f"b. {d} {name[:3]} {y}",
     "in a sentence": lambda d, m, y, name: f"lonely since husband died; born {d}/{m}/{y}",
     "no cue, an old date": lambda d, m, y, name: f"lonely since husband died ({d}/{m}/{y})",
@@ -186,6 +196,8 @@ NAME_DISGUISES = {
     "title in upper case": lambda f, s: f"MRS {s.upper()}",
     "surname, forename": lambda f, s: f"{s}, {f}",
     "glued together": lambda f, s: f"{f}{s}",
+    "surname in capitals first": lambda f, s: f"{s.upper()} {f}",
+    "in an email address": lambda f, s: f"contact {f.lower()}.{s.lower()}@example.com",
     "cyrillic lookalike letters": lambda f, s: f"{f} {s}".replace("o", "\u043e").replace(
         "a", "\u0430"
     ),
@@ -205,6 +217,7 @@ ADDRESSES = {
     "number and mews in lower case": "9 priory mews",
     "non-breaking spaces": "12\u00a0Acacia\u00a0Avenue",
     "full-width": _full_width("12 Acacia Avenue"),
+    "abbreviated street": "12 Acacia Gdns",
 }
 
 
@@ -257,6 +270,8 @@ def attack_cases() -> list[Case]:
         value = write(outward, inward)
         secrets = (f"{outward} {inward}", f"{outward}{inward}", inward)
         for placement in ALL_PLACEMENTS:
+            if placement == "file_name" and not _safe_in_a_file_name(value):
+                continue
             cases.append(Case("full_postcode", disguise, placement, value, secrets))
     for outward, inward in map(_postcode_parts, POSTCODES):
         for placement in ("contract", "outside", "texts"):
@@ -318,6 +333,16 @@ def attack_cases() -> list[Case]:
     cases.append(
         Case("split_postcode", "adjacent texts", "texts_pair", "SW1A\t1AA", ("1AA",))
     )  # fmt: skip
+    # A file without its header row: the first row's values are the headers.
+    for rule, value, secrets in (
+        ("header_value", "943 476 5919", ("943", "5919")),
+        ("header_value", "LS1 4AP", ("4AP",)),
+        ("header_value", "John Smith", ("John", "Smith")),
+        ("header_value", "17/06/1944", ("1944",)),
+        ("header_value", "12 Acacia Avenue", ("Acacia",)),
+        ("header_value", "born 1944-06-17", ("1944",)),
+    ):
+        cases.append(Case(rule, value, "header", value, secrets))
     return cases
 
 

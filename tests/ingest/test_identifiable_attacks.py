@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ingest.contracts.sources import REFERRALS
+from ingest.contracts.sources import CONTRACTS, REFERRALS
 from ingest.demo import names as demo
 from ingest.errors import InputError
 from ingest.identifiable import (
@@ -56,6 +56,7 @@ EXPECTED = {
     "address": ("address",),
     "names_column": ("personal names",),
     "dob_column": ("date of birth",),
+    "header_value": ("the header holds",),
 }
 
 
@@ -93,7 +94,9 @@ def frame_for(case: Case) -> pl.DataFrame:
             return referrals(**with_value("venue_a", outward), **with_value("venue_b", inward))
         return referrals(**with_value("notes", value))
     if case.placement == "header":
-        return referrals(**{case.disguise: [None, None, value]})
+        return referrals(
+            **{case.disguise: [None, None, "x" if case.rule == "header_value" else value]}
+        )
     if case.placement in ("names_column", "dob_column"):
         values = value.split("|")
         return referrals(rows=len(values), extra=values)
@@ -230,6 +233,21 @@ def test_charities_named_after_a_person_are_refused_in_free_text() -> None:
 @pytest.mark.parametrize("name", CLEAN_FILE_NAMES)
 def test_ordinary_file_names_pass(name: str) -> None:
     assert identifiable_file_name(name) is None
+
+
+def test_every_contract_header_passes_as_written() -> None:
+    # Headers are screened too (a file sent without its header row); none of ours may refuse.
+    names = {
+        header
+        for contract in CONTRACTS.values()
+        for column in contract.columns
+        for header in (column.name, *column.aliases)
+    }
+    written = [form for name in names for form in (name, name.replace("_", " ").title())]
+    assert screen_texts(written, "headers") == []
+    for contract in CONTRACTS.values():
+        frame = pl.DataFrame({column.name: ["x"] for column in contract.columns})
+        assert find_identifiable(contract, frame) == []
 
 
 def test_a_column_of_period_dates_outside_the_contract_passes() -> None:
