@@ -249,7 +249,8 @@ def _word_secrets(*words: str) -> tuple[str, ...]:
 
 
 ALL_PLACEMENTS = ("contract", "free_text", "outside", "file_name", "texts")
-FREE_PLACEMENTS = ("free_text", "outside", "file_name", "texts")
+# A name or an address is refused in a coded contract column too ("contract": person_id).
+FREE_PLACEMENTS = ("contract", "free_text", "outside", "file_name", "texts")
 
 
 def _safe_in_a_file_name(value: str) -> bool:
