@@ -280,6 +280,12 @@ def attack_cases() -> list[Case]:
                 Case("split_postcode", f"{outward}|{inward}", placement, f"{outward}\t{inward}",
                      (f"{outward} {inward}", inward))
             )  # fmt: skip
+    for forename, surname in PEOPLE:
+        for placement in ("contract", "outside", "texts"):
+            cases.append(
+                Case("split_name", f"{forename}|{surname}", placement, f"{forename}\t{surname}",
+                     _word_secrets(forename, surname))
+            )  # fmt: skip
     for index, (disguise, write) in enumerate(DOB_TEXT_DISGUISES.items()):
         day, month, year, name = DATES_OF_BIRTH[index % len(DATES_OF_BIRTH)]
         value = write(day, month, year, name)

@@ -49,6 +49,7 @@ EXPECTED = {
     "nhs_number": ("NHS number",),
     "full_postcode": ("full postcode",),
     "split_postcode": ("split across",),
+    "split_name": ("name split across",),
     "dob_in_text": ("date of birth",),
     "dob_value": ("date of birth",),
     "dob_header": ("date of birth",),
@@ -83,13 +84,16 @@ def frame_for(case: Case) -> pl.DataFrame:
             outward, inward = value.split("\t")
             return referrals(practice_code=["Z90003", "Z90004", outward],
                              lsoa_code=["E01900007", "E01900008", inward])  # fmt: skip
+        if case.rule == "split_name":
+            forename, surname = value.split("\t")
+            return referrals(referral_id=["r1", "r2", forename], person_id=["p1", "p2", surname])
         column = "age_band" if case.rule.startswith("dob") else "person_id"
         return referrals(**{column: ["65-74", "75-84", value] if column == "age_band" else
                             ["p1", "p2", value]})  # fmt: skip
     if case.placement == "free_text":
         return referrals(referral_reason=["lonely since bereavement", "debt advice", value])
     if case.placement == "outside":
-        if case.rule == "split_postcode":
+        if case.rule.startswith("split"):
             outward, inward = value.split("\t")
             return referrals(**with_value("venue_a", outward), **with_value("venue_b", inward))
         return referrals(**with_value("notes", value))
@@ -109,7 +113,7 @@ def screen(case: Case) -> list[str]:
         kind = identifiable_file_name(f"referrals_{case.value}.csv")
         return [kind] if kind else []
     if case.placement in ("texts", "texts_pair"):
-        pair = case.rule == "split_postcode"
+        pair = case.rule.startswith("split")
         texts = case.value.split("\t") if pair else ["a clean line", case.value]
         findings = screen_texts(texts, "sheet 2")
     else:
