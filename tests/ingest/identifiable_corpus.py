@@ -280,6 +280,17 @@ def attack_cases() -> list[Case]:
                 Case("split_postcode", f"{outward}|{inward}", placement, f"{outward}\t{inward}",
                      (f"{outward} {inward}", inward))
             )  # fmt: skip
+    for day, month, year, name in DATES_OF_BIRTH:
+        for order, parts in (
+            ("d|m|y", (day, month, year)),
+            ("y|m|d", (year, month, day)),
+            ("m|d|y", (month, day, year)),
+            ("d|month|y", (day, name, year)),
+        ):
+            for placement in ("outside", "texts"):
+                cases.append(
+                    Case("split_date", order, placement, "\t".join(parts), (year,))
+                )  # fmt: skip
     for forename, surname in PEOPLE:
         for placement in ("contract", "outside", "texts"):
             cases.append(

@@ -50,6 +50,7 @@ EXPECTED = {
     "full_postcode": ("full postcode",),
     "split_postcode": ("split across",),
     "split_name": ("name split across",),
+    "split_date": ("date of birth split across",),
     "dob_in_text": ("date of birth",),
     "dob_value": ("date of birth",),
     "dob_header": ("date of birth",),
@@ -94,8 +95,10 @@ def frame_for(case: Case) -> pl.DataFrame:
         return referrals(referral_reason=["lonely since bereavement", "debt advice", value])
     if case.placement == "outside":
         if case.rule.startswith("split"):
-            outward, inward = value.split("\t")
-            return referrals(**with_value("venue_a", outward), **with_value("venue_b", inward))
+            parts = value.split("\t")
+            return referrals(
+                **{f"extra_{i}": with_value("x", part)["x"] for i, part in enumerate(parts)}
+            )
         return referrals(**with_value("notes", value))
     if case.placement == "header":
         return referrals(
