@@ -88,6 +88,7 @@ NHS_DISGUISES = {
     "glued letters": lambda n: f"ID{n}X",
     "saved from a float": lambda n: f"{n}.0",
     "thousands commas": lambda n: f"{n[0]},{n[1:4]},{n[4:7]},{n[7:]}",
+    "scientific notation": lambda n: f"{n[0]}.{n[1:]}E+09",
     "en dashes": lambda n: _spread(n, "\u2013"),
     "minus signs": lambda n: _spread(n, "\u2212"),
     "non-breaking hyphens": lambda n: _spread(n, "\u2011"),
@@ -123,6 +124,7 @@ POSTCODE_DISGUISES = {
     "zero-width space": lambda o, i: f"{o}\u200b{i}",
     "mixed case": lambda o, i: f"{o.lower()}{i.upper()}",
     "in a sentence": lambda o, i: f"lives near {o} {i} now",
+    "glued prefix": lambda o, i: f"postcode{o}{i}",
     "cyrillic lookalike letters": lambda o, i: f"{o} {i}".replace("A", "\u0410").replace(
         "E", "\u0415"
     ),
