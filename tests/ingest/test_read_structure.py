@@ -328,9 +328,9 @@ def test_an_odd_file_extension_is_not_echoed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("header", "value", "where"),
     [
-        ("notes", "Spoke to Mrs Smith", "column 6"),
-        ("Mrs Smith", "x", "column 6 (its header)"),
-        ("contact", "12 Acacia Avenue", "column 6"),
+        ("notes", "Spoke to Mrs Smith", "column 'notes'"),
+        ("Mrs Smith", "x", "column 6: the header holds a name"),
+        ("contact", "12 Acacia Avenue", "column 'contact'"),
     ],
 )
 @pytest.mark.parametrize("batched", [False, True])

@@ -113,9 +113,9 @@ def name_variants() -> tuple[Attack, ...]:
 ATTACKS = (
     Attack(
         "identifiable name that passes the name screen is replaced by the label",
-        "Firstname_Surname_1944-06-17.csv",
+        "Quimbyfold_Zarkwell_referrals.csv",  # a made-up name no list knows
         referrals(row("name0001")),
-        ("Firstname", "Surname", "1944-06-17"),
+        ("Quimbyfold", "Zarkwell"),
         (),
     ),
     Attack(

@@ -95,8 +95,15 @@ def test_sigkill_during_publish_leaves_the_published_file_unchanged(
     if process.returncode == 0:  # finished before the kill: a correct publish is fine too
         pytest.skip(f"publish finished within {delay} s")
     assert process.returncode == -signal.SIGKILL
-    assert _sha256(published) == before
-    assert [version.version_id for version in list_versions(big_build)] == versions_before
+    versions_after = [version.version_id for version in list_versions(big_build)]
+    if _sha256(published) != before:
+        # killed after the swap but before the process ended (a loaded machine): the published
+        # file must then be the whole new version, never a part of one
+        current = current_version(big_build)
+        assert current is not None and current.version_id == versions_after[-1]
+        assert current.version_id not in versions_before
+    else:
+        assert versions_after == versions_before
     marker, rows, _ = _read(published)
     assert (marker, rows) == ("first", BIG_ROWS)
 
