@@ -54,17 +54,35 @@ class Kind(StrEnum):
     PUBLIC = "public"  # a figure already public or not about people (population, places)
     MONEY = "money"  # pounds to organisations: rounded to pence, never suppressed
     CONTEXT = "context"  # a public, non-additive descriptor (deprivation, funding at risk)
+    # a figure computed from counts (a flag, a count of full sessions or of flagged weeks)
+    # that, with a public figure, would give a count back: hidden wherever a count it comes
+    # from is hidden, never summed into a total row
+    DERIVED = "derived"
 
 
 ADDITIVE = (Kind.COUNT, Kind.PUBLIC, Kind.MONEY)
 
 
 @dataclass(frozen=True)
+class Window:
+    """A trailing window of rows: this row and the ``rows - 1`` before it within ``by``,
+    ordered by ``order`` (a rolling 12 weeks, say)."""
+
+    by: str
+    order: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class Column:
     kind: Kind
-    numerator: tuple[str, ...] = ()  # RATE: columns added up over the denominator
+    # RATE: columns added up over the denominator; DERIVED: the columns it is computed from
+    numerator: tuple[str, ...] = ()
     denominator: str | None = None  # RATE; MEAN: the count of people it is a mean over
     per: float = 1.0  # RATE only: 1000 for per-1,000
+    window: Window | None = None  # DERIVED: computed over a trailing window of rows
+    # DERIVED: the table it was protected in before (its hidden cells arrive hidden)
+    upstream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,22 @@ def rate(numerator: str | tuple[str, ...], denominator: str, per: float = 1.0) -
     """A rate column: numerator (one column, or several added up) / denominator x per."""
     parts = (numerator,) if isinstance(numerator, str) else numerator
     return Column(Kind.RATE, parts, denominator, per)
+
+
+def derived(
+    sources: str | tuple[str, ...] = (),
+    window: Window | None = None,
+    *,
+    upstream: str | None = None,
+) -> Column:
+    """A column computed from ``sources`` (counts or other derived columns of the table, in
+    the same row or, with ``window``, in the window's rows): hidden wherever one of them is.
+    With ``upstream``, a column taken from that table already protected: hidden where it was."""
+    parts = (sources,) if isinstance(sources, str) else sources
+    return Column(Kind.DERIVED, parts, window=window, upstream=upstream)
+
+
+TWELVE_WEEKS = Window("activity_id", "week_start_date", 12)
 
 
 _NEEDS = (
@@ -181,7 +215,9 @@ TABLES: dict[str, Table] = {
             "weekly_places": Column(Kind.PUBLIC),
             # sessions and places are the offer, not people
             "sessions_count": Column(Kind.PUBLIC),
-            "sessions_full_count": Column(Kind.PUBLIC),
+            # every session full means attendees >= places (nearly always = places), none
+            # full means attendees <= places - sessions: hidden with the attendees
+            "sessions_full_count": derived("attendees_count"),
             "places_count": Column(Kind.PUBLIC),
             "attendees_count": Column(Kind.COUNT),
             "referred_attendees_count": Column(Kind.COUNT),
@@ -193,10 +229,16 @@ TABLES: dict[str, Table] = {
             ),
             "provider_funding_per_day_gbp": Column(Kind.MONEY),
             "provider_social_prescribing_funding_per_day_gbp": Column(Kind.MONEY),
-            "is_over_capacity": Column(Kind.FLAG),
+            # utilisation >= 100% (attendees >= places) or an unmet onward referral; not
+            # over capacity: attendees < places and none unmet
+            "is_over_capacity": derived(("attendees_count", "onward_referrals_unmet_count")),
             "weeks_with_sessions_12w": Column(Kind.PUBLIC),
-            "weeks_over_capacity_12w": Column(Kind.PUBLIC),
-            "is_persistently_over_capacity": Column(Kind.FLAG),
+            # the weeks flagged over capacity among the activity's last 12: hidden when any
+            # of the 12 flags is (else differences of consecutive weeks give the flag back)
+            "weeks_over_capacity_12w": derived("is_over_capacity", TWELVE_WEEKS),
+            "is_persistently_over_capacity": derived("weeks_over_capacity_12w"),
+            # whether the 12-week sum of onward referrals is 0 (a zero is shown anyway) while
+            # the provider has no funding: says no more than the weekly counts do
             "is_referred_without_funding": Column(Kind.FLAG),
             # not onward_referrals_12w_count: a rolling sum of onward_referrals_count, so
             # differences of consecutive weeks would give hidden weekly counts back
@@ -287,7 +329,9 @@ TABLES.update(
                 "referrals_count": Column(Kind.COUNT),
                 "referrals_12m_count": Column(Kind.COUNT),
                 "referrals_per_fte_12m": rate("referrals_12m_count", "link_worker_fte_mean_12m"),
-                "is_over_safe_caseload": Column(Kind.FLAG),
+                # referrals in 12 months per FTE over the safe level: with the public FTE a
+                # bound on the count
+                "is_over_safe_caseload": derived("referrals_12m_count"),
                 "first_contact_within_14_days_count": Column(Kind.COUNT),
                 "first_contact_within_14_days_pct": rate(
                     "first_contact_within_14_days_count", "referrals_count", 100
@@ -325,8 +369,10 @@ TABLES.update(
                 "week_start_date": Column(Kind.PERIOD),
                 "weekly_places": Column(Kind.PUBLIC),
                 "weeks_with_sessions_12w": Column(Kind.PUBLIC),  # weeks, not people
-                "weeks_over_capacity_12w": Column(Kind.PUBLIC),
-                "is_persistently_over_capacity": Column(Kind.FLAG),
+                # rows of fct_activity_pressure_weekly as the extracts protect them (with the
+                # same local authority totals), so the report hides what they hide
+                "weeks_over_capacity_12w": derived(upstream="fct_activity_pressure_weekly"),
+                "is_persistently_over_capacity": derived(upstream="fct_activity_pressure_weekly"),
                 "is_referred_without_funding": Column(Kind.FLAG),
                 "onward_referrals_12w_count": Column(Kind.COUNT),
             }
@@ -547,7 +593,12 @@ def protect(
     declaration in ``TABLES`` (for a table made for one product, such as a report page).
     """
     spec = spec or table_spec(table, frame.columns)
-    dropped = [name for name in frame.columns if name not in spec.columns and name != TOTAL_FLAG]
+    arrived_hidden = _arrived_hidden(frame, table, spec)
+    dropped = [
+        name
+        for name in frame.columns
+        if name not in spec.columns and name != TOTAL_FLAG and name not in arrived_hidden
+    ]
     if dropped:
         log.info("%s: not published (not declared in orchestration.disclosure): %s", table, dropped)
     keep = [name for name in frame.columns if name in spec.columns or name == TOTAL_FLAG]
@@ -586,12 +637,70 @@ def protect(
         ]
     )
     frame = frame.with_columns(_rates(frame, spec, rule))
+    frame = _derived(frame, table, spec, arrived_hidden)
     order = []
     for name in keep:
         order.append(name)
         if name + SUPPRESSED_SUFFIX in frame.columns:
             order.append(name + SUPPRESSED_SUFFIX)
     return frame.select(order)
+
+
+def _arrived_hidden(frame: pl.DataFrame, table: str, spec: Table) -> dict[str, pl.Series]:
+    """The ``_is_suppressed`` flags of the derived columns taken from a table protected before
+    (``upstream``): a column of that kind arriving without its flag is refused."""
+    found = {}
+    for name, column in spec.columns.items():
+        if column.kind != Kind.DERIVED or column.upstream is None or name not in frame.columns:
+            continue
+        flag = name + SUPPRESSED_SUFFIX
+        if flag not in frame.columns:
+            raise DisclosureError(
+                f"{table}.{name} is taken from {column.upstream} as protected there, but "
+                f"arrived without {flag}"
+            )
+        found[flag] = frame[flag].fill_null(True)
+    return found
+
+
+def _derived(
+    frame: pl.DataFrame, table: str, spec: Table, arrived_hidden: dict[str, pl.Series]
+) -> pl.DataFrame:
+    """Derived columns hidden (null, flagged) wherever a column they come from is hidden, in
+    the row or in its window, in declaration order (one may come from another); a source
+    missing from the frame hides the column everywhere (fail closed)."""
+    for name, column in spec.columns.items():
+        if column.kind != Kind.DERIVED or name not in frame.columns:
+            continue
+        needed = [
+            *column.numerator,
+            *((column.window.by, column.window.order) if column.window else ()),
+        ]
+        missing = [source for source in needed if source not in frame.columns]
+        if missing:
+            log.info("%s.%s: hidden, computed from %s, which is not here", table, name, missing)
+        flags = [
+            pl.col(source + SUPPRESSED_SUFFIX)
+            for source in column.numerator
+            if source + SUPPRESSED_SUFFIX in frame.columns
+        ]
+        if name + SUPPRESSED_SUFFIX in arrived_hidden:
+            flags.append(pl.lit(arrived_hidden[name + SUPPRESSED_SUFFIX]))
+        hidden = pl.lit(bool(missing))
+        if flags:
+            hidden = hidden | pl.any_horizontal(flags).fill_null(True)
+        if column.window is not None:
+            window = column.window
+            hidden = (
+                hidden.cast(pl.Int8)
+                .rolling_max(window_size=window.rows, min_samples=1)
+                .over(window.by, order_by=window.order)
+                > 0
+            )
+        frame = frame.with_columns(hidden.alias(name + SUPPRESSED_SUFFIX)).with_columns(
+            pl.when(pl.col(name + SUPPRESSED_SUFFIX)).then(None).otherwise(pl.col(name)).alias(name)
+        )
+    return frame
 
 
 def _rounded(value: pl.Series, rule: DisclosureRule) -> pl.Series:
@@ -947,10 +1056,26 @@ def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
                 if column.kind == Kind.RATE
                 else f"hidden with {column.denominator}"
                 if column.kind == Kind.MEAN
+                else _derived_text(column)
+                if column.kind == Kind.DERIVED
                 else ""
             )
             lines.append(f"| {table} | {name} | {column.kind} | {formula} |")
     return "\n".join(lines)
+
+
+def _derived_text(column: Column) -> str:
+    text = []
+    if column.numerator:
+        text.append(f"hidden with {' or '.join(column.numerator)}")
+    if column.window is not None:
+        window = column.window
+        text.append(
+            f"in any of the {window.rows} rows to this one (per {window.by}, by {window.order})"
+        )
+    if column.upstream:
+        text.append(f"hidden where {column.upstream} hides it")
+    return " ".join(text)
 
 
 def render_doc(text: str, rule: DisclosureRule = DEFAULT_RULE) -> str:

@@ -279,21 +279,27 @@ def _read_batch(
             """,
     }
     if context.activity_pressure:
-        table = context.activity_pressure
-        # sorted by every column of the mart in order after the local authority
-        queries["activity_pressure"] = f"""
-            select dim.lad_code as _la, mart.*
-            from marts.{table} as mart
-            inner join marts.dim_neighbourhoods as dim using (neighbourhood_code)
-            where dim.lad_code in (select unnest(?))
-            order by all
-            """
+        queries["activity_pressure"] = activity_pressure_sql(context.activity_pressure)
     for name, sql in queries.items():
         frame = _frame(con, sql, [list(la_codes)])
         parts = frame.partition_by("_la", as_dict=True, include_key=False, maintain_order=True)
         for code in la_codes:
             wanted[code][name] = parts.get((code,), frame.clear().drop("_la"))
     return wanted
+
+
+def activity_pressure_sql(table: str, where: str = "true") -> str:
+    """The activity pressure rows of the local authorities given as the one parameter, with
+    ``_la``, sorted by every column of the mart in order after the local authority: the order
+    the extracts protect them in (so the report, protecting some of the weeks the same way,
+    hides the same cells)."""
+    return f"""
+        select dim.lad_code as _la, mart.*
+        from marts.{table} as mart
+        inner join marts.dim_neighbourhoods as dim using (neighbourhood_code)
+        where dim.lad_code in (select unnest(?)) and ({where})
+        order by all
+        """
 
 
 def _tables(
@@ -313,13 +319,13 @@ def _tables(
         + [c for c in need.columns if c != "neighbourhood_code" and c not in LEFT_OUT[NEED_MART]]
     )
     tables["need_capacity_monthly"] = (
-        _with_la_totals(need, NEED_MART, la_code, la_name, rule),
+        with_la_totals(need, NEED_MART, la_code, la_name, rule),
         NEED_MART,
     )
     if "activity_pressure" in rows:
         assert context.activity_pressure
         tables["activity_pressure"] = (
-            _with_la_totals(
+            with_la_totals(
                 rows["activity_pressure"], context.activity_pressure, la_code, la_name, rule
             ),
             context.activity_pressure,
@@ -327,7 +333,7 @@ def _tables(
     return tables
 
 
-def _with_la_totals(
+def with_la_totals(
     frame: pl.DataFrame, table: str, la_code: str, la_name: str, rule: DisclosureRule
 ) -> pl.DataFrame:
     """Add the local authority total row for each period, then protect the whole table."""
