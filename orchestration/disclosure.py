@@ -25,6 +25,7 @@ writes the generated part of docs/disclosure.md from this module.
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -637,7 +638,7 @@ def protect(
         ]
     )
     frame = frame.with_columns(_rates(frame, spec, rule))
-    frame = _derived(frame, table, spec, arrived_hidden)
+    frame = neutralise_text_columns(_derived(frame, table, spec, arrived_hidden))
     order = []
     for name in keep:
         order.append(name)
@@ -1010,8 +1011,36 @@ def _linearly_determined(block: Sequence[Equation], suppressed: set[int]) -> set
 # --------------------------------------------------------------------------- output
 
 
+# Text a spreadsheet may take for a formula (OWASP, CSV injection): a cell starting with a
+# tab or carriage return, or with = + - @ after any white space, full-width forms included.
+FORMULA_START = "^(?:[\t\r]|\\s*[=+\\-@\uff1d\uff0b\uff0d\uff20])"
+FORMULA_GUARD = "'"  # put before such text: a spreadsheet shows it as text
+
+
+def neutralised(text: pl.Expr) -> pl.Expr:
+    """Text with ``FORMULA_GUARD`` before it where it could be read as a formula (nothing
+    else changes, and text already guarded stays as it is)."""
+    return pl.when(text.str.contains(FORMULA_START)).then(FORMULA_GUARD + text).otherwise(text)
+
+
+def neutralised_text(text: str) -> str:
+    """``neutralised`` for one value (cells written one at a time)."""
+    return FORMULA_GUARD + text if re.match(FORMULA_START, text) else text
+
+
+def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column of ``frame`` through ``neutralised``; numbers stay numbers."""
+    return frame.with_columns(
+        neutralised(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
 def as_text(frame: pl.DataFrame, rule: DisclosureRule = DEFAULT_RULE) -> pl.DataFrame:
-    """For CSV and XLSX: suppressed cells become the marker, the flag columns go."""
+    """For CSV and XLSX: suppressed cells become the marker, the flag columns go, text that a
+    spreadsheet could take for a formula is guarded (``neutralised``)."""
+    frame = neutralise_text_columns(frame)
     flags = [name for name in frame.columns if name.endswith(SUPPRESSED_SUFFIX)]
     expressions = []
     for flag in flags:

@@ -41,6 +41,8 @@ from orchestration.disclosure import (
     DisclosureRule,
     Kind,
     as_text,
+    neutralised,
+    neutralised_text,
     protect,
     table_spec,
     with_totals,
@@ -427,7 +429,7 @@ def _write_sheet(sheet: Any, rows: Sequence[Sequence[Any]]) -> None:
             elif isinstance(value, int | float):
                 sheet.write_number(row, col, value)
             else:
-                sheet.write_string(row, col, str(value))
+                sheet.write_string(row, col, neutralised_text(str(value)))
 
 
 # A data sheet's rows are made as XML by polars, a column at a time, instead of cell by cell
@@ -502,7 +504,7 @@ def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> _SheetXml:
                 [pl.lit('<c r="'), ref, pl.lit('"><v>'), column.cast(pl.String), pl.lit("</v></c>")]
             )
         else:
-            cell = _string_cell(ref, column.cast(pl.String))
+            cell = _string_cell(ref, neutralised(column.cast(pl.String)))
         flag = name + SUPPRESSED_SUFFIX
         if flag in frame.columns:
             marker = _string_cell(ref, pl.lit(rule.marker))

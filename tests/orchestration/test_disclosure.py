@@ -269,3 +269,18 @@ def test_docs_show_the_rule_as_configured() -> None:
     assert render_doc(text) == text, (
         "docs/disclosure.md is stale: python -m orchestration.disclosure"
     )
+
+
+def test_protect_guards_text_a_spreadsheet_could_run_and_leaves_numbers() -> None:
+    frame = pl.DataFrame(
+        {
+            "neighbourhood_code": ["A", "B"],
+            "neighbourhood_name": ['=HYPERLINK("x")', "Upper Green"],
+            "population_total": [-1, 5],
+        }
+    )
+    published = protect(frame, "dim_neighbourhoods")
+    assert published["neighbourhood_name"].to_list() == ['\'=HYPERLINK("x")', "Upper Green"]
+    assert published["population_total"].to_list() == [-1, 5]
+    again = protect(published, "dim_neighbourhoods")  # guarded once, not twice
+    assert again["neighbourhood_name"].to_list() == published["neighbourhood_name"].to_list()
