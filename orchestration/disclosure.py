@@ -84,6 +84,9 @@ class Column:
     window: Window | None = None  # DERIVED: computed over a trailing window of rows
     # DERIVED: the table it was protected in before (its hidden cells arrive hidden)
     upstream: str | None = None
+    # COUNT: a column of the same row it never exceeds (attendees and the places offered):
+    # a reader knows a hidden count is at most that, and secondary suppression takes it in
+    at_most: str | None = None
 
 
 @dataclass(frozen=True)
@@ -183,8 +186,10 @@ TABLES: dict[str, Table] = {
             "weekly_places": Column(Kind.PUBLIC),
             "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
             "session_places_count": Column(Kind.PUBLIC),  # places offered, not people
-            "session_attendees_count": Column(Kind.COUNT),
-            "session_referred_attendees_count": Column(Kind.COUNT),
+            "session_attendees_count": Column(Kind.COUNT, at_most="session_places_count"),
+            "session_referred_attendees_count": Column(
+                Kind.COUNT, at_most="session_attendees_count"
+            ),
             "utilisation_pct": rate("session_attendees_count", "session_places_count", 100),
             "funding_gbp": Column(Kind.MONEY),
             "funding_per_head_gbp": rate("funding_gbp", "population_total"),
@@ -220,11 +225,11 @@ TABLES: dict[str, Table] = {
             # full means attendees <= places - sessions: hidden with the attendees
             "sessions_full_count": derived("attendees_count"),
             "places_count": Column(Kind.PUBLIC),
-            "attendees_count": Column(Kind.COUNT),
-            "referred_attendees_count": Column(Kind.COUNT),
+            "attendees_count": Column(Kind.COUNT, at_most="places_count"),
+            "referred_attendees_count": Column(Kind.COUNT, at_most="attendees_count"),
             "utilisation_pct": rate("attendees_count", "places_count", 100),
             "onward_referrals_count": Column(Kind.COUNT),
-            "onward_referrals_unmet_count": Column(Kind.COUNT),
+            "onward_referrals_unmet_count": Column(Kind.COUNT, at_most="onward_referrals_count"),
             "referred_arrivals_per_100_places": rate(
                 "referred_attendees_count", "places_count", 100
             ),
@@ -621,13 +626,21 @@ def protect(
         )
         values.extend(frame[name].drop_nulls().cast(pl.Int64).to_list())
     equations = _equations(frame, spec, counts, cell_of, by)
-    suppressed = np.fromiter(secondary_suppress(values, equations, rule), dtype=np.int64)
+    limits, bound_hidden = _limits(frame, spec, counts, cell_of, values, rule)
+    suppressed = np.fromiter(
+        secondary_suppress(values, equations, rule, limits=limits), dtype=np.int64
+    )
 
     out = {}
     for name in counts:
         flags = np.isin(ids[name], suppressed)  # a null (-1) is never suppressed
         rounded = _rounded(frame[name].cast(pl.Int64), rule)
         out[name] = rounded.scatter(np.flatnonzero(flags), None).alias(name)
+        out[name + SUPPRESSED_SUFFIX] = pl.Series(name + SUPPRESSED_SUFFIX, flags, dtype=pl.Boolean)
+    for name, rows in bound_hidden.items():
+        flags = np.zeros(frame.height, dtype=bool)
+        flags[sorted(rows)] = True
+        out[name] = frame[name].scatter(np.flatnonzero(flags), None)
         out[name + SUPPRESSED_SUFFIX] = pl.Series(name + SUPPRESSED_SUFFIX, flags, dtype=pl.Boolean)
     frame = frame.with_columns(list(out.values()))
     frame = frame.with_columns(
@@ -790,17 +803,62 @@ def _equations(
     return equations
 
 
+Limit = tuple[Equation, int]  # (cell, coefficient) pairs whose sum is at most the number
+
+
+def _limits(
+    frame: pl.DataFrame,
+    spec: Table,
+    counts: Sequence[str],
+    cell_of: dict[tuple[int, str], int],
+    values: Sequence[int],
+    rule: DisclosureRule,
+) -> tuple[list[Limit], dict[str, set[int]]]:
+    """What a reader knows from ``at_most``: each count is at most its bound in the same row
+    (another count's cell, or a shown figure such as the places offered). A bound below the
+    true value (a session over-full) is taken as the true value: the reader's belief is
+    wrong there and gives nothing away. Where a shown figure alone would pin a count of
+    1 (one place, one attendee), that figure is hidden in the row instead (returned)."""
+    limits: list[Limit] = []
+    hidden: dict[str, set[int]] = {}
+    for name in counts:
+        bound = spec.columns[name].at_most
+        if bound is None or bound not in frame.columns:
+            continue
+        bounds = frame[bound].to_list()
+        for row, figure in enumerate(bounds):
+            cell = cell_of.get((row, name))
+            if cell is None:
+                continue
+            if bound in counts:
+                other = cell_of.get((row, bound))
+                if other is not None:
+                    limits.append(([(cell, 1), (other, -1)], 0))
+            elif figure is not None:
+                ceiling = max(math.floor(figure), values[cell])
+                if ceiling <= 1 and rule.is_primary(values[cell]):
+                    hidden.setdefault(bound, set()).add(row)
+                    continue
+                limits.append(([(cell, 1)], ceiling))
+    return limits, hidden
+
+
 # ----------------------------------------------------------------- secondary suppression
 
 
 def secondary_suppress(
-    values: Sequence[int], equations: Sequence[Equation], rule: DisclosureRule = DEFAULT_RULE
+    values: Sequence[int],
+    equations: Sequence[Equation],
+    rule: DisclosureRule = DEFAULT_RULE,
+    *,
+    limits: Sequence[Limit] = (),
 ) -> set[int]:
     """Cells to suppress: every 1..threshold count, plus the fewest-smallest others found
     one at a time until no suppressed cell can be worked out from the published ones.
 
     A cell can be worked out when the equations of the published totals, with every
-    suppressed count at least 1, leave it one whole value (``exposed_cells``).
+    suppressed count at least 1 and within its ``limits``, leave it one whole value
+    (``exposed_cells``).
     """
     array = np.asarray(values, dtype=np.int64)
     primary = (array >= 1) & (array <= rule.threshold)  # rule.is_primary, for every cell
@@ -811,7 +869,7 @@ def secondary_suppress(
             by_cell.setdefault(cell, []).append(index)
     cache: dict[tuple[tuple[int, ...], frozenset[int]], set[int]] = {}
     while True:
-        exposed = exposed_cells(values, equations, suppressed, rule, cache=cache)
+        exposed = exposed_cells(values, equations, suppressed, rule, cache=cache, limits=limits)
         if not exposed:
             return suppressed
         # One more cell beside each exposed cell whose totals got none yet this round:
@@ -859,38 +917,110 @@ def exposed_cells(
     rule: DisclosureRule = DEFAULT_RULE,
     *,
     cache: dict[tuple[tuple[int, ...], frozenset[int]], set[int]] | None = None,
+    limits: Sequence[Limit] = (),
 ) -> set[int]:
     """Suppressed cells a reader could work out from the published cells and totals,
-    knowing that a suppressed count is at least 1 (0 is always shown).
+    knowing that a suppressed count is at least 1 (0 is always shown) and within its
+    ``limits`` (at most the places, say).
 
     Equations sharing a suppressed cell form a block. In each: first the equations alone
     (cheap); then, if they fix no cell, the bounds too: for one equation by hand (its
     hidden cells can move unless they all carry the same sign and are all 1), for more
-    by linear programming. ``cache`` keeps the answer of blocks unchanged between rounds.
+    by linear programming (always, where a block has limits). ``cache`` keeps the answer of
+    blocks unchanged between rounds.
     """
     cache = {} if cache is None else cache
     exposed: set[int] = set()
-    relevant = [i for i, eq in enumerate(equations) if any(c in suppressed for c, _ in eq)]
-    for indices in _blocks([equations[i] for i in relevant], suppressed):
+    rows = [*equations, *(terms for terms, _ in limits)]
+    relevant = [i for i, eq in enumerate(rows) if any(c in suppressed for c, _ in eq)]
+    for indices in _blocks([rows[i] for i in relevant], suppressed):
         block_ids = tuple(relevant[i] for i in indices)
-        block = [equations[i] for i in block_ids]
-        hidden = frozenset(cell for eq in block for cell, _ in eq if cell in suppressed)
+        block = [equations[i] for i in block_ids if i < len(equations)]
+        bounded = [limits[i - len(equations)] for i in block_ids if i >= len(equations)]
+        hidden = frozenset(cell for i in block_ids for cell, _ in rows[i] if cell in suppressed)
         key = (block_ids, hidden)
         if key not in cache:
-            fixed = _linearly_determined(block, suppressed)
-            if not fixed and len(block) == 1:
+            fixed = _linearly_determined(block, suppressed) if block else set()
+            if not fixed and len(block) == 1 and not bounded:
                 signs = {coefficient for cell, coefficient in block[0] if cell in hidden}
                 if len(signs) == 1 and all(values[cell] == 1 for cell in hidden):
                     fixed = set(hidden)
             elif not fixed:
-                fixed = _fixed_by_bounds(block, values, suppressed)
+                by_hand = _fixed_in_boxes(block, values, suppressed, bounded)
+                fixed = (
+                    by_hand
+                    if by_hand is not None
+                    else _fixed_by_bounds(block, values, suppressed, bounded)
+                )
             cache[key] = fixed
         exposed |= cache[key]
     return exposed
 
 
+def _fixed_in_boxes(
+    block: Sequence[Equation],
+    values: Sequence[int],
+    suppressed: set[int],
+    limits: Sequence[Limit],
+) -> set[int] | None:
+    """For at most one equation whose limits each bound one hidden cell (the common case:
+    a total row, and attendees at most the places): each hidden cell's range, worked out
+    by hand from the others' boxes. None when the block is not of that shape."""
+    if len(block) > 1 or not limits:
+        return None
+    low: dict[int, float] = {}
+    high: dict[int, float] = {}
+    for terms, bound in limits:
+        hidden = [(cell, coefficient) for cell, coefficient in terms if cell in suppressed]
+        if len(hidden) != 1 or hidden[0][1] not in (1, -1):
+            return None
+        cell, sign = hidden[0]
+        rest = bound - sum(c * values[other] for other, c in terms if other not in suppressed)
+        if sign == 1:
+            high[cell] = min(high.get(cell, math.inf), rest)
+        else:
+            low[cell] = max(low.get(cell, 1), -rest)
+    cells = {cell for terms, _ in limits for cell, _ in terms if cell in suppressed}
+    equation = block[0] if block else []
+    coefficient: dict[int, int] = {}
+    right = 0
+    for cell, c in equation:
+        if cell in suppressed:
+            coefficient[cell] = coefficient.get(cell, 0) + c
+            cells.add(cell)
+        else:
+            right -= c * values[cell]
+    if any(c not in (1, -1) for c in coefficient.values() if c):
+        return None
+    box = {cell: (max(low.get(cell, 1), 1), high.get(cell, math.inf)) for cell in cells}
+    # sum of coefficient x cell over the hidden cells = right: each term's range
+    terms = {
+        cell: sorted((c * box[cell][0], c * box[cell][1])) for cell, c in coefficient.items() if c
+    }
+    least = sum(lo for lo, _ in terms.values())
+    most = sum(hi for _, hi in terms.values())
+    fixed = set()
+    for cell in cells:
+        lo, hi = box[cell]
+        c = coefficient.get(cell, 0)
+        if c:
+            others_least, others_most = least - terms[cell][0], most - terms[cell][1]
+            ends = ((right - others_most) * c, (right - others_least) * c)
+            lo, hi = max(lo, min(ends)), min(hi, max(ends))
+        if (
+            math.isfinite(lo)
+            and math.isfinite(hi)
+            and math.ceil(lo - 1e-9) == math.floor(hi + 1e-9)
+        ):
+            fixed.add(cell)
+    return fixed
+
+
 def _fixed_by_bounds(
-    block: Sequence[Equation], values: Sequence[int], suppressed: set[int]
+    block: Sequence[Equation],
+    values: Sequence[int],
+    suppressed: set[int],
+    limits: Sequence[Limit] = (),
 ) -> set[int]:
     """Suppressed cells with one whole value in every solution of the block's equations
     with every suppressed cell at least 1. Solutions pushing all unmoved cells up, then
@@ -899,28 +1029,45 @@ def _fixed_by_bounds(
     from scipy.optimize import linprog
     from scipy.sparse import csr_array
 
-    cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
+    every = [*block, *(terms for terms, _ in limits)]
+    cells = sorted({cell for eq in every for cell, _ in eq if cell in suppressed})
     column = {cell: index for index, cell in enumerate(cells)}
-    rows, columns, coefficients = [], [], []
+
+    def program(equations: Sequence[Equation], right: np.ndarray) -> csr_array | None:
+        """The equations over the hidden cells; the shown cells moved to ``right``."""
+        rows, columns, coefficients = [], [], []
+        for row, equation in enumerate(equations):
+            for cell, coefficient in equation:
+                if cell in column:
+                    rows.append(row)
+                    columns.append(column[cell])
+                    coefficients.append(float(coefficient))
+                else:
+                    right[row] -= coefficient * values[cell]
+        # sparse (duplicates summed): an equation holds few of a block's cells, and HiGHS
+        # takes a sparse matrix as it is rather than converting a dense one every program
+        shape = (len(equations), len(cells))
+        return csr_array((coefficients, (rows, columns)), shape=shape) if equations else None
+
     right = np.zeros(len(block))
-    for row, equation in enumerate(block):
-        for cell, coefficient in equation:
-            if cell in column:
-                rows.append(row)
-                columns.append(column[cell])
-                coefficients.append(float(coefficient))
-            else:
-                right[row] -= coefficient * values[cell]
-    # sparse (duplicates summed): an equation holds few of a block's cells, and HiGHS takes
-    # a sparse matrix as it is rather than converting a dense one for every program
-    matrix = csr_array((coefficients, (rows, columns)), shape=(len(block), len(cells)))
+    matrix = program(block, right)
+    upper = np.array([float(bound) for _, bound in limits])
+    limit_matrix = program([terms for terms, _ in limits], upper)
     true = np.array([values[cell] for cell in cells], dtype=float)
     # a ceiling no reader knows, only so that every program has an optimum
     ceiling = 2.0 * sum(abs(v) for v in values) + 10
     bounds = [(1.0, ceiling)] * len(cells)
 
     def solve(objective: np.ndarray) -> np.ndarray | None:
-        result = linprog(objective, A_eq=matrix, b_eq=right, bounds=bounds, method="highs")
+        result = linprog(
+            objective,
+            A_eq=matrix,
+            b_eq=right if matrix is not None else None,
+            A_ub=limit_matrix,
+            b_ub=upper if limit_matrix is not None else None,
+            bounds=bounds,
+            method="highs",
+        )
         return result.x if result.status == 0 else None
 
     moved = np.zeros(len(cells), dtype=bool)

@@ -234,12 +234,47 @@ def _published_count(row: dict, name: str) -> tuple[bool, float | None]:
     return (value is not None), (None if value is None else float(value))
 
 
+# parts of a count, per neighbourhood and month: (part columns, the count); a reader also
+# takes attendees to be at most the places
+MONTHLY_PARTS = (
+    (("onward_referrals_refused_no_capacity_count", "onward_referrals_waitlisted_count"),
+     "onward_referrals_count"),
+    (("onward_referrals_attended_count",), "onward_referrals_count"),
+    (("first_visits_supported_count",), "onward_referrals_attended_count"),
+    (("session_referred_attendees_count",), "session_attendees_count"),
+)  # fmt: skip
+
+
+def _monthly_parts(program: Program, neighbourhood: str, month: str, row: dict) -> None:
+    for parts, whole in MONTHLY_PARTS:
+        if whole not in row or not all(part in row for part in parts):
+            continue
+        terms = {program.var(("month", neighbourhood, month, whole)): -1.0}
+        for part in parts:
+            terms[program.var(("month", neighbourhood, month, part))] = 1.0
+        program.constrain(terms, -CEILING, 0)
+    published, places = text_value(str(row.get("session_places_count") or ""))
+    if (
+        published
+        and places is not None
+        and row.get("session_attendees_count")
+        in (
+            DEFAULT_RULE.marker,
+            None,
+        )
+    ):
+        attendees = program.var(("month", neighbourhood, month, "session_attendees_count"))
+        program.constrain({attendees: 1.0}, -CEILING, places)
+
+
 def add_extract_monthly(program: Program, la: str, frame: pl.DataFrame) -> None:
     where = f"extract {la} need_capacity_monthly"
     counts = [name for name in counts_of(NEED_MART) if name in frame.columns]
     by_month: dict[str, list[dict]] = defaultdict(list)
     for row in frame.iter_rows(named=True):
         by_month[row["month_start_date"]].append(row)
+        if row["is_total"] != "true":
+            _monthly_parts(program, row["neighbourhood_code"], row["month_start_date"], row)
     for month, rows in by_month.items():
         for name in counts:
             parts, total = [], None
@@ -406,6 +441,8 @@ def _week_implications(program: Program, row: dict, activity: str, week: str) ->
         program.var(("over", activity, week), 0, 0)
         return
     hidden = row.get("attendees_count") == DEFAULT_RULE.marker
+    if hidden and places is not None:  # the reader takes attendance to be at most the places
+        program.constrain({attendees: 1}, -CEILING, places)
     if full is not None and full == sessions:
         # full: attendees >= places; where attendees are hidden the reader takes them to be
         # the places (true of every such week in the demo, though a session can be overfull)
