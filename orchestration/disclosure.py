@@ -627,6 +627,13 @@ def protect(
         values.extend(frame[name].drop_nulls().cast(pl.Int64).to_list())
     equations = _equations(frame, spec, counts, cell_of, by)
     limits, bound_hidden = _limits(frame, spec, counts, cell_of, values, rule)
+    if bound_hidden and TOTAL_FLAG in frame.columns:
+        # the total row's figure, less the others shown, would give a hidden one back
+        keyed = list(frame.select(by).iter_rows()) if by else [()] * frame.height
+        totals = frame[TOTAL_FLAG].fill_null(False).to_list()
+        for rows in bound_hidden.values():
+            groups = {keyed[row] for row in rows}
+            rows.update(i for i, key in enumerate(keyed) if totals[i] and key in groups)
     suppressed = np.fromiter(
         secondary_suppress(values, equations, rule, limits=limits), dtype=np.int64
     )

@@ -411,3 +411,21 @@ def test_the_attacker_pins_counts_when_derived_columns_are_shown(tmp_path) -> No
             assert value == true  # pinned to the true value
         pinned += len(found)
     assert pinned > 0
+
+
+def test_a_place_count_that_would_pin_a_hidden_count_is_hidden_with_its_total() -> None:
+    """One place and one attendee: the attendee count is hidden, but places 1 would say it
+    is 1, so the places are hidden in the row and in its week's total row (the total less
+    the other rows would give them back)."""
+    frame = pressure_weeks(0, activities=3, weeks=1).with_columns(
+        places_count=pl.Series([1, 20, 30]),
+        attendees_count=pl.Series([1, 15, 25]),
+        referred_attendees_count=pl.Series([0, 0, 0]),
+    )
+    frame = with_totals(
+        frame, PRESSURE, by=["week_start_date"], key="neighbourhood_code", key_value="LA"
+    )
+    published = protect(frame, PRESSURE, by=["week_start_date"])
+    assert published["places_count"].to_list() == [None, 20, 30, None]
+    assert published["places_count_is_suppressed"].to_list() == [True, False, False, True]
+    assert published["attendees_count_is_suppressed"][0]
