@@ -525,8 +525,10 @@ class DisclosureRule:
             f"flag); 0 is shown as 0. {rounding}Where a total would let a suppressed count "
             f"be worked out, further counts are suppressed (secondary suppression, also shown "
             f"as {self.marker}). Rates are recomputed from the published counts and are "
-            f"suppressed with them. Population, places, activities and funding are not "
-            f"counts of people and are shown as they are."
+            f"suppressed with them, and so are figures derived from a suppressed count (full "
+            f"sessions, over-capacity flags and weeks). Population, places, activities and "
+            f"funding are not counts of people and are shown as they are, except places "
+            f"that alone would give a suppressed count away."
         )
 
 
@@ -1229,7 +1231,7 @@ def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
         "",
         "Declared columns (`orchestration.disclosure.TABLES`):",
         "",
-        "| table | column | kind | recomputed as |",
+        "| table | column | kind | recomputed as, hidden with, bounded by |",
         "|---|---|---|---|",
     ]
     for table, spec in TABLES.items():
@@ -1241,6 +1243,8 @@ def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
                 if column.kind == Kind.MEAN
                 else _derived_text(column)
                 if column.kind == Kind.DERIVED
+                else f"at most {column.at_most}"
+                if column.at_most
                 else ""
             )
             lines.append(f"| {table} | {name} | {column.kind} | {formula} |")
