@@ -1006,14 +1006,25 @@ def _fixed_in_boxes(
     terms = {
         cell: sorted((c * box[cell][0], c * box[cell][1])) for cell, c in coefficient.items() if c
     }
-    least = sum(lo for lo, _ in terms.values())
-    most = sum(hi for _, hi in terms.values())
+
+    def without(ends: list[float], own: float) -> float:
+        """The sum of ``ends`` less ``own`` (one of them), infinities counted apart."""
+        infinite = [end for end in ends if not math.isfinite(end)]
+        if not math.isfinite(own):
+            infinite.remove(own)
+        if infinite:
+            return infinite[0]
+        return sum(end for end in ends if math.isfinite(end)) - (own if math.isfinite(own) else 0)
+
+    lows = [lo for lo, _ in terms.values()]
+    highs = [hi for _, hi in terms.values()]
     fixed = set()
     for cell in cells:
         lo, hi = box[cell]
         c = coefficient.get(cell, 0)
         if c:
-            others_least, others_most = least - terms[cell][0], most - terms[cell][1]
+            others_least = without(lows, terms[cell][0])
+            others_most = without(highs, terms[cell][1])
             ends = ((right - others_most) * c, (right - others_least) * c)
             lo, hi = max(lo, min(ends)), min(hi, max(ends))
         if (

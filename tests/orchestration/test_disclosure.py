@@ -431,3 +431,30 @@ def test_a_place_count_that_would_pin_a_hidden_count_is_hidden_with_its_total() 
     assert published["places_count"].to_list() == [None, 20, 30, None]
     assert published["places_count_is_suppressed"].to_list() == [True, False, False, True]
     assert published["attendees_count_is_suppressed"][0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    parts=st.lists(st.integers(0, 12), min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_ranges_worked_out_by_hand_agree_with_linear_programming(parts, data) -> None:
+    """One total and bounds on single cells (attendees at most the places): the by-hand
+    ranges of orchestration.disclosure find the cells the linear program finds."""
+    from orchestration.disclosure import _fixed_by_bounds, _fixed_in_boxes
+
+    values = [*parts, sum(parts)]
+    cells = range(len(values))
+    drawn = data.draw(st.sets(st.sampled_from(list(cells)), min_size=1))
+    suppressed = {cell for cell in drawn if values[cell] > 0}  # a zero is always shown
+    equation = [(cell, 1) for cell in range(len(parts))] + [(len(parts), -1)]
+    limits = [
+        ([(cell, 1)], values[cell] + data.draw(st.integers(0, 3)))
+        for cell in sorted(suppressed)
+        if data.draw(st.booleans())
+    ]
+    if not limits:
+        return  # without limits the block never takes this path
+    by_hand = _fixed_in_boxes([equation], values, suppressed, limits)
+    assert by_hand is not None
+    assert by_hand == _fixed_by_bounds([equation], values, suppressed, limits)
