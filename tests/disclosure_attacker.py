@@ -12,7 +12,8 @@ A reader knows, for every count of people that is published somewhere:
 * published totals: a local authority total row is the sum of its neighbourhoods' (or
   activities') rows; the report's whole-ICB row the sum of every neighbourhood's; a 12-month
   count the sum of the 12 monthly counts of its window; a 12-week count the sum of its
-  activity's 12 weekly counts;
+  activity's 12 weekly counts; an equity dimension's groups the referrals of every
+  neighbourhood over the period's months;
 * what the columns derived from counts imply, with the public places and sessions: a week
   whose every session was full had at least as many attendees as places, one with no full
   session at most places - sessions; a week flagged over capacity had attendees >= places or
@@ -345,6 +346,33 @@ def add_report_gap(program: Program, frame: pl.DataFrame) -> None:
             program.equal_sum(total, parts)
 
 
+def add_report_equity(program: Program, frame: pl.DataFrame, neighbourhoods: list[str]) -> None:
+    """Each dimension's groups share out the referrals of the period: their sum is the sum of
+    every neighbourhood's monthly referrals over the period's months."""
+    where = "report equity"
+    for (dimension,), rows in frame.partition_by(
+        "equity_dimension", as_dict=True, maintain_order=True
+    ).items():
+        parts = []
+        for row in rows.iter_rows(named=True):
+            published, value = _published_count(row, "referrals_count")
+            key = ("equity", dimension, row["group_value"], "referrals_count")
+            parts.append(program.count(key, published, value, where))
+        first = rows.row(0, named=True)
+        months = _months(first["period_start_date"], first["period_end_date"])
+        monthly = [
+            program.var(("month", code, month, "referrals_count"))
+            for code in neighbourhoods
+            for month in months
+        ]
+        terms: dict[int, float] = defaultdict(float)
+        for part in parts:
+            terms[part] += 1
+        for cell in monthly:
+            terms[cell] -= 1
+        program.constrain(dict(terms), 0, 0)
+
+
 @dataclass
 class Pressure:
     """What the activity-pressure rows published say about each activity's weeks."""
@@ -539,6 +567,9 @@ def attack(extracts_run: Path, report_db: Path | None, rule: DisclosureRule = DE
             add_report_monthly(program, tables["neighbourhood_monthly"])
         if "neighbourhood_gap" in tables:
             add_report_gap(program, tables["neighbourhood_gap"])
+        if "equity" in tables and "neighbourhoods" in tables:
+            codes = tables["neighbourhoods"]["neighbourhood_code"].to_list()
+            add_report_equity(program, tables["equity"], codes)
         if "activity_pressure" in tables:
             add_report_pressure(program, pressure, tables["activity_pressure"])
     return program
