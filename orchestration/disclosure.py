@@ -13,6 +13,11 @@ The rule (``DisclosureRule``, defaults the NHS convention):
   parts that add up to a total column) would let a suppressed value be worked out, more
   cells are suppressed, the smallest first, until none can be (see ``secondary_suppress``);
 * **rates** are recomputed from the published (rounded) numerator, and are suppressed with it;
+* **derived figures** (a flag, a count of full sessions or of flagged weeks, declared
+  ``derived``) are hidden wherever a count they come from is, in the row or its window;
+* **bounds**: a count declared ``at_most`` a figure of its row (attendees, the places) is
+  known by a reader to be within it, and secondary suppression takes that in;
+* **text** that a spreadsheet could run as a formula gets a single quote before it;
 * a suppressed cell is ``null`` with a companion ``<column>_is_suppressed`` flag in
   Parquet, and the text ``[c]`` in CSV and XLSX (``as_text``).
 
