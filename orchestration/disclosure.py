@@ -192,9 +192,7 @@ TABLES: dict[str, Table] = {
             "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
             "session_places_count": Column(Kind.PUBLIC),  # places offered, not people
             "session_attendees_count": Column(Kind.COUNT, at_most="session_places_count"),
-            "session_referred_attendees_count": Column(
-                Kind.COUNT, at_most="session_attendees_count"
-            ),
+            "session_referred_attendees_count": Column(Kind.COUNT),
             "utilisation_pct": rate("session_attendees_count", "session_places_count", 100),
             "funding_gbp": Column(Kind.MONEY),
             "funding_per_head_gbp": rate("funding_gbp", "population_total"),
@@ -231,10 +229,10 @@ TABLES: dict[str, Table] = {
             "sessions_full_count": derived("attendees_count"),
             "places_count": Column(Kind.PUBLIC),
             "attendees_count": Column(Kind.COUNT, at_most="places_count"),
-            "referred_attendees_count": Column(Kind.COUNT, at_most="attendees_count"),
+            "referred_attendees_count": Column(Kind.COUNT),
             "utilisation_pct": rate("attendees_count", "places_count", 100),
             "onward_referrals_count": Column(Kind.COUNT),
-            "onward_referrals_unmet_count": Column(Kind.COUNT, at_most="onward_referrals_count"),
+            "onward_referrals_unmet_count": Column(Kind.COUNT),
             "referred_arrivals_per_100_places": rate(
                 "referred_attendees_count", "places_count", 100
             ),
@@ -1012,24 +1010,28 @@ def _fixed_in_boxes(
         cell: sorted((c * box[cell][0], c * box[cell][1])) for cell, c in coefficient.items() if c
     }
 
-    def without(ends: list[float], own: float) -> float:
-        """The sum of ``ends`` less ``own`` (one of them), infinities counted apart."""
-        infinite = [end for end in ends if not math.isfinite(end)]
-        if not math.isfinite(own):
-            infinite.remove(own)
-        if infinite:
-            return infinite[0]
-        return sum(end for end in ends if math.isfinite(end)) - (own if math.isfinite(own) else 0)
+    def summed(ends: list[float]) -> tuple[float, int]:
+        """The sum of the finite ends, and how many are infinite (all of one sign)."""
+        return sum(end for end in ends if math.isfinite(end)), sum(
+            not math.isfinite(end) for end in ends
+        )
 
-    lows = [lo for lo, _ in terms.values()]
-    highs = [hi for _, hi in terms.values()]
+    def without(total: tuple[float, int], own: float, infinity: float) -> float:
+        """The sum of the ends less ``own``, one of them."""
+        finite, infinite = total
+        if not math.isfinite(own):
+            return infinity if infinite > 1 else finite
+        return infinity if infinite else finite - own
+
+    all_lows = summed([lo for lo, _ in terms.values()])
+    all_highs = summed([hi for _, hi in terms.values()])
     fixed = set()
     for cell in cells:
         lo, hi = box[cell]
         c = coefficient.get(cell, 0)
         if c:
-            others_least = without(lows, terms[cell][0])
-            others_most = without(highs, terms[cell][1])
+            others_least = without(all_lows, terms[cell][0], -math.inf)
+            others_most = without(all_highs, terms[cell][1], math.inf)
             ends = ((right - others_most) * c, (right - others_least) * c)
             lo, hi = max(lo, min(ends)), min(hi, max(ends))
         if (
