@@ -89,8 +89,9 @@ class Column:
     window: Window | None = None  # DERIVED: computed over a trailing window of rows
     # DERIVED: the table it was protected in before (its hidden cells arrive hidden)
     upstream: str | None = None
-    # COUNT: a column of the same row it never exceeds (attendees and the places offered):
-    # a reader knows a hidden count is at most that, and secondary suppression takes it in
+    # COUNT: a shown figure of the same row it never exceeds (attendees and the places
+    # offered): a reader knows a hidden count is at most that; secondary suppression takes
+    # it in
     at_most: str | None = None
 
 
@@ -826,27 +827,26 @@ def _limits(
     values: Sequence[int],
     rule: DisclosureRule,
 ) -> tuple[list[Limit], dict[str, set[int]]]:
-    """What a reader knows from ``at_most``: each count is at most its bound in the same row
-    (another count's cell, or a shown figure such as the places offered). A bound below the
-    true value (a session over-full) is taken as the true value: the reader's belief is
-    wrong there and gives nothing away. Where a shown figure alone would pin a count of
-    1 (one place, one attendee), that figure is hidden in the row instead (returned)."""
+    """What a reader knows from ``at_most``: each count is at most its bound, a shown figure
+    of the same row such as the places offered. A bound below the true value (a session
+    over-full) is taken as the true value: the reader's belief is wrong there and gives
+    nothing away. Where a shown figure alone would pin a count of 1 (one place, one
+    attendee), that figure is hidden in the row instead (returned). A bound that is itself
+    a count is refused: secondary suppression does not take those in (docs/disclosure.md)."""
     limits: list[Limit] = []
     hidden: dict[str, set[int]] = {}
     for name in counts:
         bound = spec.columns[name].at_most
         if bound is None or bound not in frame.columns:
             continue
+        if bound in counts:
+            raise DisclosureError(f"{name} is declared at most {bound}, a count: not supported")
         bounds = frame[bound].to_list()
         for row, figure in enumerate(bounds):
             cell = cell_of.get((row, name))
             if cell is None:
                 continue
-            if bound in counts:
-                other = cell_of.get((row, bound))
-                if other is not None:
-                    limits.append(([(cell, 1), (other, -1)], 0))
-            elif figure is not None:
+            if figure is not None:
                 ceiling = max(math.floor(figure), values[cell])
                 if ceiling <= 1 and rule.is_primary(values[cell]):
                     hidden.setdefault(bound, set()).add(row)
