@@ -13,6 +13,11 @@ The rule (``DisclosureRule``, defaults the NHS convention):
   parts that add up to a total column) would let a suppressed value be worked out, more
   cells are suppressed, the smallest first, until none can be (see ``secondary_suppress``);
 * **rates** are recomputed from the published (rounded) numerator, and are suppressed with it;
+* **derived figures** (a flag, a count of full sessions or of flagged weeks, declared
+  ``derived``) are hidden wherever a count they come from is, in the row or its window;
+* **bounds**: a count declared ``at_most`` a figure of its row (attendees, the places) is
+  known by a reader to be within it, and secondary suppression takes that in;
+* **text** that a spreadsheet could run as a formula gets a single quote before it;
 * a suppressed cell is ``null`` with a companion ``<column>_is_suppressed`` flag in
   Parquet, and the text ``[c]`` in CSV and XLSX (``as_text``).
 
@@ -25,6 +30,7 @@ writes the generated part of docs/disclosure.md from this module.
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,17 +60,39 @@ class Kind(StrEnum):
     PUBLIC = "public"  # a figure already public or not about people (population, places)
     MONEY = "money"  # pounds to organisations: rounded to pence, never suppressed
     CONTEXT = "context"  # a public, non-additive descriptor (deprivation, funding at risk)
+    # a figure computed from counts (a flag, a count of full sessions or of flagged weeks)
+    # that, with a public figure, would give a count back: hidden wherever a count it comes
+    # from is hidden, never summed into a total row
+    DERIVED = "derived"
 
 
 ADDITIVE = (Kind.COUNT, Kind.PUBLIC, Kind.MONEY)
 
 
 @dataclass(frozen=True)
+class Window:
+    """A trailing window of rows: this row and the ``rows - 1`` before it within ``by``,
+    ordered by ``order`` (a rolling 12 weeks, say)."""
+
+    by: str
+    order: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class Column:
     kind: Kind
-    numerator: tuple[str, ...] = ()  # RATE: columns added up over the denominator
+    # RATE: columns added up over the denominator; DERIVED: the columns it is computed from
+    numerator: tuple[str, ...] = ()
     denominator: str | None = None  # RATE; MEAN: the count of people it is a mean over
     per: float = 1.0  # RATE only: 1000 for per-1,000
+    window: Window | None = None  # DERIVED: computed over a trailing window of rows
+    # DERIVED: the table it was protected in before (its hidden cells arrive hidden)
+    upstream: str | None = None
+    # COUNT: a shown figure of the same row it never exceeds (attendees and the places
+    # offered): a reader knows a hidden count is at most that; secondary suppression takes
+    # it in
+    at_most: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,22 @@ def rate(numerator: str | tuple[str, ...], denominator: str, per: float = 1.0) -
     """A rate column: numerator (one column, or several added up) / denominator x per."""
     parts = (numerator,) if isinstance(numerator, str) else numerator
     return Column(Kind.RATE, parts, denominator, per)
+
+
+def derived(
+    sources: str | tuple[str, ...] = (),
+    window: Window | None = None,
+    *,
+    upstream: str | None = None,
+) -> Column:
+    """A column computed from ``sources`` (counts or other derived columns of the table, in
+    the same row or, with ``window``, in the window's rows): hidden wherever one of them is.
+    With ``upstream``, a column taken from that table already protected: hidden where it was."""
+    parts = (sources,) if isinstance(sources, str) else sources
+    return Column(Kind.DERIVED, parts, window=window, upstream=upstream)
+
+
+TWELVE_WEEKS = Window("activity_id", "week_start_date", 12)
 
 
 _NEEDS = (
@@ -148,7 +192,7 @@ TABLES: dict[str, Table] = {
             "weekly_places": Column(Kind.PUBLIC),
             "weekly_places_per_1000": rate("weekly_places", "population_total", 1000),
             "session_places_count": Column(Kind.PUBLIC),  # places offered, not people
-            "session_attendees_count": Column(Kind.COUNT),
+            "session_attendees_count": Column(Kind.COUNT, at_most="session_places_count"),
             "session_referred_attendees_count": Column(Kind.COUNT),
             "utilisation_pct": rate("session_attendees_count", "session_places_count", 100),
             "funding_gbp": Column(Kind.MONEY),
@@ -181,9 +225,11 @@ TABLES: dict[str, Table] = {
             "weekly_places": Column(Kind.PUBLIC),
             # sessions and places are the offer, not people
             "sessions_count": Column(Kind.PUBLIC),
-            "sessions_full_count": Column(Kind.PUBLIC),
+            # every session full means attendees >= places (nearly always = places), none
+            # full means attendees <= places - sessions: hidden with the attendees
+            "sessions_full_count": derived("attendees_count"),
             "places_count": Column(Kind.PUBLIC),
-            "attendees_count": Column(Kind.COUNT),
+            "attendees_count": Column(Kind.COUNT, at_most="places_count"),
             "referred_attendees_count": Column(Kind.COUNT),
             "utilisation_pct": rate("attendees_count", "places_count", 100),
             "onward_referrals_count": Column(Kind.COUNT),
@@ -193,10 +239,16 @@ TABLES: dict[str, Table] = {
             ),
             "provider_funding_per_day_gbp": Column(Kind.MONEY),
             "provider_social_prescribing_funding_per_day_gbp": Column(Kind.MONEY),
-            "is_over_capacity": Column(Kind.FLAG),
+            # utilisation >= 100% (attendees >= places) or an unmet onward referral; not
+            # over capacity: attendees < places and none unmet
+            "is_over_capacity": derived(("attendees_count", "onward_referrals_unmet_count")),
             "weeks_with_sessions_12w": Column(Kind.PUBLIC),
-            "weeks_over_capacity_12w": Column(Kind.PUBLIC),
-            "is_persistently_over_capacity": Column(Kind.FLAG),
+            # the weeks flagged over capacity among the activity's last 12: hidden when any
+            # of the 12 flags is (else differences of consecutive weeks give the flag back)
+            "weeks_over_capacity_12w": derived("is_over_capacity", TWELVE_WEEKS),
+            "is_persistently_over_capacity": derived("weeks_over_capacity_12w"),
+            # whether the 12-week sum of onward referrals is 0 (a zero is shown anyway) while
+            # the provider has no funding: says no more than the weekly counts do
             "is_referred_without_funding": Column(Kind.FLAG),
             # not onward_referrals_12w_count: a rolling sum of onward_referrals_count, so
             # differences of consecutive weeks would give hidden weekly counts back
@@ -287,7 +339,9 @@ TABLES.update(
                 "referrals_count": Column(Kind.COUNT),
                 "referrals_12m_count": Column(Kind.COUNT),
                 "referrals_per_fte_12m": rate("referrals_12m_count", "link_worker_fte_mean_12m"),
-                "is_over_safe_caseload": Column(Kind.FLAG),
+                # referrals in 12 months per FTE over the safe level: with the public FTE a
+                # bound on the count
+                "is_over_safe_caseload": derived("referrals_12m_count"),
                 "first_contact_within_14_days_count": Column(Kind.COUNT),
                 "first_contact_within_14_days_pct": rate(
                     "first_contact_within_14_days_count", "referrals_count", 100
@@ -325,8 +379,10 @@ TABLES.update(
                 "week_start_date": Column(Kind.PERIOD),
                 "weekly_places": Column(Kind.PUBLIC),
                 "weeks_with_sessions_12w": Column(Kind.PUBLIC),  # weeks, not people
-                "weeks_over_capacity_12w": Column(Kind.PUBLIC),
-                "is_persistently_over_capacity": Column(Kind.FLAG),
+                # rows of fct_activity_pressure_weekly as the extracts protect them (with the
+                # same local authority totals), so the report hides what they hide
+                "weeks_over_capacity_12w": derived(upstream="fct_activity_pressure_weekly"),
+                "is_persistently_over_capacity": derived(upstream="fct_activity_pressure_weekly"),
                 "is_referred_without_funding": Column(Kind.FLAG),
                 "onward_referrals_12w_count": Column(Kind.COUNT),
             }
@@ -473,8 +529,10 @@ class DisclosureRule:
             f"flag); 0 is shown as 0. {rounding}Where a total would let a suppressed count "
             f"be worked out, further counts are suppressed (secondary suppression, also shown "
             f"as {self.marker}). Rates are recomputed from the published counts and are "
-            f"suppressed with them. Population, places, activities and funding are not "
-            f"counts of people and are shown as they are."
+            f"suppressed with them, and so are figures derived from a suppressed count (full "
+            f"sessions, over-capacity flags and weeks). Population, places, activities and "
+            f"funding are not counts of people and are shown as they are, except places "
+            f"that alone would give a suppressed count away."
         )
 
 
@@ -547,7 +605,12 @@ def protect(
     declaration in ``TABLES`` (for a table made for one product, such as a report page).
     """
     spec = spec or table_spec(table, frame.columns)
-    dropped = [name for name in frame.columns if name not in spec.columns and name != TOTAL_FLAG]
+    arrived_hidden = _arrived_hidden(frame, table, spec)
+    dropped = [
+        name
+        for name in frame.columns
+        if name not in spec.columns and name != TOTAL_FLAG and name not in arrived_hidden
+    ]
     if dropped:
         log.info("%s: not published (not declared in orchestration.disclosure): %s", table, dropped)
     keep = [name for name in frame.columns if name in spec.columns or name == TOTAL_FLAG]
@@ -569,13 +632,28 @@ def protect(
         )
         values.extend(frame[name].drop_nulls().cast(pl.Int64).to_list())
     equations = _equations(frame, spec, counts, cell_of, by)
-    suppressed = np.fromiter(secondary_suppress(values, equations, rule), dtype=np.int64)
+    limits, bound_hidden = _limits(frame, spec, counts, cell_of, values, rule)
+    if bound_hidden and TOTAL_FLAG in frame.columns:
+        # the total row's figure, less the others shown, would give a hidden one back
+        keyed = list(frame.select(by).iter_rows()) if by else [()] * frame.height
+        totals = frame[TOTAL_FLAG].fill_null(False).to_list()
+        for rows in bound_hidden.values():
+            groups = {keyed[row] for row in rows}
+            rows.update(i for i, key in enumerate(keyed) if totals[i] and key in groups)
+    suppressed = np.fromiter(
+        secondary_suppress(values, equations, rule, limits=limits), dtype=np.int64
+    )
 
     out = {}
     for name in counts:
         flags = np.isin(ids[name], suppressed)  # a null (-1) is never suppressed
         rounded = _rounded(frame[name].cast(pl.Int64), rule)
         out[name] = rounded.scatter(np.flatnonzero(flags), None).alias(name)
+        out[name + SUPPRESSED_SUFFIX] = pl.Series(name + SUPPRESSED_SUFFIX, flags, dtype=pl.Boolean)
+    for name, rows in bound_hidden.items():
+        flags = np.zeros(frame.height, dtype=bool)
+        flags[sorted(rows)] = True
+        out[name] = frame[name].scatter(np.flatnonzero(flags), None)
         out[name + SUPPRESSED_SUFFIX] = pl.Series(name + SUPPRESSED_SUFFIX, flags, dtype=pl.Boolean)
     frame = frame.with_columns(list(out.values()))
     frame = frame.with_columns(
@@ -586,12 +664,70 @@ def protect(
         ]
     )
     frame = frame.with_columns(_rates(frame, spec, rule))
+    frame = neutralise_text_columns(_derived(frame, table, spec, arrived_hidden))
     order = []
     for name in keep:
         order.append(name)
         if name + SUPPRESSED_SUFFIX in frame.columns:
             order.append(name + SUPPRESSED_SUFFIX)
     return frame.select(order)
+
+
+def _arrived_hidden(frame: pl.DataFrame, table: str, spec: Table) -> dict[str, pl.Series]:
+    """The ``_is_suppressed`` flags of the derived columns taken from a table protected before
+    (``upstream``): a column of that kind arriving without its flag is refused."""
+    found = {}
+    for name, column in spec.columns.items():
+        if column.kind != Kind.DERIVED or column.upstream is None or name not in frame.columns:
+            continue
+        flag = name + SUPPRESSED_SUFFIX
+        if flag not in frame.columns:
+            raise DisclosureError(
+                f"{table}.{name} is taken from {column.upstream} as protected there, but "
+                f"arrived without {flag}"
+            )
+        found[flag] = frame[flag].fill_null(True)
+    return found
+
+
+def _derived(
+    frame: pl.DataFrame, table: str, spec: Table, arrived_hidden: dict[str, pl.Series]
+) -> pl.DataFrame:
+    """Derived columns hidden (null, flagged) wherever a column they come from is hidden, in
+    the row or in its window, in declaration order (one may come from another); a source
+    missing from the frame hides the column everywhere (fail closed)."""
+    for name, column in spec.columns.items():
+        if column.kind != Kind.DERIVED or name not in frame.columns:
+            continue
+        needed = [
+            *column.numerator,
+            *((column.window.by, column.window.order) if column.window else ()),
+        ]
+        missing = [source for source in needed if source not in frame.columns]
+        if missing:
+            log.info("%s.%s: hidden, computed from %s, which is not here", table, name, missing)
+        flags = [
+            pl.col(source + SUPPRESSED_SUFFIX)
+            for source in column.numerator
+            if source + SUPPRESSED_SUFFIX in frame.columns
+        ]
+        if name + SUPPRESSED_SUFFIX in arrived_hidden:
+            flags.append(pl.lit(arrived_hidden[name + SUPPRESSED_SUFFIX]))
+        hidden = pl.lit(bool(missing))
+        if flags:
+            hidden = hidden | pl.any_horizontal(flags).fill_null(True)
+        if column.window is not None:
+            window = column.window
+            hidden = (
+                hidden.cast(pl.Int8)
+                .rolling_max(window_size=window.rows, min_samples=1)
+                .over(window.by, order_by=window.order)
+                > 0
+            )
+        frame = frame.with_columns(hidden.alias(name + SUPPRESSED_SUFFIX)).with_columns(
+            pl.when(pl.col(name + SUPPRESSED_SUFFIX)).then(None).otherwise(pl.col(name)).alias(name)
+        )
+    return frame
 
 
 def _rounded(value: pl.Series, rule: DisclosureRule) -> pl.Series:
@@ -680,17 +816,61 @@ def _equations(
     return equations
 
 
+Limit = tuple[Equation, int]  # (cell, coefficient) pairs whose sum is at most the number
+
+
+def _limits(
+    frame: pl.DataFrame,
+    spec: Table,
+    counts: Sequence[str],
+    cell_of: dict[tuple[int, str], int],
+    values: Sequence[int],
+    rule: DisclosureRule,
+) -> tuple[list[Limit], dict[str, set[int]]]:
+    """What a reader knows from ``at_most``: each count is at most its bound, a shown figure
+    of the same row such as the places offered. A bound below the true value (a session
+    over-full) is taken as the true value: the reader's belief is wrong there and gives
+    nothing away. Where a shown figure alone would pin a count of 1 (one place, one
+    attendee), that figure is hidden in the row instead (returned). A bound that is itself
+    a count is refused: secondary suppression does not take those in (docs/disclosure.md)."""
+    limits: list[Limit] = []
+    hidden: dict[str, set[int]] = {}
+    for name in counts:
+        bound = spec.columns[name].at_most
+        if bound is None or bound not in frame.columns:
+            continue
+        if bound in counts:
+            raise DisclosureError(f"{name} is declared at most {bound}, a count: not supported")
+        bounds = frame[bound].to_list()
+        for row, figure in enumerate(bounds):
+            cell = cell_of.get((row, name))
+            if cell is None:
+                continue
+            if figure is not None:
+                ceiling = max(math.floor(figure), values[cell])
+                if ceiling <= 1 and rule.is_primary(values[cell]):
+                    hidden.setdefault(bound, set()).add(row)
+                    continue
+                limits.append(([(cell, 1)], ceiling))
+    return limits, hidden
+
+
 # ----------------------------------------------------------------- secondary suppression
 
 
 def secondary_suppress(
-    values: Sequence[int], equations: Sequence[Equation], rule: DisclosureRule = DEFAULT_RULE
+    values: Sequence[int],
+    equations: Sequence[Equation],
+    rule: DisclosureRule = DEFAULT_RULE,
+    *,
+    limits: Sequence[Limit] = (),
 ) -> set[int]:
     """Cells to suppress: every 1..threshold count, plus the fewest-smallest others found
     one at a time until no suppressed cell can be worked out from the published ones.
 
     A cell can be worked out when the equations of the published totals, with every
-    suppressed count at least 1, leave it one whole value (``exposed_cells``).
+    suppressed count at least 1 and within its ``limits``, leave it one whole value
+    (``exposed_cells``).
     """
     array = np.asarray(values, dtype=np.int64)
     primary = (array >= 1) & (array <= rule.threshold)  # rule.is_primary, for every cell
@@ -701,7 +881,7 @@ def secondary_suppress(
             by_cell.setdefault(cell, []).append(index)
     cache: dict[tuple[tuple[int, ...], frozenset[int]], set[int]] = {}
     while True:
-        exposed = exposed_cells(values, equations, suppressed, rule, cache=cache)
+        exposed = exposed_cells(values, equations, suppressed, rule, cache=cache, limits=limits)
         if not exposed:
             return suppressed
         # One more cell beside each exposed cell whose totals got none yet this round:
@@ -749,38 +929,125 @@ def exposed_cells(
     rule: DisclosureRule = DEFAULT_RULE,
     *,
     cache: dict[tuple[tuple[int, ...], frozenset[int]], set[int]] | None = None,
+    limits: Sequence[Limit] = (),
 ) -> set[int]:
     """Suppressed cells a reader could work out from the published cells and totals,
-    knowing that a suppressed count is at least 1 (0 is always shown).
+    knowing that a suppressed count is at least 1 (0 is always shown) and within its
+    ``limits`` (at most the places, say).
 
     Equations sharing a suppressed cell form a block. In each: first the equations alone
     (cheap); then, if they fix no cell, the bounds too: for one equation by hand (its
     hidden cells can move unless they all carry the same sign and are all 1), for more
-    by linear programming. ``cache`` keeps the answer of blocks unchanged between rounds.
+    by linear programming (always, where a block has limits). ``cache`` keeps the answer of
+    blocks unchanged between rounds.
     """
     cache = {} if cache is None else cache
     exposed: set[int] = set()
-    relevant = [i for i, eq in enumerate(equations) if any(c in suppressed for c, _ in eq)]
-    for indices in _blocks([equations[i] for i in relevant], suppressed):
+    rows = [*equations, *(terms for terms, _ in limits)]
+    relevant = [i for i, eq in enumerate(rows) if any(c in suppressed for c, _ in eq)]
+    for indices in _blocks([rows[i] for i in relevant], suppressed):
         block_ids = tuple(relevant[i] for i in indices)
-        block = [equations[i] for i in block_ids]
-        hidden = frozenset(cell for eq in block for cell, _ in eq if cell in suppressed)
+        block = [equations[i] for i in block_ids if i < len(equations)]
+        bounded = [limits[i - len(equations)] for i in block_ids if i >= len(equations)]
+        hidden = frozenset(cell for i in block_ids for cell, _ in rows[i] if cell in suppressed)
         key = (block_ids, hidden)
         if key not in cache:
-            fixed = _linearly_determined(block, suppressed)
-            if not fixed and len(block) == 1:
+            fixed = _linearly_determined(block, suppressed) if block else set()
+            if not fixed and len(block) == 1 and not bounded:
                 signs = {coefficient for cell, coefficient in block[0] if cell in hidden}
                 if len(signs) == 1 and all(values[cell] == 1 for cell in hidden):
                     fixed = set(hidden)
             elif not fixed:
-                fixed = _fixed_by_bounds(block, values, suppressed)
+                by_hand = _fixed_in_boxes(block, values, suppressed, bounded)
+                fixed = (
+                    by_hand
+                    if by_hand is not None
+                    else _fixed_by_bounds(block, values, suppressed, bounded)
+                )
             cache[key] = fixed
         exposed |= cache[key]
     return exposed
 
 
+def _fixed_in_boxes(
+    block: Sequence[Equation],
+    values: Sequence[int],
+    suppressed: set[int],
+    limits: Sequence[Limit],
+) -> set[int] | None:
+    """For at most one equation whose limits each bound one hidden cell (the common case:
+    a total row, and attendees at most the places): each hidden cell's range, worked out
+    by hand from the others' boxes. None when the block is not of that shape."""
+    if len(block) > 1 or not limits:
+        return None
+    low: dict[int, float] = {}
+    high: dict[int, float] = {}
+    for terms, bound in limits:
+        hidden = [(cell, coefficient) for cell, coefficient in terms if cell in suppressed]
+        if len(hidden) != 1 or hidden[0][1] not in (1, -1):
+            return None
+        cell, sign = hidden[0]
+        rest = bound - sum(c * values[other] for other, c in terms if other not in suppressed)
+        if sign == 1:
+            high[cell] = min(high.get(cell, math.inf), rest)
+        else:
+            low[cell] = max(low.get(cell, 1), -rest)
+    cells = {cell for terms, _ in limits for cell, _ in terms if cell in suppressed}
+    equation = block[0] if block else []
+    coefficient: dict[int, int] = {}
+    right = 0
+    for cell, c in equation:
+        if cell in suppressed:
+            coefficient[cell] = coefficient.get(cell, 0) + c
+            cells.add(cell)
+        else:
+            right -= c * values[cell]
+    if any(c not in (1, -1) for c in coefficient.values() if c):
+        return None
+    box = {cell: (max(low.get(cell, 1), 1), high.get(cell, math.inf)) for cell in cells}
+    # sum of coefficient x cell over the hidden cells = right: each term's range
+    terms = {
+        cell: sorted((c * box[cell][0], c * box[cell][1])) for cell, c in coefficient.items() if c
+    }
+
+    def summed(ends: list[float]) -> tuple[float, int]:
+        """The sum of the finite ends, and how many are infinite (all of one sign)."""
+        return sum(end for end in ends if math.isfinite(end)), sum(
+            not math.isfinite(end) for end in ends
+        )
+
+    def without(total: tuple[float, int], own: float, infinity: float) -> float:
+        """The sum of the ends less ``own``, one of them."""
+        finite, infinite = total
+        if not math.isfinite(own):
+            return infinity if infinite > 1 else finite
+        return infinity if infinite else finite - own
+
+    all_lows = summed([lo for lo, _ in terms.values()])
+    all_highs = summed([hi for _, hi in terms.values()])
+    fixed = set()
+    for cell in cells:
+        lo, hi = box[cell]
+        c = coefficient.get(cell, 0)
+        if c:
+            others_least = without(all_lows, terms[cell][0], -math.inf)
+            others_most = without(all_highs, terms[cell][1], math.inf)
+            ends = ((right - others_most) * c, (right - others_least) * c)
+            lo, hi = max(lo, min(ends)), min(hi, max(ends))
+        if (
+            math.isfinite(lo)
+            and math.isfinite(hi)
+            and math.ceil(lo - 1e-9) == math.floor(hi + 1e-9)
+        ):
+            fixed.add(cell)
+    return fixed
+
+
 def _fixed_by_bounds(
-    block: Sequence[Equation], values: Sequence[int], suppressed: set[int]
+    block: Sequence[Equation],
+    values: Sequence[int],
+    suppressed: set[int],
+    limits: Sequence[Limit] = (),
 ) -> set[int]:
     """Suppressed cells with one whole value in every solution of the block's equations
     with every suppressed cell at least 1. Solutions pushing all unmoved cells up, then
@@ -789,28 +1056,45 @@ def _fixed_by_bounds(
     from scipy.optimize import linprog
     from scipy.sparse import csr_array
 
-    cells = sorted({cell for eq in block for cell, _ in eq if cell in suppressed})
+    every = [*block, *(terms for terms, _ in limits)]
+    cells = sorted({cell for eq in every for cell, _ in eq if cell in suppressed})
     column = {cell: index for index, cell in enumerate(cells)}
-    rows, columns, coefficients = [], [], []
+
+    def program(equations: Sequence[Equation], right: np.ndarray) -> csr_array | None:
+        """The equations over the hidden cells; the shown cells moved to ``right``."""
+        rows, columns, coefficients = [], [], []
+        for row, equation in enumerate(equations):
+            for cell, coefficient in equation:
+                if cell in column:
+                    rows.append(row)
+                    columns.append(column[cell])
+                    coefficients.append(float(coefficient))
+                else:
+                    right[row] -= coefficient * values[cell]
+        # sparse (duplicates summed): an equation holds few of a block's cells, and HiGHS
+        # takes a sparse matrix as it is rather than converting a dense one every program
+        shape = (len(equations), len(cells))
+        return csr_array((coefficients, (rows, columns)), shape=shape) if equations else None
+
     right = np.zeros(len(block))
-    for row, equation in enumerate(block):
-        for cell, coefficient in equation:
-            if cell in column:
-                rows.append(row)
-                columns.append(column[cell])
-                coefficients.append(float(coefficient))
-            else:
-                right[row] -= coefficient * values[cell]
-    # sparse (duplicates summed): an equation holds few of a block's cells, and HiGHS takes
-    # a sparse matrix as it is rather than converting a dense one for every program
-    matrix = csr_array((coefficients, (rows, columns)), shape=(len(block), len(cells)))
+    matrix = program(block, right)
+    upper = np.array([float(bound) for _, bound in limits])
+    limit_matrix = program([terms for terms, _ in limits], upper)
     true = np.array([values[cell] for cell in cells], dtype=float)
     # a ceiling no reader knows, only so that every program has an optimum
     ceiling = 2.0 * sum(abs(v) for v in values) + 10
     bounds = [(1.0, ceiling)] * len(cells)
 
     def solve(objective: np.ndarray) -> np.ndarray | None:
-        result = linprog(objective, A_eq=matrix, b_eq=right, bounds=bounds, method="highs")
+        result = linprog(
+            objective,
+            A_eq=matrix,
+            b_eq=right if matrix is not None else None,
+            A_ub=limit_matrix,
+            b_ub=upper if limit_matrix is not None else None,
+            bounds=bounds,
+            method="highs",
+        )
         return result.x if result.status == 0 else None
 
     moved = np.zeros(len(cells), dtype=bool)
@@ -901,8 +1185,36 @@ def _linearly_determined(block: Sequence[Equation], suppressed: set[int]) -> set
 # --------------------------------------------------------------------------- output
 
 
+# Text a spreadsheet may take for a formula (OWASP, CSV injection): a cell starting with a
+# tab or carriage return, or with = + - @ after any white space, full-width forms included.
+FORMULA_START = "^(?:[\t\r]|\\s*[=+\\-@\uff1d\uff0b\uff0d\uff20])"
+FORMULA_GUARD = "'"  # put before such text: a spreadsheet shows it as text
+
+
+def neutralised(text: pl.Expr) -> pl.Expr:
+    """Text with ``FORMULA_GUARD`` before it where it could be read as a formula (nothing
+    else changes, and text already guarded stays as it is)."""
+    return pl.when(text.str.contains(FORMULA_START)).then(FORMULA_GUARD + text).otherwise(text)
+
+
+def neutralised_text(text: str) -> str:
+    """``neutralised`` for one value (cells written one at a time)."""
+    return FORMULA_GUARD + text if re.match(FORMULA_START, text) else text
+
+
+def neutralise_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column of ``frame`` through ``neutralised``; numbers stay numbers."""
+    return frame.with_columns(
+        neutralised(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
 def as_text(frame: pl.DataFrame, rule: DisclosureRule = DEFAULT_RULE) -> pl.DataFrame:
-    """For CSV and XLSX: suppressed cells become the marker, the flag columns go."""
+    """For CSV and XLSX: suppressed cells become the marker, the flag columns go, text that a
+    spreadsheet could take for a formula is guarded (``neutralised``)."""
+    frame = neutralise_text_columns(frame)
     flags = [name for name in frame.columns if name.endswith(SUPPRESSED_SUFFIX)]
     expressions = []
     for flag in flags:
@@ -937,7 +1249,7 @@ def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
         "",
         "Declared columns (`orchestration.disclosure.TABLES`):",
         "",
-        "| table | column | kind | recomputed as |",
+        "| table | column | kind | recomputed as, hidden with, bounded by |",
         "|---|---|---|---|",
     ]
     for table, spec in TABLES.items():
@@ -947,10 +1259,28 @@ def rule_markdown(rule: DisclosureRule = DEFAULT_RULE) -> str:
                 if column.kind == Kind.RATE
                 else f"hidden with {column.denominator}"
                 if column.kind == Kind.MEAN
+                else _derived_text(column)
+                if column.kind == Kind.DERIVED
+                else f"at most {column.at_most}"
+                if column.at_most
                 else ""
             )
             lines.append(f"| {table} | {name} | {column.kind} | {formula} |")
     return "\n".join(lines)
+
+
+def _derived_text(column: Column) -> str:
+    text = []
+    if column.numerator:
+        text.append(f"hidden with {' or '.join(column.numerator)}")
+    if column.window is not None:
+        window = column.window
+        text.append(
+            f"in any of the {window.rows} rows to this one (per {window.by}, by {window.order})"
+        )
+    if column.upstream:
+        text.append(f"hidden where {column.upstream} hides it")
+    return " ".join(text)
 
 
 def render_doc(text: str, rule: DisclosureRule = DEFAULT_RULE) -> str:

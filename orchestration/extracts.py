@@ -41,6 +41,8 @@ from orchestration.disclosure import (
     DisclosureRule,
     Kind,
     as_text,
+    neutralised,
+    neutralised_text,
     protect,
     table_spec,
     with_totals,
@@ -279,21 +281,27 @@ def _read_batch(
             """,
     }
     if context.activity_pressure:
-        table = context.activity_pressure
-        # sorted by every column of the mart in order after the local authority
-        queries["activity_pressure"] = f"""
-            select dim.lad_code as _la, mart.*
-            from marts.{table} as mart
-            inner join marts.dim_neighbourhoods as dim using (neighbourhood_code)
-            where dim.lad_code in (select unnest(?))
-            order by all
-            """
+        queries["activity_pressure"] = activity_pressure_sql(context.activity_pressure)
     for name, sql in queries.items():
         frame = _frame(con, sql, [list(la_codes)])
         parts = frame.partition_by("_la", as_dict=True, include_key=False, maintain_order=True)
         for code in la_codes:
             wanted[code][name] = parts.get((code,), frame.clear().drop("_la"))
     return wanted
+
+
+def activity_pressure_sql(table: str, where: str = "true") -> str:
+    """The activity pressure rows of the local authorities given as the one parameter, with
+    ``_la``, sorted by every column of the mart in order after the local authority: the order
+    the extracts protect them in (so the report, protecting some of the weeks the same way,
+    hides the same cells)."""
+    return f"""
+        select dim.lad_code as _la, mart.*
+        from marts.{table} as mart
+        inner join marts.dim_neighbourhoods as dim using (neighbourhood_code)
+        where dim.lad_code in (select unnest(?)) and ({where})
+        order by all
+        """
 
 
 def _tables(
@@ -313,13 +321,13 @@ def _tables(
         + [c for c in need.columns if c != "neighbourhood_code" and c not in LEFT_OUT[NEED_MART]]
     )
     tables["need_capacity_monthly"] = (
-        _with_la_totals(need, NEED_MART, la_code, la_name, rule),
+        with_la_totals(need, NEED_MART, la_code, la_name, rule),
         NEED_MART,
     )
     if "activity_pressure" in rows:
         assert context.activity_pressure
         tables["activity_pressure"] = (
-            _with_la_totals(
+            with_la_totals(
                 rows["activity_pressure"], context.activity_pressure, la_code, la_name, rule
             ),
             context.activity_pressure,
@@ -327,7 +335,7 @@ def _tables(
     return tables
 
 
-def _with_la_totals(
+def with_la_totals(
     frame: pl.DataFrame, table: str, la_code: str, la_name: str, rule: DisclosureRule
 ) -> pl.DataFrame:
     """Add the local authority total row for each period, then protect the whole table."""
@@ -421,7 +429,7 @@ def _write_sheet(sheet: Any, rows: Sequence[Sequence[Any]]) -> None:
             elif isinstance(value, int | float):
                 sheet.write_number(row, col, value)
             else:
-                sheet.write_string(row, col, str(value))
+                sheet.write_string(row, col, neutralised_text(str(value)))
 
 
 # A data sheet's rows are made as XML by polars, a column at a time, instead of cell by cell
@@ -496,7 +504,7 @@ def _sheet_data(frame: pl.DataFrame, rule: DisclosureRule) -> _SheetXml:
                 [pl.lit('<c r="'), ref, pl.lit('"><v>'), column.cast(pl.String), pl.lit("</v></c>")]
             )
         else:
-            cell = _string_cell(ref, column.cast(pl.String))
+            cell = _string_cell(ref, neutralised(column.cast(pl.String)))
         flag = name + SUPPRESSED_SUFFIX
         if flag in frame.columns:
             marker = _string_cell(ref, pl.lit(rule.marker))

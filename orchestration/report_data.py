@@ -533,39 +533,6 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
         order by equity_dimension, group_value
         """,
     ),
-    # activities persistently over capacity, or taking referrals with no funding: latest week
-    "activity_pressure": (
-        "fct_activity_pressure_weekly",
-        """
-        select
-            pressure.activity_id,
-            activities.activity_name,
-            providers.provider_name,
-            pressure.category,
-            pressure.neighbourhood_code,
-            neighbourhoods.neighbourhood_name,
-            neighbourhoods.lad_name,
-            pressure.week_start_date,
-            pressure.weekly_places,
-            pressure.weeks_with_sessions_12w,
-            pressure.weeks_over_capacity_12w,
-            pressure.is_persistently_over_capacity,
-            pressure.is_referred_without_funding,
-            pressure.onward_referrals_12w_count
-        from marts.fct_activity_pressure_weekly as pressure
-        left join marts.dim_activities as activities using (activity_id)
-        left join marts.dim_providers as providers
-            on providers.provider_id = pressure.provider_id
-        left join marts.dim_neighbourhoods as neighbourhoods
-            on neighbourhoods.neighbourhood_code = pressure.neighbourhood_code
-        where pressure.week_start_date = (
-            select max(week_start_date) from marts.fct_activity_pressure_weekly
-            where is_complete_week
-        )
-            and (pressure.is_persistently_over_capacity or pressure.is_referred_without_funding)
-        order by pressure.activity_id
-        """,
-    ),
     # the ICB's and each council's deprivation, as the IoD area summaries compute it
     "area_deprivation": (
         "fct_area_deprivation",
@@ -678,6 +645,94 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
 }
 
 
+PRESSURE_MART = "fct_activity_pressure_weekly"
+_PRESSURE_WINDOW_WEEKS = 12  # weeks_over_capacity_12w: the latest week and the 11 before
+
+
+def activity_pressure_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """Activities persistently over capacity, or taking referrals while their provider has
+    no funding, in the latest complete week, as the local authority extracts show them.
+
+    The weekly rows of the window the 12-week columns are computed over are protected per
+    local authority exactly as the extracts protect them (``with_la_totals``, same order),
+    so a flag the extracts hide (it comes from a hidden count) is hidden here too. An
+    activity whose flag is hidden is listed (flag null), so one not listed is one whose flag
+    is shown false. The 12-week onward referrals are a count, protected in ``protect_table``.
+    """
+    from orchestration.disclosure import SUPPRESSED_SUFFIX
+    from orchestration.extracts import activity_pressure_sql, with_la_totals
+
+    if not _has_table(con, "marts", PRESSURE_MART):
+        return None
+    (latest,) = con.execute(
+        f"select max(week_start_date) from marts.{PRESSURE_MART} where is_complete_week"
+    ).fetchone() or (None,)
+    las = dict(
+        con.execute(
+            "select lad_code, any_value(lad_name) from marts.dim_neighbourhoods group by lad_code"
+        ).fetchall()
+    )
+    weekly = _frame(
+        con,
+        activity_pressure_sql(
+            PRESSURE_MART,
+            f"mart.week_start_date between ?::date - interval "
+            f"{(_PRESSURE_WINDOW_WEEKS - 1) * 7} day and ?::date",
+        ),
+        [list(las), latest, latest],
+    )
+    protected = [
+        with_la_totals(frame, PRESSURE_MART, code, las[code], _disclosure().DEFAULT_RULE)
+        for (code,), frame in weekly.partition_by(
+            "_la", as_dict=True, include_key=False, maintain_order=True
+        ).items()
+    ]
+    flag = "is_persistently_over_capacity"
+    listed = (
+        pl.concat(protected, how="diagonal_relaxed")
+        .filter(
+            ~pl.col("is_total"),
+            pl.col("week_start_date") == latest,
+            pl.col(flag).fill_null(True) | pl.col("is_referred_without_funding"),
+        )
+        .select(
+            "activity_id",
+            "provider_id",
+            "category",
+            "neighbourhood_code",
+            "week_start_date",
+            "weekly_places",
+            "weeks_with_sessions_12w",
+            "weeks_over_capacity_12w",
+            "weeks_over_capacity_12w" + SUPPRESSED_SUFFIX,
+            flag,
+            flag + SUPPRESSED_SUFFIX,
+            "is_referred_without_funding",
+        )  # fmt: skip
+    )
+    names = _frame(
+        con,
+        f"""
+        select
+            pressure.activity_id,
+            pressure.onward_referrals_12w_count,
+            activities.activity_name,
+            providers.provider_name,
+            neighbourhoods.neighbourhood_name,
+            neighbourhoods.lad_name
+        from marts.{PRESSURE_MART} as pressure
+        left join marts.dim_activities as activities using (activity_id)
+        left join marts.dim_providers as providers
+            on providers.provider_id = pressure.provider_id
+        left join marts.dim_neighbourhoods as neighbourhoods
+            on neighbourhoods.neighbourhood_code = pressure.neighbourhood_code
+        where pressure.week_start_date = ?
+        """,
+        [latest],
+    )
+    return listed.join(names, on="activity_id", how="left").sort("activity_id")
+
+
 def _annualise_equity(frame: pl.DataFrame, *, back: bool = False) -> pl.DataFrame:
     """fct_equity's rate is per 1,000 per YEAR over months_count months: disclosure control
     recomputes it per 1,000 over the period, so scale by 12 / months_count afterwards."""
@@ -778,8 +833,10 @@ class ReportData:
     tables: dict[str, int] = field(default_factory=dict)  # rows per table
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+def _frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(sql, params=params or []).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -990,6 +1047,9 @@ def read_tables(
             for name, (mart, sql) in OPTIONAL_TABLES.items()
             if _has_table(con, "marts", mart)
         }
+        pressure = activity_pressure_rows(con)
+        if pressure is not None:
+            optional["activity_pressure"] = pressure
         info: dict[str, Any] = {}
         if _has_table(con, "meta", "build_info"):
             info = {

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from orchestration.disclosure import (
+    DEFAULT_RULE,
     DOC_PATH,
     SUPPRESSED_SUFFIX,
     TOTAL_FLAG,
@@ -269,3 +270,191 @@ def test_docs_show_the_rule_as_configured() -> None:
     assert render_doc(text) == text, (
         "docs/disclosure.md is stale: python -m orchestration.disclosure"
     )
+
+
+def test_protect_guards_text_a_spreadsheet_could_run_and_leaves_numbers() -> None:
+    frame = pl.DataFrame(
+        {
+            "neighbourhood_code": ["A", "B"],
+            "neighbourhood_name": ['=HYPERLINK("x")', "Upper Green"],
+            "population_total": [-1, 5],
+        }
+    )
+    published = protect(frame, "dim_neighbourhoods")
+    assert published["neighbourhood_name"].to_list() == ['\'=HYPERLINK("x")', "Upper Green"]
+    assert published["population_total"].to_list() == [-1, 5]
+    again = protect(published, "dim_neighbourhoods")  # guarded once, not twice
+    assert again["neighbourhood_name"].to_list() == published["neighbourhood_name"].to_list()
+
+
+# ------------------------------------------------------------------ derived columns
+
+PRESSURE = "fct_activity_pressure_weekly"
+
+
+def pressure_weeks(seed: int, activities: int = 6, weeks: int = 14) -> pl.DataFrame:
+    """Activity-weeks as the mart makes them: one session a week, full when the attendees
+    reach the places (and then, as nearly always, equal them), over capacity when full or
+    an onward referral went unmet, and the 12-week counts of the flags."""
+    import random
+    from datetime import date, timedelta
+
+    rng = random.Random(seed)
+    rows = []
+    for number in range(activities):
+        places = rng.randint(2, 12)
+        flags: list[bool] = []
+        for week in range(weeks):
+            attendees = rng.choice([places, rng.randint(0, places), rng.randint(1, 7)])
+            attendees = min(attendees, places)
+            onward = rng.randint(0, 9)
+            unmet = rng.choice([0, 0, rng.randint(0, onward)])
+            flags.append(attendees >= places or unmet > 0)
+            window = flags[-12:]
+            rows.append(
+                {
+                    "activity_id": f"act-{number}",
+                    "neighbourhood_code": "N1",
+                    "week_start_date": (date(2026, 1, 5) + timedelta(weeks=week)).isoformat(),
+                    "sessions_count": 1,
+                    "sessions_full_count": int(attendees >= places),
+                    "places_count": places,
+                    "attendees_count": attendees,
+                    "referred_attendees_count": rng.randint(0, attendees),
+                    "onward_referrals_count": onward,
+                    "onward_referrals_unmet_count": unmet,
+                    "is_over_capacity": flags[-1],
+                    "weeks_with_sessions_12w": len(window),
+                    "weeks_over_capacity_12w": sum(window),
+                    "is_persistently_over_capacity": 100 * sum(window) >= 75 * len(window),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def attack_pressure(published: pl.DataFrame, tmp_path) -> dict:
+    """The attacker of tests/disclosure_attacker.py on one local authority's CSV."""
+    from disclosure_attacker import Pressure, Program, add_extract_pressure, read_csv
+
+    path = tmp_path / "activity_pressure.csv"
+    as_text(published).write_csv(path)
+    program = Program()
+    add_extract_pressure(program, Pressure(), "LA", read_csv(path))
+    return program.pinned()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_columns_derived_from_a_hidden_count_are_hidden_with_it(seed: int, tmp_path) -> None:
+    """Full sessions, the over-capacity flag and its 12-week count would, with the public
+    places, give hidden attendee counts back (before: the attacker pins some of them): they
+    are hidden with the counts, in the row and over the 12-week window, and nothing is
+    pinned."""
+    from orchestration.extracts import with_la_totals
+
+    truth = pressure_weeks(seed)
+    published = with_la_totals(truth, PRESSURE, "LA", "LA", DEFAULT_RULE)
+    body = published.filter(~pl.col(TOTAL_FLAG))
+    hidden = (
+        body["attendees_count_is_suppressed"] | body["onward_referrals_unmet_count_is_suppressed"]
+    )
+    assert (body["is_over_capacity_is_suppressed"] == hidden).all()
+    assert (
+        body["sessions_full_count_is_suppressed"] == body["attendees_count_is_suppressed"]
+    ).all()
+    windowed = body.with_columns(over_hidden=pl.col("is_over_capacity_is_suppressed")).with_columns(
+        any_hidden=pl.col("over_hidden")
+        .cast(pl.Int8)
+        .rolling_max(12, min_samples=1)
+        .over("activity_id", order_by="week_start_date")
+        > 0
+    )
+    assert (windowed["weeks_over_capacity_12w_is_suppressed"] == windowed["any_hidden"]).all()
+    assert (
+        body["is_persistently_over_capacity_is_suppressed"]
+        == body["weeks_over_capacity_12w_is_suppressed"]
+    ).all()
+    for name in ("sessions_full_count", "is_over_capacity", "weeks_over_capacity_12w"):
+        assert published.filter(pl.col(name + SUPPRESSED_SUFFIX))[name].is_null().all()
+        # a total row never sums or takes a derived figure
+        assert published.filter(pl.col(TOTAL_FLAG))[name].is_null().all()
+    assert not attack_pressure(published, tmp_path)
+
+
+def test_the_attacker_pins_counts_when_derived_columns_are_shown(tmp_path) -> None:
+    """The same tables with the derived columns declared as public figures and plain flags
+    (as they were): the attacker pins hidden attendee counts from the places."""
+    from dataclasses import replace
+
+    from orchestration.disclosure import TABLES
+
+    columns = dict(TABLES[PRESSURE].columns)
+    for name in ("sessions_full_count", "weeks_over_capacity_12w"):
+        columns[name] = Column(Kind.PUBLIC)
+    for name in ("is_over_capacity", "is_persistently_over_capacity"):
+        columns[name] = Column(Kind.FLAG)
+    spec = replace(TABLES[PRESSURE], columns=columns)
+    pinned = 0
+    for seed in range(4):
+        truth = pressure_weeks(seed)
+        frame = with_totals(
+            truth, PRESSURE, by=["week_start_date"], key="neighbourhood_code", key_value="LA",
+            spec=spec,
+        )  # fmt: skip
+        published = protect(frame, PRESSURE, by=["week_start_date"], spec=spec)
+        found = attack_pressure(published, tmp_path)
+        for (kind, activity, week, name), (value, _) in found.items():
+            if kind != "week":
+                continue  # a total row's
+            true = truth.filter(
+                (pl.col("activity_id") == activity) & (pl.col("week_start_date") == week)
+            )[name].item()
+            assert value == true  # pinned to the true value
+        pinned += len(found)
+        if pinned:
+            break
+    assert pinned > 0
+
+
+def test_a_place_count_that_would_pin_a_hidden_count_is_hidden_with_its_total() -> None:
+    """One place and one attendee: the attendee count is hidden, but places 1 would say it
+    is 1, so the places are hidden in the row and in its week's total row (the total less
+    the other rows would give them back)."""
+    frame = pressure_weeks(0, activities=3, weeks=1).with_columns(
+        places_count=pl.Series([1, 20, 30]),
+        attendees_count=pl.Series([1, 15, 25]),
+        referred_attendees_count=pl.Series([0, 0, 0]),
+    )
+    frame = with_totals(
+        frame, PRESSURE, by=["week_start_date"], key="neighbourhood_code", key_value="LA"
+    )
+    published = protect(frame, PRESSURE, by=["week_start_date"])
+    assert published["places_count"].to_list() == [None, 20, 30, None]
+    assert published["places_count_is_suppressed"].to_list() == [True, False, False, True]
+    assert published["attendees_count_is_suppressed"][0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    parts=st.lists(st.integers(0, 12), min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_ranges_worked_out_by_hand_agree_with_linear_programming(parts, data) -> None:
+    """One total and bounds on single cells (attendees at most the places): the by-hand
+    ranges of orchestration.disclosure find the cells the linear program finds."""
+    from orchestration.disclosure import _fixed_by_bounds, _fixed_in_boxes
+
+    values = [*parts, sum(parts)]
+    cells = range(len(values))
+    drawn = data.draw(st.sets(st.sampled_from(list(cells)), min_size=1))
+    suppressed = {cell for cell in drawn if values[cell] > 0}  # a zero is always shown
+    equation = [(cell, 1) for cell in range(len(parts))] + [(len(parts), -1)]
+    limits = [
+        ([(cell, 1)], values[cell] + data.draw(st.integers(0, 3)))
+        for cell in sorted(suppressed)
+        if data.draw(st.booleans())
+    ]
+    if not limits:
+        return  # without limits the block never takes this path
+    by_hand = _fixed_in_boxes([equation], values, suppressed, limits)
+    assert by_hand is not None
+    assert by_hand == _fixed_by_bounds([equation], values, suppressed, limits)

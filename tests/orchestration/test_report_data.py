@@ -583,3 +583,60 @@ def test_a_warehouse_of_several_icbs_gives_the_chosen_icbs_report(
         "select count(*) from icp.neighbourhood_monthly where not coalesce(is_total, false)",
     ) == [(3,)]
     assert "equity" not in data.tables
+
+
+def test_activity_list_hides_what_the_extracts_hide(warehouse: Path) -> None:
+    """The report's activities under pressure come from the weekly rows protected as the
+    extracts protect them: a flag the local authority's extract hides (it comes from a
+    small attendance) is hidden in the report too, and such an activity is listed with the
+    flag blank, so one not listed is one whose flag is shown false."""
+    import polars as pl
+    from test_disclosure import pressure_weeks
+
+    from orchestration.disclosure import as_text
+    from orchestration.extracts import build_extracts, extracts_root
+
+    weeks = pressure_weeks(1, activities=8, weeks=14).with_columns(
+        pl.col("week_start_date").str.to_date(),
+        neighbourhood_code=pl.when(pl.col("activity_id") < "act-4")
+        .then(pl.lit("E02900001"))
+        .otherwise(pl.lit("E02900002")),
+        provider_id=pl.lit("P1"),
+        category=pl.lit("arts"),
+        is_complete_week=pl.lit(True),
+        weekly_places=pl.col("places_count").cast(pl.Float64),
+        onward_referrals_12w_count=pl.col("onward_referrals_count"),
+        is_referred_without_funding=pl.lit(False),
+    )
+    published = warehouse.parent / "published.duckdb"
+    con = duckdb.connect(str(published))
+    try:
+        con.register("weeks", weeks.to_arrow())
+        con.execute("create table marts.fct_activity_pressure_weekly as select * from weeks")
+        con.execute(
+            "create table marts.dim_activities as select distinct activity_id, "
+            "'Group ' || activity_id as activity_name from weeks"
+        )
+        con.execute("alter table audit.loads add column file_sha256 varchar")  # for extracts
+        con.execute("create table marts.dim_providers as select 'P1' as provider_id, "
+                    "'=HYPERLINK(\"x\")' as provider_name")  # fmt: skip
+    finally:
+        con.close()
+    build_extracts(warehouse, run_date=date(2026, 10, 1))
+    tables, _ = report_data.read_tables(published)
+    listed = tables["activity_pressure"]
+    latest = weeks["week_start_date"].max()
+    extract = pl.concat(
+        pl.read_csv(path, infer_schema=False)
+        for path in extracts_root(warehouse).glob("*/*/activity_pressure.csv")
+    ).filter(pl.col("week_start_date") == str(latest), pl.col("is_total") == "false")
+    shown = as_text(listed)
+    assert set(shown["week_start_date"].cast(pl.String)) == {str(latest)}
+    for name in ("weeks_over_capacity_12w", "is_persistently_over_capacity"):
+        report = dict(zip(shown["activity_id"], shown[name], strict=True))
+        extracted = dict(zip(extract["activity_id"], extract[name], strict=True))
+        assert report and all(report[key] == extracted[key] for key in report), name
+    # every activity not listed has its flag shown false in the extract
+    missing = extract.filter(~pl.col("activity_id").is_in(listed["activity_id"].to_list()))
+    assert set(missing["is_persistently_over_capacity"]) <= {"false"}
+    assert listed["provider_name"].str.starts_with("'=").all()  # a formula, guarded
