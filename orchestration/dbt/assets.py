@@ -53,15 +53,18 @@ def icb_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     os.environ[DUCKDB_PATH_ENV] = str(warehouse.db_path)
-    os.environ[DBT_PARENT_ENV] = str(os.getpid())  # dbt ends if this process dies
     # a warehouse loaded before a contract gained a column (and no file loaded this run)
     evolve_schema(warehouse.db_path)
     target_path = run_target_path(context.op_execution_context.op.name, context.run.run_id)
     parse = partial_parse_kept(warehouse.db_path)
     reuse_partial_parse(parse, target_path)
+    # dbt ends if this process dies; said for this invocation only, so that no other process
+    # started from here later takes this one for its dbt's parent
+    os.environ[DBT_PARENT_ENV] = str(os.getpid())
     try:
         yield from dbt.cli(dbt_build_args(), context=context, target_path=target_path).stream()
     finally:
+        os.environ.pop(DBT_PARENT_ENV, None)
         keep_partial_parse(target_path, parse)
 
 

@@ -52,6 +52,7 @@ def test_dbt_ends_when_its_parent_is_killed(tmp_path: Path, dbt_manifest) -> Non
     stand_in.write_text(STAND_IN)
     stand_in.chmod(0o755)
     env = {**os.environ, settings.DBT_EXECUTABLE_ENV: str(stand_in)}
+    env.pop(settings.DBT_PARENT_ENV, None)  # the parent is the process below
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, env=env
     )
