@@ -27,6 +27,8 @@ For each suppressed cell the program is minimised and maximised (scipy's ``milp`
 the cell is pinned when the two agree. ``pinned`` returns every pinned cell.
 """
 
+from __future__ import annotations
+
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -373,6 +375,142 @@ def add_report_equity(program: Program, frame: pl.DataFrame, neighbourhoods: lis
         program.constrain(dict(terms), 0, 0)
 
 
+def _sum_of(program: Program, parts: Iterable[int], wholes: Iterable[int]) -> None:
+    """sum(parts) = sum(wholes): two publications of one total."""
+    terms: dict[int, float] = defaultdict(float)
+    for part in parts:
+        terms[part] += 1
+    for whole in wholes:
+        terms[whole] -= 1
+    program.constrain(dict(terms), 0, 0)
+
+
+def _at_most(program: Program, part: int, whole: int) -> None:
+    program.constrain({part: 1.0, whole: -1.0}, -CEILING, 0)
+
+
+def _twelve_months(end: Any) -> list[str]:
+    start = pl.Series([end]).cast(pl.Date).dt.offset_by("-11mo")[0]
+    return _months(start, end)
+
+
+def add_report_equity_onward(program: Program, frame: pl.DataFrame) -> None:
+    """Every dimension shares out the same onward referrals (and those attended): the groups
+    of each dimension add up to one total; per group attended <= onward <= referrals. (Not
+    tied to the monthly counts: the equity table counts them by another date.)"""
+    where = "report equity"
+    names = ("referrals_count", "onward_referrals_count", "onward_referrals_attended_count")
+    for (dimension,), rows in frame.partition_by(
+        "equity_dimension", as_dict=True, maintain_order=True
+    ).items():
+        cells: dict[str, list[int]] = defaultdict(list)
+        for row in rows.iter_rows(named=True):
+            for name in names:
+                published, value = _published_count(row, name)
+                key = ("equity", dimension, row["group_value"], name)
+                cells[name].append(program.count(key, published, value, where))
+            _at_most(program, cells[names[2]][-1], cells[names[1]][-1])
+            _at_most(program, cells[names[1]][-1], cells[names[0]][-1])
+        for name in names[1:]:
+            _sum_of(program, cells[name], [program.var(("equity-total", name))])
+
+
+def add_report_pcn(program: Program, frame: pl.DataFrame, neighbourhoods: list[str]) -> None:
+    """The PCNs share out the ICB's referrals: their month's referrals add up to every
+    neighbourhood's referrals of that month, their 12-month referrals to the 12 months to it;
+    per PCN first contacts within 14 days <= referrals <= 12-month referrals. (Open caseloads
+    are published nowhere else.)"""
+    where = "report pcn_caseload"
+    names = (
+        "open_caseload",
+        "referrals_count",
+        "referrals_12m_count",
+        "first_contact_within_14_days_count",
+    )
+    for (month,), rows in frame.partition_by(
+        "month_start_date", as_dict=True, maintain_order=True
+    ).items():
+        cells: dict[str, list[int]] = defaultdict(list)
+        for row in rows.iter_rows(named=True):
+            for name in names:
+                published, value = _published_count(row, name)
+                key = ("pcn", row["pcn_code"], str(month), name)
+                cells[name].append(program.count(key, published, value, where))
+            _at_most(program, cells[names[3]][-1], cells[names[1]][-1])
+            _at_most(program, cells[names[1]][-1], cells[names[2]][-1])
+        monthly = [
+            program.var(("month", code, str(month), "referrals_count")) for code in neighbourhoods
+        ]
+        _sum_of(program, cells["referrals_count"], monthly)
+        window = [
+            program.var(("month", code, m, "referrals_count"))
+            for code in neighbourhoods
+            for m in _twelve_months(month)
+        ]
+        _sum_of(program, cells["referrals_12m_count"], window)
+
+
+def add_report_groups(program: Program, frame: pl.DataFrame, neighbourhoods: list[str]) -> None:
+    """Community groups over a year: the onward referrals they received add up to every
+    neighbourhood's monthly onward referrals over the year's months; per group the referred
+    people who came <= the referrals it received."""
+    where = "report community_groups"
+    if frame.is_empty():
+        return
+    received = []
+    for row in frame.iter_rows(named=True):
+        cells = []
+        for name in ("onward_referrals_received_count", "referred_people_attended_count"):
+            published, value = _published_count(row, name)
+            key = ("group", row["provider_id"], name)
+            cells.append(program.count(key, published, value, where))
+        _at_most(program, cells[1], cells[0])
+        received.append(cells[0])
+    months = _months(frame["period_start_date"].min(), frame["period_end_date"].max())
+    monthly = [
+        program.var(("month", code, m, "onward_referrals_count"))
+        for code in neighbourhoods
+        for m in months
+    ]
+    _sum_of(program, received, monthly)
+
+
+def add_report_icb_weekly(program: Program, pressure: Pressure, frame: pl.DataFrame) -> None:
+    """The ICB's week: its onward referrals are every activity's of that week (the activity
+    pressure rows); refused <= every activity's unmet; refused, attended <= onward. (Its
+    referrals are published weekly nowhere else, and weeks straddle months.)"""
+    where = "report icb_weekly"
+    names = (
+        "referrals_count",
+        "onward_referrals_count",
+        "onward_referrals_refused_no_capacity_count",
+        "onward_referrals_attended_count",
+    )
+    for row in frame.iter_rows(named=True):
+        week = str(row["week_start_date"])
+        cells = {}
+        for name in names:
+            published, value = _published_count(row, name)
+            cells[name] = program.count(("week-icb", week, name), published, value, where)
+        onward = cells["onward_referrals_count"]
+        _at_most(program, cells["onward_referrals_refused_no_capacity_count"], onward)
+        _at_most(program, cells["onward_referrals_attended_count"], onward)
+        activities = [a for a, weeks in pressure.weeks.items() if week in weeks]
+        if not activities:
+            continue  # a week no extract shows
+        _sum_of(
+            program,
+            [program.var(("week", a, week, "onward_referrals_count")) for a in activities],
+            [onward],
+        )
+        unmet = [program.var(("week", a, week, "onward_referrals_unmet_count")) for a in activities]
+        program.constrain(
+            {cells["onward_referrals_refused_no_capacity_count"]: 1.0, **{u: -1.0 for u in unmet}},
+            -CEILING,
+            0,
+        )
+
+
 @dataclass
 class Pressure:
     """What the activity-pressure rows published say about each activity's weeks."""
@@ -572,4 +710,17 @@ def attack(extracts_run: Path, report_db: Path | None, rule: DisclosureRule = DE
             add_report_equity(program, tables["equity"], codes)
         if "activity_pressure" in tables:
             add_report_pressure(program, pressure, tables["activity_pressure"])
+        if "icb_weekly" in tables:
+            add_report_icb_weekly(program, pressure, tables["icb_weekly"])
+        codes = (
+            tables["neighbourhoods"]["neighbourhood_code"].to_list()
+            if "neighbourhoods" in tables
+            else []
+        )
+        if "equity" in tables:
+            add_report_equity_onward(program, tables["equity"])
+        if "pcn_caseload" in tables and codes:
+            add_report_pcn(program, tables["pcn_caseload"], codes)
+        if "community_groups" in tables and codes:
+            add_report_groups(program, tables["community_groups"], codes)
     return program
