@@ -649,6 +649,85 @@ PRESSURE_MART = "fct_activity_pressure_weekly"
 _PRESSURE_WINDOW_WEEKS = 12  # weeks_over_capacity_12w: the latest week and the 11 before
 
 
+def _pressure_as_extracted(
+    con: duckdb.DuckDBPyConnection, where: str, parameters: list[Any]
+) -> pl.DataFrame:
+    """The activity pressure rows ``where`` holds, with every local authority's total rows,
+    protected per local authority exactly as the extracts protect them."""
+    from orchestration.extracts import activity_pressure_sql, with_la_totals
+
+    las = dict(
+        con.execute(
+            "select lad_code, any_value(lad_name) from marts.dim_neighbourhoods group by lad_code"
+        ).fetchall()
+    )
+    weekly = _frame(con, activity_pressure_sql(PRESSURE_MART, where), [list(las), *parameters])
+    protected = [
+        with_la_totals(frame, PRESSURE_MART, code, las[code], _disclosure().DEFAULT_RULE)
+        for (code,), frame in weekly.partition_by(
+            "_la", as_dict=True, include_key=False, maintain_order=True
+        ).items()
+    ]
+    return pl.concat(protected, how="diagonal_relaxed")
+
+
+# icb_weekly's counts that are sums of a count every local authority's extract shows per
+# week (its activity pressure total row): the ICB week's onward referrals are all of them,
+# and those refused for want of capacity some of the unmet ones (refused <= unmet). Where an
+# extract hides the total, the ICB figure less the other totals would give it (with the
+# shown zeros, to the person): such a week's ICB figure is hidden too.
+ICB_WEEKLY_FROM_EXTRACTS = {
+    "onward_referrals_count": "onward_referrals_count",
+    "onward_referrals_refused_no_capacity_count": "onward_referrals_unmet_count",
+}
+
+
+def weeks_extracts_hide(pressure: pl.DataFrame) -> pl.DataFrame:
+    """Per week, for each of ICB_WEEKLY_FROM_EXTRACTS's counts (``_hidden_<count>``): does
+    some local authority's extract hide its total of the count it adds up? ``pressure``:
+    the activity pressure rows as the extracts protect them (with their total rows)."""
+    from orchestration.disclosure import SUPPRESSED_SUFFIX
+
+    return (
+        pressure.filter(pl.col("is_total"))
+        .group_by("week_start_date")
+        .agg(
+            pl.col(source + SUPPRESSED_SUFFIX).any().alias(f"_hidden_{name}")
+            for name, source in ICB_WEEKLY_FROM_EXTRACTS.items()
+        )
+    )
+
+
+def hide_weeks_extracts_hide(icb_weekly: pl.DataFrame, hidden: pl.DataFrame | None) -> pl.DataFrame:
+    """``icb_weekly`` (protected) with ICB_WEEKLY_FROM_EXTRACTS's counts hidden in the weeks
+    ``hidden`` (weeks_extracts_hide) says an extract hides a total they add up."""
+    from orchestration.disclosure import SUPPRESSED_SUFFIX
+
+    if hidden is None:
+        return icb_weekly
+    joined = icb_weekly.join(hidden, on="week_start_date", how="left")
+    d = _disclosure()
+    for name in ICB_WEEKLY_FROM_EXTRACTS:
+        if name not in joined.columns:
+            continue
+        hide = pl.col(f"_hidden_{name}").fill_null(False)
+        joined = joined.with_columns(
+            pl.when(hide).then(None).otherwise(pl.col(name)).alias(name),
+            (pl.col(name + SUPPRESSED_SUFFIX) | hide).alias(name + SUPPRESSED_SUFFIX),
+        )
+        # a rate over (or of) the count would give it back: hidden with it
+        for rate_name, column in d.TABLES["icb_weekly"].columns.items():
+            if column.kind == d.Kind.RATE and rate_name in joined.columns:
+                if name == column.denominator or name in column.numerator:
+                    joined = joined.with_columns(
+                        pl.when(hide).then(None).otherwise(pl.col(rate_name)).alias(rate_name)
+                    )
+                    flag = rate_name + SUPPRESSED_SUFFIX
+                    if flag in joined.columns:
+                        joined = joined.with_columns((pl.col(flag) | hide).alias(flag))
+    return joined.select(icb_weekly.columns)
+
+
 def activity_pressure_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
     """Activities persistently over capacity, or taking referrals while their provider has
     no funding, in the latest complete week, as the local authority extracts show them.
@@ -660,42 +739,25 @@ def activity_pressure_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | Non
     is shown false. The 12-week onward referrals are a count, protected in ``protect_table``.
     """
     from orchestration.disclosure import SUPPRESSED_SUFFIX
-    from orchestration.extracts import activity_pressure_sql, with_la_totals
 
     if not _has_table(con, "marts", PRESSURE_MART):
         return None
     (latest,) = con.execute(
         f"select max(week_start_date) from marts.{PRESSURE_MART} where is_complete_week"
     ).fetchone() or (None,)
-    las = dict(
-        con.execute(
-            "select lad_code, any_value(lad_name) from marts.dim_neighbourhoods group by lad_code"
-        ).fetchall()
-    )
-    weekly = _frame(
+    protected = _pressure_as_extracted(
         con,
-        activity_pressure_sql(
-            PRESSURE_MART,
-            f"mart.week_start_date between ?::date - interval "
-            f"{(_PRESSURE_WINDOW_WEEKS - 1) * 7} day and ?::date",
-        ),
-        [list(las), latest, latest],
+        f"mart.week_start_date between ?::date - interval "
+        f"{(_PRESSURE_WINDOW_WEEKS - 1) * 7} day and ?::date",
+        [latest, latest],
     )
-    protected = [
-        with_la_totals(frame, PRESSURE_MART, code, las[code], _disclosure().DEFAULT_RULE)
-        for (code,), frame in weekly.partition_by(
-            "_la", as_dict=True, include_key=False, maintain_order=True
-        ).items()
-    ]
     flag = "is_persistently_over_capacity"
     listed = (
-        pl.concat(protected, how="diagonal_relaxed")
-        .filter(
+        protected.filter(
             ~pl.col("is_total"),
             pl.col("week_start_date") == latest,
             pl.col(flag).fill_null(True) | pl.col("is_referred_without_funding"),
-        )
-        .select(
+        ).select(
             "activity_id",
             "provider_id",
             "category",
@@ -1048,6 +1110,11 @@ def read_tables(
             if _has_table(con, "marts", mart)
         }
         pressure = activity_pressure_rows(con)
+        weeks_hidden = (
+            weeks_extracts_hide(_pressure_as_extracted(con, "true", []))
+            if "icb_weekly" in optional and pressure is not None
+            else None
+        )
         if pressure is not None:
             optional["activity_pressure"] = pressure
         info: dict[str, Any] = {}
@@ -1080,6 +1147,8 @@ def read_tables(
         if name == "equity":
             frame = _annualise_equity(frame)
         tables[name] = protect_table(frame, name)
+        if name == "icb_weekly":
+            tables[name] = hide_weeks_extracts_hide(tables[name], weeks_hidden)
         if name == "equity":
             tables[name] = _annualise_equity(tables[name], back=True)
     shapes, geojson, councils = neighbourhood_shapes(tables["neighbourhoods"])

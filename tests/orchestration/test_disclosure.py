@@ -458,3 +458,69 @@ def test_ranges_worked_out_by_hand_agree_with_linear_programming(parts, data) ->
     by_hand = _fixed_in_boxes([equation], values, suppressed, limits)
     assert by_hand is not None
     assert by_hand == _fixed_by_bounds([equation], values, suppressed, limits)
+
+
+def test_an_icb_week_whose_local_authority_totals_are_hidden_is_hidden_with_them(
+    tmp_path,
+) -> None:
+    """Twelve activities in two local authorities, one onward referral each in a week: each
+    extract hides its total (6) and every activity's 1, but shows the zeros of other weeks.
+    The report's whole-ICB week (12, shown as 10: at most 12) with the count of hidden cells
+    (each at least 1) pins every one to 1. Hidden with the totals it adds up, nothing is."""
+    from disclosure_attacker import (
+        Pressure,
+        Program,
+        add_extract_pressure,
+        add_report_icb_weekly,
+        read_csv,
+    )
+
+    from orchestration.extracts import with_la_totals
+    from orchestration.report_data import (
+        hide_weeks_extracts_hide,
+        protect_table,
+        weeks_extracts_hide,
+    )
+
+    week = pressure_weeks(0, activities=6, weeks=1).with_columns(
+        onward_referrals_count=pl.lit(1), onward_referrals_unmet_count=pl.lit(0)
+    )
+    las = {
+        la: with_la_totals(
+            week.with_columns(activity_id=pl.lit(la) + pl.col("activity_id")),
+            PRESSURE, la, la, DEFAULT_RULE,
+        )
+        for la in ("LA1", "LA2")
+    }  # fmt: skip
+    icb = pl.DataFrame(
+        {
+            "week_start_date": week["week_start_date"][:1],
+            "referrals_count": [40],
+            "onward_referrals_count": [12],
+            "onward_referrals_refused_no_capacity_count": [0],
+            "onward_referrals_attended_count": [9],
+            "onward_referral_conversion_pct": [None],
+        }
+    )
+    protected = protect_table(icb, "icb_weekly")
+    assert protected["onward_referrals_count"].to_list() == [10]  # shown as it was
+    assert protected["onward_referral_conversion_pct"].to_list() == [100.0]  # 10 of 10
+
+    def attack(report: pl.DataFrame) -> dict:
+        program, pressure = Program(), Pressure()
+        for la, published in las.items():
+            path = tmp_path / f"{la}.csv"
+            as_text(published).write_csv(path)
+            add_extract_pressure(program, pressure, la, read_csv(path))
+        add_report_icb_weekly(program, pressure, report)
+        return program.pinned()
+
+    pinned = attack(protected)
+    assert {value for value, _ in pinned.values()} >= {1}
+    assert len([key for key in pinned if key[0] == "week"]) == 12
+
+    hidden = hide_weeks_extracts_hide(protected, weeks_extracts_hide(pl.concat(las.values())))
+    assert hidden["onward_referrals_count"].to_list() == [None]
+    assert hidden["onward_referrals_count" + SUPPRESSED_SUFFIX].to_list() == [True]
+    assert hidden["onward_referral_conversion_pct"].is_null().all()
+    assert not attack(hidden)
