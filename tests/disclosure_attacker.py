@@ -13,7 +13,10 @@ A reader knows, for every count of people that is published somewhere:
   activities') rows; the report's whole-ICB row the sum of every neighbourhood's; a 12-month
   count the sum of the 12 monthly counts of its window; a 12-week count the sum of its
   activity's 12 weekly counts; an equity dimension's groups the referrals of every
-  neighbourhood over the period's months;
+  neighbourhood over the period's months (and every dimension's onward referrals one
+  total); the report's weekly ICB onward referrals every activity's of that week; the PCNs'
+  (12-month) referrals the neighbourhoods'; the community groups' onward referrals over
+  their year the neighbourhoods' monthly ones over its months;
 * what the columns derived from counts imply, with the public places and sessions: a week
   whose every session was full had at least as many attendees as places, one with no full
   session at most places - sessions; a week flagged over capacity had attendees >= places or
