@@ -122,19 +122,30 @@ _VALUE_HEADER = (
 
 @dataclass(frozen=True)
 class Finding:
-    """One reason to refuse: a column, the kind of data it seemed to hold, and how many values."""
+    """One reason to refuse: where (a column, or a part of the file that is no column), the
+    kind of data it seemed to hold, and how many values."""
 
-    column: str
+    column: str  # a header, "column N", or with ``place`` a part of the file ("sheet 2")
     kind: str
     count: int  # values that matched; 0 when the header alone gave it away
+    place: bool = False  # ``column`` names a part of the file, not a column
+
+    @property
+    def is_header(self) -> bool:
+        """``column`` is the file's header for the column (not a position or a place)."""
+        return not self.place and not re.fullmatch(r"column \d+", self.column)
+
+    @property
+    def where(self) -> str:
+        return f"column {self.column!r}" if self.is_header else self.column
 
     def describe(self) -> str:
         if self.kind in (_DATA_HEADER, _VALUE_HEADER):
             return f"{self.column}: {self.kind}"
         if self.count == 0:
-            return f"column {self.column!r}: the header names {self.kind}"
+            return f"{self.where}: the header names {self.kind}"
         values = "value looks" if self.count == 1 else "values look"
-        return f"column {self.column!r}: {self.count} {values} like {self.kind}"
+        return f"{self.where}: {self.count} {values} like {self.kind}"
 
 
 class IdentifiableDataError(InputError):
@@ -143,11 +154,12 @@ class IdentifiableDataError(InputError):
     def __init__(self, findings: list[Finding], *, path: Path | str | None = None) -> None:
         self.findings = findings
         details = "; ".join(finding.describe() for finding in findings)
+        single = findings[0] if len(findings) == 1 else None
         super().__init__(
             "refused: the file holds identifiable data and nothing was loaded "
             f"(send pseudonymised data only). {details}",
             path=path,
-            column=findings[0].column if len(findings) == 1 else None,
+            column=single.column if single is not None and single.is_header else None,
         )
 
 
@@ -1008,7 +1020,7 @@ def screen_texts(texts: Sequence[str | None], where: str) -> list[Finding]:
     for check in _ROLE_CHECKS["texts"]:
         count = _count(check, values)
         if count:
-            findings.append(Finding(where, _KINDS[check], count))
+            findings.append(Finding(where, _KINDS[check], count, place=True))
     text = pl.col("text")
     pairs = values.to_frame().select(
         _split_postcodes(text.shift(1), text).sum().alias("postcode"),
@@ -1018,7 +1030,7 @@ def screen_texts(texts: Sequence[str | None], where: str) -> list[Finding]:
     split_names = sum(_split_names(previous, [("previous", "text")]).values())
     for kind, count in {**pairs.row(0, named=True), "name": split_names}.items():
         if count:
-            findings.append(Finding(where, f"a {kind} split across two texts", count))
+            findings.append(Finding(where, f"a {kind} split across two texts", count, place=True))
     return findings
 
 

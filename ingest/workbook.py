@@ -517,8 +517,8 @@ def _part_label(member: str) -> str:
 
 def merge_findings(findings: list[Finding]) -> list[Finding]:
     """One finding per (where, kind), counts added (texts are screened in batches)."""
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str, bool], int] = {}
     for finding in findings:
-        key = (finding.column, finding.kind)
+        key = (finding.column, finding.kind, finding.place)
         counts[key] = counts.get(key, 0) + finding.count
-    return [Finding(column, kind, count) for (column, kind), count in counts.items()]
+    return [Finding(*key[:2], count, place=key[2]) for key, count in counts.items()]
