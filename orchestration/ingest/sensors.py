@@ -17,7 +17,9 @@ source, short sha256, extension), and a file whose name is identifiable is refus
 then (deleted, with its note), before any run.
 
 DuckDB allows one writer, so while a run this sensor started is still queued or running the
-sensor waits (``SkipReason``) rather than start a second.
+sensor waits (``SkipReason``) rather than start a second. A run that failed and left the
+files in the landing folder (refused because a build held the warehouse lock) is tried again
+on a later tick under a new run key, up to ``MAX_FAILED_RUNS`` times.
 """
 
 import hashlib
@@ -49,6 +51,8 @@ from orchestration.resources import WarehouseResource
 SENSOR_NAME = "landing_files"
 JOB_NAME = "full_build"
 SETTLE_SECONDS = 10
+FINGERPRINT_TAG = "icb_insight/landed_fingerprint"
+MAX_FAILED_RUNS = 5
 _IGNORED_PREFIXES = (".", "~$")
 _IGNORED_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 _ACTIVE = [
@@ -128,8 +132,23 @@ def landing_run_request(
             }
         },
         asset_selection=selection,
-        tags={"icb_insight/landed": ", ".join(sorted(by_source))},
+        tags={"icb_insight/landed": ", ".join(sorted(by_source)), FINGERPRINT_TAG: fingerprint},
     )
+
+
+def retried(request: RunRequest, failed: int) -> RunRequest | SkipReason:
+    """The request again after ``failed`` runs for the same files failed without taking them
+    (refused because another build held the warehouse, say): Dagster drops a run key it has
+    seen, so each retry gets its own key; after ``MAX_FAILED_RUNS`` the files wait, said in
+    the sensor's skip reason, until they change or are removed."""
+    if failed == 0:
+        return request
+    if failed >= MAX_FAILED_RUNS:
+        return SkipReason(
+            f"{failed} runs for the landed files failed (see their logs in the Dagster UI); "
+            "they are not tried again until they change or are removed"
+        )
+    return request.with_replaced_attrs(run_key=f"{request.run_key}-retry{failed}")
 
 
 def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDefinition:
@@ -167,7 +186,15 @@ def build_landing_sensor(*, settle_seconds: float = SETTLE_SECONDS) -> SensorDef
         if not files:
             return SkipReason(f"no files in {landing}/<source>/")
         found = list(files.values())
-        return landing_run_request(found, _downstream(context, {f.source for f in found}))
+        request = landing_run_request(found, _downstream(context, {f.source for f in found}))
+        failed = context.instance.get_run_records(
+            RunsFilter(
+                tags={FINGERPRINT_TAG: request.tags[FINGERPRINT_TAG]},
+                statuses=[DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED],
+            ),
+            limit=MAX_FAILED_RUNS,
+        )
+        return retried(request, len(failed))
 
     return landing_files_sensor
 

@@ -14,13 +14,15 @@ from dagster import (
     RunRequest,
     SkipReason,
     build_sensor_context,
+    job,
+    op,
 )
 from landing_runner import landed_run
 
 from ingest.archive import file_label
 from ingest.load import LoadRecord
 from orchestration.ingest.checks import reconcile
-from orchestration.ingest.sensors import build_landing_sensor, landed_files
+from orchestration.ingest.sensors import MAX_FAILED_RUNS, build_landing_sensor, landed_files
 from orchestration.resources import WarehouseResource
 
 PRACTICES_HEADER = "practice_code,practice_name,pcn_code,pcn_name,lsoa_code,registered_patients\n"
@@ -179,3 +181,36 @@ def test_sensor_renames_landed_files_to_their_labels(tmp_path: Path) -> None:
     assert [path.name for path in landing.iterdir()] == [label(GOOD)]
     config = request.run_config["ops"]["raw__practices"]["config"]
     assert config["landed_files"] == [str(landing / label(GOOD))]
+
+
+@op
+def _noop() -> None:
+    pass
+
+
+@job
+def _NOOP_JOB() -> None:
+    _noop()
+
+
+def test_files_left_by_a_failed_run_are_tried_again_a_few_times(tmp_path: Path) -> None:
+    """A run refused by the build lock leaves the files where they were; Dagster drops a run
+    key it has seen, so the sensor asks again under a new key, and gives up after a few."""
+    landing = tmp_path / "landing" / "practices"
+    landing.mkdir(parents=True)
+    (landing / "practices.csv").write_text(GOOD)
+    past = time.time() - 60
+    os.utime(landing / "practices.csv", (past, past))
+    warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
+    keys = []
+    with DagsterInstance.ephemeral() as instance:
+        for _ in range(MAX_FAILED_RUNS + 1):
+            context = build_sensor_context(instance=instance, resources={"warehouse": warehouse})
+            request = build_landing_sensor()(context)
+            if isinstance(request, SkipReason):
+                break
+            keys.append(request.run_key)
+            run = instance.create_run_for_job(job_def=_NOOP_JOB, tags=request.tags)
+            instance.report_run_failed(run)
+    assert len(keys) == MAX_FAILED_RUNS and len(set(keys)) == MAX_FAILED_RUNS
+    assert "not tried again" in str(request.skip_message)
