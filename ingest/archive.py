@@ -46,10 +46,12 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.read import FORMATS_BY_SUFFIX
+
 WAREHOUSE_FOLDER = "warehouse"
 
-# The extensions a label keeps (the formats ingest.read accepts); any other is left out.
-LABEL_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".json", ".parquet")
+# The extensions a label keeps (the file types ingest.read accepts); any other is left out.
+LABEL_EXTENSIONS = tuple(FORMATS_BY_SUFFIX)
 LABEL_SHA_CHARACTERS = 12
 
 

@@ -73,6 +73,7 @@ from ingest.identifiable import (
     identifiable_file_name,
 )
 from ingest.read import (
+    FORMATS_BY_SUFFIX,
     HELPER_COLUMNS,
     POLARS_TYPES,
     NotStreamable,
@@ -932,7 +933,7 @@ def _insert_quarantine(
         con.unregister("incoming_quarantine")
 
 
-SOURCE_EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "json", "parquet")
+SOURCE_EXTENSIONS = tuple(suffix.removeprefix(".") for suffix in FORMATS_BY_SUFFIX)
 
 
 def find_source_file(directory: Path, contract: Contract) -> Path | None:

@@ -71,10 +71,12 @@ POLARS_TYPES: dict[str, pl.DataType] = {
     "boolean": pl.Boolean(),
 }
 
+# The file types accepted, in the order a source folder is searched for them
+# (``ingest.load.find_source_file``); file labels keep only these extensions.
 FORMATS_BY_SUFFIX = {
     ".csv": "csv",
-    ".txt": "csv",
     ".tsv": "csv",
+    ".txt": "csv",
     ".xlsx": "xlsx",
     ".json": "json",
     ".parquet": "parquet",
