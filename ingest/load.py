@@ -49,6 +49,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -244,6 +245,18 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     _label_earlier_loads(con)
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction around the block: committed if it ends, rolled back if it raises."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def _label_earlier_loads(con: duckdb.DuckDBPyConnection) -> None:
     """Loads recorded before files were known by their labels: the name each file was sent
     under is replaced by its label in ``audit.loads`` (and the messages that name it),
@@ -256,8 +269,7 @@ def _label_earlier_loads(con: duckdb.DuckDBPyConnection) -> None:
     if not earlier:
         return
     renamed: dict[Path, Path] = {}
-    con.execute("begin transaction")
-    try:
+    with _transaction(con):
         for source in {source for _, source, *_ in earlier if source in CONTRACTS}:
             loads = [row for row in earlier if row[1] == source]
             con.execute(
@@ -282,10 +294,6 @@ def _label_earlier_loads(con: duckdb.DuckDBPyConnection) -> None:
                 "update audit.loads set file_name = ?, archive_path = ? where load_id = ?",
                 [new, moved, load_id],
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     for old, new in renamed.items():  # (a copy under the label holds the same bytes)
         if old.is_file() and old != new:
             os.replace(old, new)
@@ -465,15 +473,10 @@ def load_file(
         if already:
             kept = archive_file(path, contract.name, sha, db_path)
             # its rows were checked when loaded; the keys they refer to may have gone since
-            con.execute("begin transaction")
-            try:
+            with _transaction(con):
                 set_aside = recheck_foreign_keys(
                     con, [contract], "when its file came again", today=today
                 )
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
             return LoadResult(
                 contract.name,
                 path,
