@@ -29,7 +29,7 @@ from the file (the reason names the rule, the column and the row only).
 
 Only what the privacy screen has seen is kept. Every cell of a CSV or JSON file reaches the
 screen (a title line or an extra column is a row or a column of the table; the headers and
-values of columns outside the contract get every value check, ``ingest.read.OutsideScreen``;
+values of columns outside the contract get every value check, ``ingest.identifiable.OutsideScreen``;
 every field of a 360Giving grant is screened), so those are kept byte for byte. A workbook
 holds parts that cannot be screened (images, embedded objects, macros, charts), and a Parquet
 file metadata the reader never looks at: for those the archive keeps the table the reader

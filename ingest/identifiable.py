@@ -163,6 +163,15 @@ class IdentifiableDataError(InputError):
         )
 
 
+def merge_findings(findings: list[Finding]) -> list[Finding]:
+    """One finding per (where, kind), counts added (texts are screened in batches)."""
+    counts: dict[tuple[str, str, bool], int] = {}
+    for finding in findings:
+        key = (finding.column, finding.kind, finding.place)
+        counts[key] = counts.get(key, 0) + finding.count
+    return [Finding(*key[:2], count, place=key[2]) for key, count in counts.items()]
+
+
 # --- headers ---------------------------------------------------------------------------------
 
 # Applied to the normalised header (lower case, letters and digits only).
@@ -1062,3 +1071,39 @@ def check_identifiable(contract: Contract, frame_or_raw: pl.DataFrame, path: Pat
     findings = find_identifiable(contract, frame_or_raw)
     if findings:
         raise IdentifiableDataError(findings, path=path)
+
+
+def check_outside(contract: Contract, raw: pl.DataFrame, path: Path) -> None:
+    """Refuse ``raw`` (from ``read_raw``) if a column outside the contract holds identifiable
+    data, by every value check (``OutsideScreen``); the loader runs it beside
+    ``check_identifiable``."""
+    outside = OutsideScreen(contract)
+    outside.add(raw)
+    outside.refuse_if_found(path)
+
+
+class OutsideScreen:
+    """Every value check (``screen_texts``: free-text checks included) on what the contract's
+    screen does not check in full: the headers and values of columns outside the contract.
+    With it, every cell of a table that is kept has been screened. ``add`` each batch of a
+    file read in batches; labels are positions ("column 7"), never a header."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.findings: list[Finding] = []
+        self.headers_seen = False
+
+    def add(self, raw: pl.DataFrame) -> None:
+        columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
+        for position, name in enumerate(columns, start=1):
+            if column_for_header(self.contract, name) is not None:
+                continue
+            where = f"column {position}"
+            if not self.headers_seen and not name.startswith("(unnamed column "):
+                self.findings += screen_texts([name], f"{where} (its header)")
+            self.findings += screen_texts(raw.get_column(name).cast(pl.String).to_list(), where)
+        self.headers_seen = True
+
+    def refuse_if_found(self, path: Path) -> None:
+        if self.findings:
+            raise IdentifiableDataError(merge_findings(self.findings), path=path)

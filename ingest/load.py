@@ -70,7 +70,9 @@ from ingest.errors import InputError
 from ingest.identifiable import (
     IdentifiableDataError,
     IdentifiableScreen,
+    OutsideScreen,
     check_identifiable,
+    check_outside,
     identifiable_file_name,
 )
 from ingest.read import (
@@ -78,8 +80,6 @@ from ingest.read import (
     HELPER_COLUMNS,
     POLARS_TYPES,
     NotStreamable,
-    OutsideScreen,
-    check_outside,
     drop_empty_rows,
     is_batchable,
     read_csv_batches,

@@ -40,7 +40,7 @@ Before anything is parsed, the file is checked against the size limits of ``inge
 a workbook, the footer of a Parquet file), so memory stays bounded whatever arrives. A workbook
 is screened whole before its table is read (``ingest.workbook``: other sheets, rows above the
 header, comments, properties, names...), 360Giving fields outside the contract before the row
-mapping drops them, and columns outside the contract by ``check_outside``.
+mapping drops them, and columns outside the contract by ``ingest.identifiable.check_outside``.
 """
 
 import csv
@@ -137,47 +137,6 @@ def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.
     if raw.height == 0:
         raise InputError("no data rows (the file has a header but nothing under it)", path=path)
     return raw
-
-
-def check_outside(contract: Contract, raw: pl.DataFrame, path: Path) -> None:
-    """Refuse ``raw`` (from ``read_raw``) if a column outside the contract holds identifiable
-    data, by every value check (``OutsideScreen``); the loader runs it beside
-    ``check_identifiable``."""
-    outside = OutsideScreen(contract)
-    outside.add(raw)
-    outside.refuse_if_found(path)
-
-
-class OutsideScreen:
-    """Every value check (``screen_texts``: free-text checks included) on what the contract's
-    screen does not check in full: the headers and values of columns outside the contract.
-    With it, every cell of a table that is kept has been screened. ``add`` each batch of a
-    file read in batches; labels are positions ("column 7"), never a header."""
-
-    def __init__(self, contract: Contract) -> None:
-        self.contract = contract
-        self.findings: list = []
-        self.headers_seen = False
-
-    def add(self, raw: pl.DataFrame) -> None:
-        from ingest.identifiable import screen_texts
-
-        columns = [name for name in raw.columns if name not in HELPER_COLUMNS]
-        for position, name in enumerate(columns, start=1):
-            if column_for_header(self.contract, name) is not None:
-                continue
-            where = f"column {position}"
-            if not self.headers_seen and not name.startswith("(unnamed column "):
-                self.findings += screen_texts([name], f"{where} (its header)")
-            self.findings += screen_texts(raw.get_column(name).cast(pl.String).to_list(), where)
-        self.headers_seen = True
-
-    def refuse_if_found(self, path: Path) -> None:
-        from ingest.identifiable import IdentifiableDataError
-        from ingest.workbook import merge_findings
-
-        if self.findings:
-            raise IdentifiableDataError(merge_findings(self.findings), path=path)
 
 
 def to_typed(
@@ -1143,8 +1102,7 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
     organisations' addresses, further items of lists, nested objects, and every key) is
     screened first with ``screen_texts``: the row mapping drops them, so nothing else would."""
     from ingest.contracts.giving360 import GRANT_PATHS, grant_to_row
-    from ingest.identifiable import IdentifiableDataError, screen_texts
-    from ingest.workbook import merge_findings
+    from ingest.identifiable import IdentifiableDataError, merge_findings, screen_texts
 
     if contract.name != "provider_funding":
         raise InputError(

@@ -28,7 +28,7 @@ from xml.parsers import expat
 
 from ingest import limits
 from ingest.errors import InputError
-from ingest.identifiable import Finding, screen_texts
+from ingest.identifiable import Finding, merge_findings, screen_texts
 
 # Parts with no text a person types into the workbook (formatting, calculation order, package
 # plumbing) or that name the workbook's authors.
@@ -513,12 +513,3 @@ def _part_label(member: str) -> str:
         if folded.startswith(prefix):
             return kind
     return "other workbook parts"
-
-
-def merge_findings(findings: list[Finding]) -> list[Finding]:
-    """One finding per (where, kind), counts added (texts are screened in batches)."""
-    counts: dict[tuple[str, str, bool], int] = {}
-    for finding in findings:
-        key = (finding.column, finding.kind, finding.place)
-        counts[key] = counts.get(key, 0) + finding.count
-    return [Finding(*key[:2], count, place=key[2]) for key, count in counts.items()]
