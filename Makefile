@@ -55,7 +55,7 @@ report: setup manifest $(REPORT_STAMP) ## Rebuild the report from the published 
 	@echo "Report built in reports/build. Serve it with:"
 	@echo "  python3 -m http.server 8000 --bind 127.0.0.1 --directory reports/build"
 
-# Benchmarks (issue 9; docs/benchmarks.md). Not part of `make test`.
+# Benchmarks (docs/benchmarks.md): speed and memory by scale. Not part of `make test`.
 BENCH_SCALES ?= icb,region,england
 BENCH_OUT ?= /tmp/icb-insight-bench
 BENCH_ARGS ?=

@@ -361,7 +361,7 @@ def work_ratios(phases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-# issue 9's targets: (name, the ratio it reads, its limit, "max" or "min", what it says)
+# the performance targets: (name, the ratio it reads, its limit, "max" or "min", what it says)
 TARGETS = [
     (
         "core mart at least 10x faster than pandas (England)",
@@ -387,7 +387,7 @@ MEMORY_LIMIT_MB = 4000.0
 
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue 9 against this run: the measured value and whether it is met, at
+    """Each performance target against this run: the measured value and whether it is met, at
     the largest scale run (most referrals loaded: England when it ran); time growth from the
     smallest to the largest (wall seconds of the phases both ran) against the growth of the
     data (rows loaded into geography, referrals, onward referrals, activities, sessions)."""
@@ -604,7 +604,7 @@ def markdown(report: dict[str, Any]) -> str:
     if verdicts:
         lines += [
             "",
-            "| target (issue 9) | scale | measured (wall) | CPU | without dbt start-up "
+            "| target | scale | measured (wall) | CPU | without dbt start-up "
             "| limit | met |",
             "|---|---|---:|---:|---:|---|---|",
         ]

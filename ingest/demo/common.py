@@ -36,7 +36,7 @@ class Scale:
     description: str = ""
     # community activities per 1,000 residents (before the planted deserts and well-served
     # places); the benchmark's England uses a denser offer so that it has the tens of
-    # millions of session rows issue 9 asks for
+    # millions of session rows a national benchmark needs
     activities_per_1000: float = 0.6
 
 
