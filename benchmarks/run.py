@@ -604,8 +604,7 @@ def markdown(report: dict[str, Any]) -> str:
     if verdicts:
         lines += [
             "",
-            "| target | scale | measured (wall) | CPU | without dbt start-up "
-            "| limit | met |",
+            "| target | scale | measured (wall) | CPU | without dbt start-up | limit | met |",
             "|---|---|---:|---:|---:|---|---|",
         ]
         for verdict in verdicts:
