@@ -148,12 +148,20 @@ def test_reconcile_fails_as_an_error_when_rows_are_lost() -> None:
     assert reconcile(superseded).passed
 
 
-def test_sensor_rejects_a_file_whose_name_is_a_postcode_before_any_run(tmp_path: Path) -> None:
+def settled_landing(tmp_path: Path, *names: str) -> Path:
+    """The practices landing folder holding GOOD under each of ``names``, settled (unchanged
+    for a minute, so the sensor takes them)."""
     landing = tmp_path / "landing" / "practices"
     landing.mkdir(parents=True)
-    (landing / "LS1 4AP.csv").write_text(GOOD)
     past = time.time() - 60
-    os.utime(landing / "LS1 4AP.csv", (past, past))
+    for name in names:
+        (landing / name).write_text(GOOD)
+        os.utime(landing / name, (past, past))
+    return landing
+
+
+def test_sensor_rejects_a_file_whose_name_is_a_postcode_before_any_run(tmp_path: Path) -> None:
+    landing = settled_landing(tmp_path, "LS1 4AP.csv")
     warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(instance=instance, resources={"warehouse": warehouse})
@@ -166,13 +174,8 @@ def test_sensor_rejects_a_file_whose_name_is_a_postcode_before_any_run(tmp_path:
 
 
 def test_sensor_renames_landed_files_to_their_labels(tmp_path: Path) -> None:
-    landing = tmp_path / "landing" / "practices"
-    landing.mkdir(parents=True)
-    (landing / "Practices March.csv").write_text(GOOD)
-    (landing / "copy of Practices March.csv").write_text(GOOD)  # the same bytes again
-    past = time.time() - 60
-    for path in landing.iterdir():
-        os.utime(path, (past, past))
+    # the same bytes under two names
+    landing = settled_landing(tmp_path, "Practices March.csv", "copy of Practices March.csv")
     warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
     with DagsterInstance.ephemeral() as instance:
         context = build_sensor_context(instance=instance, resources={"warehouse": warehouse})
@@ -196,11 +199,7 @@ def _NOOP_JOB() -> None:
 def test_files_left_by_a_failed_run_are_tried_again_a_few_times(tmp_path: Path) -> None:
     """A run refused by the build lock leaves the files where they were; Dagster drops a run
     key it has seen, so the sensor asks again under a new key, and gives up after a few."""
-    landing = tmp_path / "landing" / "practices"
-    landing.mkdir(parents=True)
-    (landing / "practices.csv").write_text(GOOD)
-    past = time.time() - 60
-    os.utime(landing / "practices.csv", (past, past))
+    settled_landing(tmp_path, "practices.csv")
     warehouse = WarehouseResource(location=str(tmp_path / "warehouse"))
     keys = []
     with DagsterInstance.ephemeral() as instance:
