@@ -368,7 +368,11 @@ PROVIDERS = Contract(
             pattern=COMPANY_NUMBER,
         ),
         Column(
-            "provider_name", "string", "Name of the organisation (an organisation, not a person)."
+            "provider_name",
+            "string",
+            "Name of the organisation (an organisation, not a person); empty when the "
+            "directory does not give it.",
+            nullable=True,
         ),
         Column(
             "provider_type",
