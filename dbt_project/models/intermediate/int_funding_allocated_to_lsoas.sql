@@ -134,7 +134,6 @@ recipient_activities as (
     from recipient_records
     inner join activities
         on recipient_records.provider_id = activities.provider_id
-        and recipient_records.directory_id is not distinct from activities.directory_id
     where activities.venue_lsoa_code is not null
         or activities.venue_lad_code is not null
 
@@ -236,7 +235,6 @@ base_candidates as (
     from recipient_records
     inner join providers
         on recipient_records.provider_id = providers.provider_id
-        and recipient_records.directory_id is not distinct from providers.directory_id
     left join lsoa_areas
         on providers.base_lsoa_code = lsoa_areas.lsoa_code
     where providers.base_lsoa_code is not null

@@ -1,8 +1,9 @@
 {#-
     Every record of an organisation the warehouse holds, matched into organisations: grant
     recipients (one record per recipient org-id in stg_community__provider_funding),
-    directory organisations (one per directory and provider in stg_community__providers)
-    and activity providers no directory record names. Two records are one organisation when
+    directory organisations (one per provider in stg_community__providers, whose org_id
+    falls back to an org-id-shaped provider_id) and activity providers no directory record
+    names (none while the activities contract requires a known provider). Two records are one organisation when
     they share an org-id, else a charity number, else a company number (the last two also
     read from GB-CHC / GB-SC / GB-NIC and GB-COH org-ids), else the same normalised name
     (macro normalised_organisation_name) with no charity or company number that differs
@@ -53,14 +54,7 @@ directory_records as (
         'directory' as record_source,
         directory_id,
         provider_id as source_record_id,
-        -- a directory id in org-id form is the org-id (older directory files)
-        coalesce(
-            org_id,
-            case
-                when regexp_full_match(upper(provider_id), '(360G-|[A-Z]{2}-[A-Z0-9]+-)\S+')
-                    then provider_id
-            end
-        ) as org_id,
+        org_id,
         provider_name as organisation_name,
         charity_number,
         company_number
@@ -74,20 +68,12 @@ activity_providers as (
         'activity_provider' as record_source,
         activities.directory_id,
         activities.provider_id as source_record_id,
-        case
-            when regexp_full_match(upper(activities.provider_id), '(360G-|[A-Z]{2}-[A-Z0-9]+-)\S+')
-                then activities.provider_id
-        end as org_id,
+        cast(null as varchar) as org_id,
         cast(null as varchar) as organisation_name,
         cast(null as varchar) as charity_number,
         cast(null as varchar) as company_number
     from activities
-    where not exists (
-        select 1
-        from providers
-        where providers.provider_id = activities.provider_id
-            and providers.directory_id is not distinct from activities.directory_id
-    )
+    where activities.provider_id not in (select provider_id from providers)
 
 ),
 

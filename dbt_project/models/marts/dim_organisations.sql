@@ -48,7 +48,6 @@ activities_by_organisation as (
     inner join records
         on records.record_source in ('directory', 'activity_provider')
         and activities.provider_id = records.source_record_id
-        and activities.directory_id is not distinct from records.directory_id
     group by records.organisation_id
 
 ),
