@@ -58,9 +58,10 @@ sessions as (
 
 ),
 
+-- each grant's money in each neighbourhood where it benefits
 grants as (
 
-    select * from {{ ref('fct_provider_funding') }}
+    select * from {{ ref('fct_funding_by_neighbourhood') }}
 
 ),
 
@@ -199,7 +200,6 @@ current_funding_by_period as (
     inner join periods
         on grants.planned_start_date <= periods.period_end_date
         and grants.planned_end_date >= periods.period_end_date
-    where grants.neighbourhood_code is not null
     group by grants.neighbourhood_code, periods.{{ key }}
 
 ),

@@ -27,34 +27,23 @@
 {%- endmacro %}
 
 {#-
-    Each grant spread evenly per day over its planned period (planned_start_date to
-    planned_end_date, both included) and cut into the periods of a spine (int_months or
-    int_weeks): funding_gbp = amount_per_day_gbp x the grant's days inside the period (up to
-    the as-of date in the latest period). Placed in the neighbourhood where the recipient
-    provider is based. Periods outside the spine are not kept, nor, given `periods_from` (a
-    SQL date expression), periods starting before it: a period mart that rebuilds only its
-    latest periods spreads the grants over those alone (a filter on the spread does not
-    reach below its joins when it compares with a subquery).
+    Each grant's money in each neighbourhood where it benefits (int_funding_allocated_to_
+    neighbourhoods) spread evenly per day over the grant's planned period (planned_start_date
+    to planned_end_date, both included) and cut into the periods of a spine (int_months,
+    int_weeks or int_quarters): funding_gbp = the neighbourhood's amount_per_day_gbp x the
+    grant's days inside the period (up to the as-of date in the latest period). Periods
+    outside the spine are not kept, nor, given `periods_from` (a SQL date expression),
+    periods starting before it: a period mart that rebuilds only its latest periods spreads
+    the grants over those alone (a filter on the spread does not reach below its joins when
+    it compares with a subquery).
 -#}
 {% macro funding_spread_over(period, periods_from=none) -%}
 {%- set spine = period_spine(period) -%}
 with
 
-funding as (
+allocated as (
 
-    select * from {{ ref('stg_community__provider_funding') }}
-
-),
-
-providers as (
-
-    select * from {{ ref('stg_community__providers') }}
-
-),
-
-lsoas as (
-
-    select * from {{ ref('int_lsoas_mapped_to_neighbourhoods') }}
+    select * from {{ ref('int_funding_allocated_to_neighbourhoods') }}
 
 ),
 
@@ -77,23 +66,19 @@ periods as {{ materialized_cte() }} (
 overlapping as (
 
     select
-        funding.grant_id,
+        allocated.grant_id,
         periods.{{ spine.key }},
-        funding.provider_id,
-        lsoas.neighbourhood_code,
-        funding.funding_purpose,
-        funding.amount_awarded_gbp,
-        funding.amount_per_day_gbp,
-        greatest(funding.planned_start_date, periods.period_start_date) as funded_from_date,
-        least(funding.planned_end_date, periods.period_end_date) as funded_to_date
-    from funding
-    inner join providers
-        on funding.provider_id = providers.provider_id
-    inner join lsoas
-        on providers.base_lsoa_code = lsoas.lsoa_code
+        allocated.recipient_org_id,
+        allocated.neighbourhood_code,
+        allocated.funding_purpose,
+        allocated.amount_gbp,
+        allocated.amount_per_day_gbp,
+        greatest(allocated.planned_start_date, periods.period_start_date) as funded_from_date,
+        least(allocated.planned_end_date, periods.period_end_date) as funded_to_date
+    from allocated
     inner join periods
-        on funding.planned_start_date <= periods.period_end_date
-        and funding.planned_end_date >= periods.period_start_date
+        on allocated.planned_start_date <= periods.period_end_date
+        and allocated.planned_end_date >= periods.period_start_date
 
 ),
 
@@ -103,12 +88,12 @@ final as (
         -- ids
         grant_id,
         {{ spine.key }},
-        provider_id,
+        recipient_org_id,
         neighbourhood_code,
 
         -- grant
         funding_purpose,
-        amount_awarded_gbp,
+        amount_gbp,
 
         -- spread
         {{ dbt.datediff('funded_from_date', 'funded_to_date', 'day') }} + 1 as funded_days,

@@ -12,6 +12,7 @@ WARD_CODE = r"^E05\d{6}$"
 LAD_CODE = r"^E0[6-9]\d{6}$"
 SUB_ICB_CODE = r"^E38\d{6}$"
 ICB_CODE = r"^E54\d{6}$"
+REGION_CODE = r"^E12\d{6}$"
 PRACTICE_CODE = r"^[A-Z]\d{5}$"
 PCN_CODE = r"^U\d{5}$"
 # 360Giving org-id prefixes: GB-CHC charity, GB-COH company, GB-SC Scottish charity,
@@ -978,20 +979,27 @@ def _domain(key: str, published: str, *, score: bool) -> tuple[Column, ...]:
 
 
 def _area_columns() -> tuple[Column, ...]:
-    """The LSOA's sub-ICB location and ICB (ONS April 2024 lookup): not File 7 columns, written
-    by ``icb-insight reference prepare`` so that fct_area_deprivation ranks ICBs and sub-ICB
-    locations among all of England's, as it does districts. Named as the contract names them."""
+    """The LSOA's sub-ICB location and ICB (ONS April 2024 lookup), MSOA, ward and region: not
+    File 7 columns, written by ``icb-insight reference prepare`` so that fct_area_deprivation
+    ranks ICBs and sub-ICB locations among all of England's, as it does districts, and so that
+    a grant to an area partly outside the ICB is shared by the area's whole population
+    (int_lsoas_in_areas). Named as the contract names them."""
+    summaries = " Not a File 7 column: for the national area summaries."
+    placing = " Not a File 7 column: for placing grants by their beneficiary location."
     areas = (
-        ("sub_icb_code", "Sub-ICB location of the LSOA.", SUB_ICB_CODE),
-        ("sub_icb_name", "Sub-ICB location name.", None),
-        ("icb_code", "Integrated Care Board of the LSOA.", ICB_CODE),
-        ("icb_name", "ICB name.", None),
+        ("sub_icb_code", "Sub-ICB location of the LSOA." + summaries, SUB_ICB_CODE),
+        ("sub_icb_name", "Sub-ICB location name." + summaries, None),
+        ("icb_code", "Integrated Care Board of the LSOA." + summaries, ICB_CODE),
+        ("icb_name", "ICB name." + summaries, None),
+        ("msoa_code", "MSOA 2021 of the LSOA." + placing, MSOA_CODE),
+        ("ward_code", "Electoral ward (best fit) of the LSOA." + placing, WARD_CODE),
+        ("region_code", "Region of the LSOA's local authority." + placing, REGION_CODE),
     )
     return tuple(
         Column(
             name,
             "string",
-            what + " Not a File 7 column: for the national area summaries.",
+            what,
             nullable=True,
             optional=True,
             aliases=(name,),

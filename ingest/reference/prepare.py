@@ -16,6 +16,7 @@ import polars as pl
 from ingest.contracts import CONTRACTS
 from ingest.demo.write import contract_layout, write_csv
 from ingest.errors import InputError
+from ingest.reference.csv import read_text_csv
 from ingest.reference.geography import build_geography
 from ingest.reference.iod import File7, read_file7, read_population_denominators
 from ingest.reference.layout import with_optional_columns
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 ROLES: dict[str, tuple[str, ...]] = {
     "lsoa21_icb_lookup": ("lsoa21_sicbl24_icb24_lad24_lookup_en_geographr.csv",),
     "lsoa21_ward_lookup": ("lsoa21_ward24_lad24_lookup_ew_geographr.csv",),
+    "lad_region_lookup": ("lad24_region24_lookup_en_geographr.csv",),
     "msoa21_names": ("hocl_msoa_names_2021_v2.2.csv",),
     "lsoa11_lsoa21_lookup": ("lsoa11_lsoa21_lad22_lookup_ew_geographr.csv",),
     "iod2019_file7": (
@@ -48,7 +50,7 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 
 OPTIONAL_ROLES = {"iod2019_file7", "iod2025_file7", "iod2019_file6", "epraccur",
-                  "registered_patients", "lsoa11_lsoa21_lookup"}  # fmt: skip
+                  "registered_patients", "lsoa11_lsoa21_lookup", "lad_region_lookup"}  # fmt: skip
 
 
 def find(reference_dir: Path, role: str) -> Path | None:
@@ -169,6 +171,23 @@ def population_2021(
     return frame, what
 
 
+def lad_regions(path: Path | None) -> pl.DataFrame:
+    """Local authority district to region (ONS lookup as packaged by geographr): an empty
+    frame when the folder has no such file, so the deprivation file's region_code is empty."""
+    if path is None:
+        return pl.DataFrame(schema={"lad_code": pl.String, "region_code": pl.String})
+    raw = read_text_csv(path)
+    missing = [c for c in ("ltla24_code", "region24_code") if c not in raw.columns]
+    if missing:
+        raise InputError(
+            f"lacks the published column(s) {', '.join(missing)}; has {', '.join(raw.columns)}",
+            path=path,
+        )
+    return raw.select(
+        pl.col("ltla24_code").alias("lad_code"), pl.col("region24_code").alias("region_code")
+    ).unique("lad_code")
+
+
 def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 2025) -> Prepared:
     """Contract-shaped frames for one ICB (``icb_code`` E54...) or England (None)."""
     reference_dir = Path(reference_dir)
@@ -202,12 +221,23 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
         fill_population(deprivation, population, "population_total")
         .with_columns(pl.col("population_total").round(0).cast(pl.Int64))
         .filter(pl.col("lsoa_code").str.starts_with("E01"))
-        # each LSOA's sub-ICB location and ICB, so the summaries rank them nationally too
+        # each LSOA's sub-ICB location and ICB, so the summaries rank them nationally too,
+        # and its MSOA, ward and region, so a grant to an area partly outside the ICB is
+        # shared by the whole area's population
         .join(
-            england.select("lsoa_code", "sub_icb_code", "sub_icb_name", "icb_code", "icb_name"),
+            england.select(
+                "lsoa_code",
+                "sub_icb_code",
+                "sub_icb_name",
+                "icb_code",
+                "icb_name",
+                "msoa_code",
+                "ward_code",
+            ),
             on="lsoa_code",
             how="left",
         )
+        .join(lad_regions(paths["lad_region_lookup"]), on="lad_code", how="left")
         .sort("lsoa_code")
     )
     population = population.join(lsoas.select("lsoa_code"), on="lsoa_code", how="semi")

@@ -158,8 +158,8 @@ def test_funding_cliff_adds_up_to_current_funding(built: dict) -> None:
         """
         select
             (select sum(current_funding_per_year_gbp) from marts.fct_funding_cliff),
-            (select 365 * sum(amount_per_day_gbp) from marts.fct_provider_funding
-             where is_current)
+            (select 365 * sum(amount_inside_icb_per_day_gbp) from marts.fct_provider_funding
+             where is_current and is_recipient_in_directory)
         """,
     )
     assert cliff == pytest.approx(current)

@@ -76,6 +76,12 @@ grants as (
 
 ),
 
+matched_providers as (
+
+    select * from {{ ref('int_grants_matched_to_providers') }}
+
+),
+
 sessions_by_week as (
 
     select
@@ -103,23 +109,28 @@ onward_referrals_by_week as (
 
 ),
 
+-- the provider's money benefiting inside the ICB, a day, in each week its grants run
 funded_weeks as (
 
     select
-        grants.provider_id,
+        matched_providers.provider_id,
         weeks.week_start_date,
-        sum(grants.amount_per_day_gbp) as funding_per_day_gbp,
+        sum(grants.amount_inside_icb_per_day_gbp * matched_providers.provider_share)
+            as funding_per_day_gbp,
         sum(
             case
                 when grants.funding_purpose = 'social_prescribing_contract'
-                    then grants.amount_per_day_gbp
+                    then grants.amount_inside_icb_per_day_gbp * matched_providers.provider_share
             end
         ) as social_prescribing_funding_per_day_gbp
     from grants
+    inner join matched_providers
+        on grants.grant_id = matched_providers.grant_id
     inner join weeks
         on grants.planned_start_date <= weeks.period_end_date
         and grants.planned_end_date >= weeks.period_start_date
-    group by grants.provider_id, weeks.week_start_date
+    where grants.amount_inside_icb_per_day_gbp > 0
+    group by matched_providers.provider_id, weeks.week_start_date
 
 ),
 

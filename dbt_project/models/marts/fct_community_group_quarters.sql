@@ -57,6 +57,12 @@ funding_spread as (
 
 ),
 
+matched_providers as (
+
+    select * from {{ ref('int_grants_matched_to_providers') }}
+
+),
+
 referrals_by_quarter as (
 
     select
@@ -76,18 +82,25 @@ referrals_by_quarter as (
 
 ),
 
+-- the money benefiting inside the ICB, for the recipient's directory records
 funding_by_quarter as (
 
     select
-        provider_id,
-        quarter_start_date,
-        sum(funding_gbp) as funding_gbp,
+        matched_providers.provider_id,
+        funding_spread.quarter_start_date,
+        sum(funding_spread.funding_gbp * matched_providers.provider_share) as funding_gbp,
         {%- for purpose in ['core', 'project', 'social_prescribing_contract'] %}
-        coalesce(sum(case when funding_purpose = '{{ purpose }}' then funding_gbp end), 0)
-            as funding_{{ purpose }}_gbp{{ ',' if not loop.last }}
+        coalesce(sum(
+            case
+                when funding_spread.funding_purpose = '{{ purpose }}'
+                    then funding_spread.funding_gbp * matched_providers.provider_share
+            end
+        ), 0) as funding_{{ purpose }}_gbp{{ ',' if not loop.last }}
         {%- endfor %}
     from funding_spread
-    group by provider_id, quarter_start_date
+    inner join matched_providers
+        on funding_spread.grant_id = matched_providers.grant_id
+    group by matched_providers.provider_id, funding_spread.quarter_start_date
 
 ),
 

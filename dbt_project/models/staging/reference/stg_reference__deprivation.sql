@@ -53,6 +53,11 @@ renamed as (
         icb_code,
         icb_name,
 
+        -- the LSOA's MSOA, ward and region (not File 7 columns; null where not given)
+        msoa_code,
+        ward_code,
+        region_code,
+
         -- load metadata
         _loaded_at as loaded_at,
         _source_file as source_file
