@@ -452,6 +452,22 @@ TABLES.update(
                 "funding_ending_12m_per_year_gbp": Column(Kind.MONEY),
             }
         ),
+        # what each publisher's data lacks: counts of grants and services (organisations'
+        # records, not people), published whole so a funder or council can act on them
+        "publisher_data_quality": Table(
+            {
+                "publisher_kind": Column(Kind.KEY),
+                "publisher_id": Column(Kind.KEY),
+                "publisher_name": Column(Kind.LABEL),
+                "check_code": Column(Kind.KEY),
+                "check_description": Column(Kind.LABEL),
+                "how_to_fix": Column(Kind.LABEL),
+                "records_count": Column(Kind.PUBLIC),
+                "records_failing_count": Column(Kind.PUBLIC),
+                "records_failing_pct": Column(Kind.CONTEXT),
+                "as_of_date": Column(Kind.PERIOD),
+            }
+        ),
         # the published build's test results: names and outcomes of checks, no figures (not
         # dbt's messages: they give the number of failing rows)
         "build_tests": Table(

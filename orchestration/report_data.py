@@ -54,6 +54,18 @@ ICB_ENV = "ICB_INSIGHT_REPORT_ICB"  # which ICB's report, when the warehouse hol
 # the ICB's own areas (fct_area_deprivation), and the calendar.
 UNSCOPED_MARTS = ("fct_area_deprivation", "dim_dates")
 GEOJSON_NAME = "report_neighbourhoods.geojson"
+PUBLISHER_QUALITY_NAME = "publisher_data_quality.csv"
+PUBLISHER_QUALITY_SCHEMA = {
+    **dict.fromkeys(
+        ("publisher_kind", "publisher_id", "publisher_name", "check_code", "check_description"),
+        pl.String,
+    ),
+    "how_to_fix": pl.String,
+    "records_count": pl.Int64,
+    "records_failing_count": pl.Int64,
+    "records_failing_pct": pl.Float64,
+    "as_of_date": pl.Date,
+}
 STORAGE_COMPATIBILITY = "v1.4.0"  # Evidence bundles DuckDB 1.4
 SCHEMA = "icp"  # not "report": the file is report.duckdb, and DuckDB would find both
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
@@ -550,6 +562,18 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
         order by area_type, area_code
         """,
     ),
+    # what each funder's and directory's data lacks (marts.fct_publisher_data_quality): counts
+    # of grants and services, written beside the report as a file publishers can act on
+    "publisher_data_quality": (
+        "fct_publisher_data_quality",
+        """
+        select
+            publisher_kind, publisher_id, publisher_name, check_code, check_description,
+            how_to_fix, records_count, records_failing_count, records_failing_pct, as_of_date
+        from marts.fct_publisher_data_quality
+        order by publisher_kind desc, publisher_id, check_code
+        """,
+    ),
     # each community group over the last four complete quarters (a year): referrals it took,
     # referred people who came, and the money it received; the flags recomputed for the year
     "community_groups": (
@@ -893,6 +917,8 @@ class ReportData:
     path: Path
     geojson: Path
     tables: dict[str, int] = field(default_factory=dict)  # rows per table
+    # what publishers' data lacks, as CSV (None when the warehouse has no such mart)
+    publisher_quality: Path | None = None
 
 
 def _frame(
@@ -1151,6 +1177,8 @@ def read_tables(
             tables[name] = hide_weeks_extracts_hide(tables[name], weeks_hidden)
         if name == "equity":
             tables[name] = _annualise_equity(tables[name], back=True)
+    # the Methods page always lists publishers' gaps: none when no such mart was published
+    tables.setdefault("publisher_data_quality", pl.DataFrame(schema=PUBLISHER_QUALITY_SCHEMA))
     shapes, geojson, councils = neighbourhood_shapes(tables["neighbourhoods"])
     tables["neighbourhood_shapes"] = shapes
     tables["la_shapes"] = councils
@@ -1248,5 +1276,20 @@ def build_report_data(
     partial = geojson.with_name(f".{geojson.name}.{os.getpid()}.partial")
     partial.write_text(json.dumps(extra["geojson"]))
     os.replace(partial, geojson)
+    quality = write_publisher_quality(tables.get("publisher_data_quality"), target)
     log.info("report data: %s (%s)", target, ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return ReportData(target, geojson, counts)
+    return ReportData(target, geojson, counts, quality)
+
+
+def write_publisher_quality(frame: pl.DataFrame | None, report_db: Path) -> Path | None:
+    """``publisher_data_quality.csv`` beside ``report_db``: what each funder's and directory's
+    data lacks (the protected table, as the Methods page shows it), for the publisher; None,
+    and any earlier file removed, when there is nothing to say (no such mart, no publisher)."""
+    path = report_db.with_name(PUBLISHER_QUALITY_NAME)
+    if frame is None or frame.is_empty():
+        path.unlink(missing_ok=True)
+        return None
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    frame.write_csv(partial)
+    os.replace(partial, path)
+    return path

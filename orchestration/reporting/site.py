@@ -132,14 +132,20 @@ def prepare_project(
     return work
 
 
-def static_files_for(geojson: Path | None, extracts: Mapping[str, Mapping]) -> dict[str, Path]:
-    """The map's GeoJSON and each local authority's latest extract package, by site path."""
+def static_files_for(
+    geojson: Path | None,
+    extracts: Mapping[str, Mapping],
+    publisher_quality: Path | None = None,
+) -> dict[str, Path]:
+    """The map's GeoJSON, what publishers' data lacks (CSV) and each local authority's latest
+    extract package, by site path."""
     files: dict[str, Path] = {}
     for doc in SITE_DOCS:
         if doc.exists():
             files[f"docs/{doc.name}"] = doc
-    if geojson is not None and geojson.exists():
-        files[f"data/{geojson.name}"] = geojson
+    for data_file in (geojson, publisher_quality):
+        if data_file is not None and data_file.exists():
+            files[f"data/{data_file.name}"] = data_file
     for la_code, package in extracts.items():
         for name in package["files"]:
             files[f"extracts/{la_code}/{name}"] = Path(package["path"]) / name
@@ -253,7 +259,7 @@ def build_report(
         # the packages of this report's local authorities only (not every ICB's)
         councils = report_councils(data.path)
         extracts = {code: p for code, p in latest_extracts(root).items() if code in councils}
-        files = static_files_for(data.geojson, extracts)
+        files = static_files_for(data.geojson, extracts, data.publisher_quality)
         result["site"] = build_site(data.path, static_files=files, reports_dir=reports_dir)
         result["static_files"] = sorted(files)
     return result
