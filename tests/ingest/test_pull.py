@@ -9,6 +9,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pull_server import (
+    GIVING,
+    ORUK,
+    PageServer,
+    Reply,
+    page_server,
+    publication_read_today,
+    recorded_services,
+    serve_directory,
+)
 
 from ingest.load import LoadResult, connect, load_file
 from ingest.pull.config import (
@@ -20,10 +30,7 @@ from ingest.pull.config import (
 )
 from ingest.pull.http import Fetcher, PullError
 from ingest.pull.run import PullState, pull_folder, pull_source
-from tests.pull_server import PUBLISHED, PageServer, Reply, page_server
 
-ORUK = PUBLISHED / "openreferral"
-GIVING = PUBLISHED / "giving360"
 QUICK = Settings(
     attempts=3,
     backoff_seconds=0.5,
@@ -32,25 +39,6 @@ QUICK = Settings(
     min_interval_seconds=0,
     timeout_seconds=5,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server():
-    with page_server() as pages:
-        yield pages
 
 
 class PretendTime:
@@ -82,50 +70,6 @@ class Recording:
     def __call__(self, source: Source, files: list[Path], db_path: Path) -> list[LoadResult]:
         self.calls.append([json.loads(path.read_bytes()) for path in files])
         return []
-
-
-# the page envelope's keys: page number, page size, pages, services, first, last, the services
-ENVELOPES = {
-    "oruk": ("number", "size", "totalPages", "totalElements", "first", "last", "content"),
-    "hsds3": (
-        "page_number",
-        "size",
-        "total_pages",
-        "total_items",
-        "first_page",
-        "last_page",
-        "contents",
-    ),
-}
-
-# --- recorded pages ------------------------------------------------------------------------
-
-
-def recorded_services() -> list[dict]:
-    """The 20 services of a recorded Open Referral UK /services page (Buckinghamshire)."""
-    return json.loads((ORUK / "buckinghamshire-outpost-services-page1.json").read_text())["content"]
-
-
-def serve_directory(
-    server: PageServer, per_page: int, *, envelope: str = "oruk", base: str = "/api/v1"
-) -> list[str]:
-    """The recorded services re-paged ``per_page`` to a page, in ORUK's envelope (number,
-    totalPages, first, last, content) or HSDS 3's (page_number, total_pages, first_page,
-    last_page, contents), or with no page count at all; each full record at /services/{id}
-    (service 1's as recorded, the others as listed). Returns the ids."""
-    services = recorded_services()
-    full = json.loads((ORUK / "buckinghamshire-outpost-service-1.json").read_text())
-    pages = [services[at : at + per_page] for at in range(0, len(services), per_page)]
-    total = len(pages)
-    for number, content in enumerate([*pages, []], start=1):
-        values = (number, per_page, total, len(services), number == 1, number == total, content)
-        keys = ENVELOPES.get(envelope)
-        page = dict(zip(keys, values, strict=True)) if keys else {"content": content}
-        server.serve(f"{base}/services?page={number}&per_page={per_page}", Reply.json(page))
-    for service in services:
-        record = full if service["id"] == full["id"] else service
-        server.serve(f"{base}/services/{service['id']}", Reply.json(record))
-    return [str(service["id"]) for service in services]
 
 
 def directory(server: PageServer, base: str = "/api/v1") -> OpenReferralSource:
@@ -220,31 +164,6 @@ def test_a_page_that_is_not_json_fails_the_pull_with_its_address(
 
 
 # --- conditional requests and unchanged content (the real funding loader) -------------------
-
-
-def publication_read_today() -> bytes:
-    """Trafford Council's real 360Giving package (tests/fixtures/published/giving360), its
-    first 30 grants with the fields the provider_funding loader reads."""
-    grants = json.loads((GIVING / "trafford-council-voluntary-sector-grants.json").read_text())
-    kept = []
-    for grant in grants["grants"][:30]:
-        kept.append(
-            {
-                "id": grant["id"],
-                "title": grant["title"],
-                "currency": grant["currency"],
-                "amountAwarded": grant["amountAwarded"],
-                "awardDate": grant["awardDate"],
-                "recipientOrganization": [
-                    {key: grant["recipientOrganization"][0][key] for key in ("id", "name")}
-                ],
-                "fundingOrganization": [
-                    {key: grant["fundingOrganization"][0][key] for key in ("id", "name")}
-                ],
-                "grantProgramme": grant.get("grantProgramme", []),
-            }
-        )
-    return json.dumps({"grants": kept}).encode()
 
 
 def funder(server: PageServer, path: str = "/open-data/grants.json") -> GivingSource:
@@ -383,7 +302,7 @@ def test_unreachable_source_keeps_the_last_good_load(server: PageServer, tmp_pat
     assert state["sources"]["giving360/trafford-council"]["error"] == outcome.message
 
 
-def test_nothing_listening_is_a_clear_one_line_failure(tmp_path: Path) -> None:
+def test_nothing_listening_is_a_clear_one_line_failure(tmp_path: Path, no_proxy: None) -> None:
     with page_server() as gone:
         address = gone.url("/grants.json")
     outcome = pull(GivingSource("Gone Trust", address), tmp_path / "w.duckdb", load_funding)
