@@ -851,7 +851,17 @@ def _replace_scope(
     """Delete what the incoming file supersedes, mark the loads that lost rows ``superseded``,
     and return how many rows went."""
     table = f"raw.{contract.name}"
-    if contract.period_column is None:
+    if contract.replace_scope:
+        # the rows of the scopes (a directory, say) the incoming file holds
+        same = " and ".join(
+            f"incoming.{column} is not distinct from {table}.{column}"
+            for column in contract.replace_scope
+        )
+        condition = (
+            f"exists (select 1 from {table} incoming where incoming._load_id = ? and {same})"
+        )
+        params = [load_id]
+    elif contract.period_column is None:
         condition, params = "true", []
     elif periods:
         condition = f"date_trunc('month', {contract.period_column}) in (select unnest(?))"
@@ -864,7 +874,7 @@ def _replace_scope(
     replaced = con.execute(
         f"select _load_id, count(*) from {table} where {condition} group by _load_id", params
     ).fetchall()
-    if contract.period_column is None:
+    if contract.period_column is None and not contract.replace_scope:
         # a snapshot replaces every earlier load, including ones whose rows were all set aside
         con.execute(
             "update audit.loads set status = 'superseded', message = ? "

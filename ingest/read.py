@@ -1021,7 +1021,10 @@ def _leaves(value: Any, path: Path, record: int, depth: int = 1) -> Iterator[tup
         yield (), value
 
 
-def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
+def parse_json_file(path: Path) -> Any:
+    """The JSON document in ``path``, within ``ingest.limits`` (size, objects, nesting); a
+    repeated key leaves its object a ``_Repeated`` for the caller to refuse where it can name
+    the record. Raises InputError naming the file, never echoing its content."""
     size = path.stat().st_size
     if size > limits.MAX_JSON_BYTES:
         raise limits.refuse(path, f"the file is {size:,} bytes", limits.MAX_JSON_BYTES)
@@ -1036,7 +1039,7 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
     if not text.strip():
         raise InputError("the file is empty", path=path)
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as error:
         raise InputError(
             f"not valid JSON (truncated or corrupt?): {error.msg} at line {error.lineno} "
@@ -1049,7 +1052,15 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
             "the JSON is nested deeper than a record may be",
             f"{limits.MAX_JSON_DEPTH} levels",
         ) from None
-    del text
+
+
+def is_repeated_keys(value: Any) -> bool:
+    """True for a JSON object in which some key was given twice."""
+    return isinstance(value, _Repeated)
+
+
+def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
+    document = parse_json_file(path)
 
     if isinstance(document, dict) and "grants" in document:
         if isinstance(document, _Repeated):

@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from ingest.load import LoadResult
 
 from ingest.errors import InputError
 from orchestration import settings
@@ -111,6 +114,9 @@ def generate(
     typer.echo("\n".join(lines))
 
 
+DIRECTORY_SOURCE = "directory"
+
+
 def _contract_names() -> list[str]:
     from ingest.contracts import CONTRACTS
 
@@ -121,9 +127,15 @@ def _periods_help() -> str:
     from ingest.contracts import CONTRACTS
 
     by_month = [f"{c.name} ({c.period_column})" for c in CONTRACTS.values() if c.period_column]
-    snapshots = [c.name for c in CONTRACTS.values() if not c.period_column]
+    snapshots = [c.name for c in CONTRACTS.values() if not c.period_column and not c.replace_scope]
+    scoped = [
+        f"{c.name} (the same {', '.join(c.replace_scope)})"
+        for c in CONTRACTS.values()
+        if c.replace_scope
+    ]
     return (
         f"Periods: a file replaces the months it holds for {', '.join(by_month)}; "
+        f"the rows of the directories it holds for {', '.join(scoped)}; "
         f"a file of {', '.join(snapshots)} replaces the whole table."
     )
 
@@ -144,6 +156,13 @@ _INGEST_HELP = "\n\n".join(
         "in audit.quarantine with the row, column and rule; the rest load. For every file, "
         "rows read = loaded + quarantined, recorded in audit.loads, and the file is archived "
         "unchanged under its sha256. Loading the same file again changes nothing.",
+        "directory FILE...: an Open Referral directory as its API returns it (/services "
+        "list pages and /services/{id} full records; ORUK v1, HSDS 3.0 and 3.1), loaded as "
+        "providers and activities, one load each, replacing only that directory's records. "
+        "Venues are placed in LSOAs from their coordinates; a service without a location in "
+        "--local-authority. Kept: organisation and service ids, names, identifiers, taxonomy "
+        "terms, venue LSOA, sessions a week, places, cost; contacts, addresses, phones and "
+        "emails are dropped unkept.",
         "A file is known by its label (source, the start of its sha256, extension) in the "
         "warehouse, the archive and every message; the name it was sent under is not kept.",
         "A file that removes keys other sources' rows point to (a referral, an activity) sets "
@@ -165,7 +184,12 @@ _INGEST_HELP = "\n\n".join(
 def ingest(
     source: Annotated[
         str,
-        typer.Argument(help="Contract name: " + ", ".join(_contract_names()) + "."),
+        typer.Argument(
+            help="Contract name: "
+            + ", ".join(_contract_names())
+            + "; or directory: Open Referral pages and full service records (JSON), loaded "
+            "as providers and activities."
+        ),
     ],
     paths: Annotated[list[Path], typer.Argument(help="Files to load.")],
     warehouse: WarehouseOption = None,
@@ -173,11 +197,39 @@ def ingest(
     sheet: Annotated[
         str | None, typer.Option(help="XLSX sheet to read (default: the first sheet).")
     ] = None,
+    directory: Annotated[
+        str | None,
+        typer.Option(
+            "--directory",
+            help="With SOURCE directory: the directory's short name (its records replace "
+            "only this directory's) [default: --local-authority, else the first file's "
+            "folder name].",
+        ),
+    ] = None,
+    local_authority: Annotated[
+        str | None,
+        typer.Option(
+            "--local-authority",
+            help="With SOURCE directory: the publisher's local authority (E06/E07/E08/E09 "
+            "code); services without a location are placed there.",
+        ),
+    ] = None,
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            "--boundaries",
+            help="With SOURCE directory: GeoJSON of LSOA 2021 polygons [default: "
+            "$ICB_INSIGHT_LSOA_BOUNDARIES, else the shared reference copy].",
+        ),
+    ] = None,
 ) -> None:
     """Check files of one source against its contract and load them (help: _INGEST_HELP)."""
     from ingest.contracts import get_contract
     from ingest.load import load_file
 
+    if source == DIRECTORY_SOURCE:
+        _ingest_directory(paths, warehouse, directory, local_authority, boundaries)
+        return
     try:
         contract = get_contract(source)
     except KeyError as error:
@@ -193,14 +245,7 @@ def ingest(
                 where = "" if error.path or len(paths) == 1 else f"file {number} of {len(paths)}: "
                 typer.echo(f"error: {where}{error.message}", err=True)
                 continue
-            typer.echo(result.summary())
-            for line in [*result.quarantine_lines(), *result.downstream_lines()]:
-                typer.echo(f"    {line}")
-            if result.rows_quarantined:
-                typer.echo(
-                    f"    set-aside rows: select * from audit.quarantine where load_id = "
-                    f"'{result.load_id}'"
-                )
+            _echo_result(result)
     typer.echo(f"Warehouse: {db_path}")
     if refused:
         typer.echo(
@@ -209,6 +254,41 @@ def ingest(
             err=True,
         )
         raise typer.Exit(2)
+
+
+def _echo_result(result: "LoadResult") -> None:
+    typer.echo(result.summary())
+    for line in [*result.quarantine_lines(), *result.downstream_lines()]:
+        typer.echo(f"    {line}")
+    if result.rows_quarantined:
+        typer.echo(
+            f"    set-aside rows: select * from audit.quarantine where load_id = '{result.load_id}'"
+        )
+
+
+def _ingest_directory(
+    paths: list[Path],
+    warehouse: Path | None,
+    directory: str | None,
+    local_authority: str | None,
+    boundaries: Path | None,
+) -> None:
+    """Load an Open Referral directory's pages and full records as providers and activities."""
+    from ingest.openreferral.load import load_directory_feed
+
+    name = directory or local_authority or Path(paths[0]).resolve().parent.name
+    with _writing(warehouse) as db_path:
+        results = load_directory_feed(
+            paths,
+            db_path,
+            directory_id=name,
+            local_authority=local_authority,
+            boundaries=boundaries,
+        )
+        for result in results:
+            _echo_result(result)
+    typer.echo(f"Directory {name}: {len(paths)} file{'s' if len(paths) > 1 else ''} read")
+    typer.echo(f"Warehouse: {db_path}")
 
 
 @app.command()

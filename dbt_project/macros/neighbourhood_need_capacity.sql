@@ -159,7 +159,9 @@ activities_by_period as (
         neighbourhood_code,
         {{ key }},
         count(*) as activities_active_count,
-        sum(weekly_places) as weekly_places
+        -- places of the activities that publish them; the others are counted, not added as 0
+        sum(weekly_places) as weekly_places,
+        count(*) filter (where not is_capacity_known) as activities_unknown_capacity_count
     from activities_active
     group by neighbourhood_code, {{ key }}
 
@@ -239,6 +241,8 @@ joined as (
             as first_visits_supported_count,
         coalesce(activities_by_period.activities_active_count, 0) as activities_active_count,
         coalesce(activities_by_period.weekly_places, 0) as weekly_places,
+        coalesce(activities_by_period.activities_unknown_capacity_count, 0)
+            as activities_unknown_capacity_count,
         coalesce(sessions_by_period.session_places_count, 0) as session_places_count,
         coalesce(sessions_by_period.session_attendees_count, 0) as session_attendees_count,
         coalesce(sessions_by_period.session_referred_attendees_count, 0)
@@ -321,6 +325,8 @@ final as (
         cast(weekly_places as double) as weekly_places,
         cast(1000.0 * weekly_places / nullif(population_total, 0) as double)
             as weekly_places_per_1000,
+        cast(activities_unknown_capacity_count as bigint) as activities_unknown_capacity_count,
+        cast(activities_unknown_capacity_count > 0 as boolean) as is_capacity_partly_unknown,
         cast(session_places_count as bigint) as session_places_count,
         cast(session_attendees_count as bigint) as session_attendees_count,
         cast(session_referred_attendees_count as bigint) as session_referred_attendees_count,

@@ -163,13 +163,15 @@ active_periods as (
         activities.category,
         activities.sessions_per_week,
         activities.places_per_session,
-        activities.weekly_places
+        activities.weekly_places,
+        activities.is_capacity_known
 
     from activities
     inner join lsoas
         on activities.venue_lsoa_code = lsoas.lsoa_code
     inner join periods
-        on activities.start_date <= periods.period_end_date
+        -- a start date not published: running throughout
+        on (activities.start_date is null or activities.start_date <= periods.period_end_date)
         and (activities.end_date is null or activities.end_date >= periods.period_start_date)
 
 )

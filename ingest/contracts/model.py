@@ -101,6 +101,10 @@ class Contract:
     # The column whose month identifies the period a file covers, so that a corrected file
     # for the same period replaces the rows loaded before rather than adding to them.
     period_column: str | None = None
+    # Columns whose values in a new file select the rows it replaces: a directory's file
+    # replaces only that directory's rows (rows with no value match each other). Without
+    # it (and without a period column) a new file replaces the whole table.
+    replace_scope: tuple[str, ...] = ()
     # Columns that hold free text and must be screened for names and addresses.
     free_text_columns: tuple[str, ...] = ()
     # Freshness for dbt sources: warn and error after this many days without a load.

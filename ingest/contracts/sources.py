@@ -28,6 +28,12 @@ TOKEN = (
     r"|[0-9_-]{2}[A-Za-z][A-Za-z0-9_-]{3,61}|[0-9_-]{3}[A-Za-z][A-Za-z0-9_-]{2,60}"
     r"|[0-9_-]{4}[A-Za-z][A-Za-z0-9_-]{1,59}|[0-9_-]{5,63}[A-Za-z][A-Za-z0-9_-]{0,58})$"
 )
+# A directory's short name: letters, digits, '.', '_' or '-'.
+DIRECTORY_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# Registered charity numbers (England and Wales 6-8 digits with an optional -N subsidiary
+# suffix, Scotland SC + 6, Northern Ireland NIC/NI + 5-6) and Companies House numbers.
+CHARITY_NUMBER = r"^(\d{6,8}(-\d{1,3})?|SC\d{6}|NIC?\d{5,6})$"
+COMPANY_NUMBER = r"^[A-Z0-9]{8}$"
 # Any ONS GSS code: a country letter and 8 digits.
 GSS_CODE = r"^[EWSN]\d{8}$"
 
@@ -88,6 +94,7 @@ PROVIDER_TYPES = (
     "local_authority",
     "other",
 )
+VENUE_PLACEMENTS = ("coordinates", "lsoa_given", "publisher_area")
 FUNDING_PURPOSES = ("core", "project", "social_prescribing_contract")
 
 PRSB = "PRSB Social Prescribing Information Standard (v1.0)"
@@ -106,6 +113,28 @@ def _lsoa(name: str = "lsoa_code", *, nullable: bool = False, what: str = "") ->
         nullable=nullable,
         pattern=LSOA_CODE,
         standard=GSS,
+    )
+
+
+def _directory_id() -> Column:
+    return Column(
+        "directory_id",
+        "string",
+        "Which directory the record came from (a short name given when it is loaded); a "
+        "file replaces only its own directories' rows. Empty in files of our own.",
+        nullable=True,
+        optional=True,
+        pattern=DIRECTORY_ID,
+    )
+
+
+def _record_updated() -> Column:
+    return Column(
+        "record_updated_date",
+        "date",
+        "When the directory last updated the record, as published.",
+        nullable=True,
+        optional=True,
     )
 
 
@@ -293,28 +322,70 @@ PROVIDERS = Contract(
     title="Community providers",
     description=(
         "One row per organisation that runs community activities: the Open Referral UK "
-        "'organization', identified by its 360Giving org-id so funding joins to it."
+        "'organization', as a directory lists it, with the identifiers (org-id, charity and "
+        "company number) that join it to funding. A file replaces only the rows of the "
+        "directories it holds (`directory_id`)."
     ),
     sender="Local authority or VCSE infrastructure body service directory",
     file_format="csv",
     standards=(ORUK, GIVING, GSS),
     primary_key=("provider_id",),
+    replace_scope=("directory_id",),
     freshness_warn_days=100,
     freshness_error_days=400,
     columns=(
+        _directory_id(),
         Column(
             "provider_id",
             "string",
-            "Org-id (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G- for "
-            "unregistered groups).",
+            "The directory's own id for the organisation (an org-id in files of our own, "
+            "the Open Referral organisation id in a directory feed).",
+            pattern=TOKEN,
+        ),
+        Column(
+            "org_id",
+            "string",
+            "Org-id when known (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G-).",
+            nullable=True,
+            optional=True,
             pattern=ORG_ID,
             standard=GIVING,
         ),
         Column(
-            "provider_name", "string", "Name of the organisation (an organisation, not a person)."
+            "charity_number",
+            "string",
+            "Registered charity number when known (England and Wales, SC or NI numbers).",
+            nullable=True,
+            optional=True,
+            pattern=CHARITY_NUMBER,
         ),
-        Column("provider_type", "string", "Kind of organisation.", allowed=PROVIDER_TYPES),
-        _lsoa("base_lsoa_code", what="LSOA 2021 where the organisation is based."),
+        Column(
+            "company_number",
+            "string",
+            "Companies House number when known.",
+            nullable=True,
+            optional=True,
+            pattern=COMPANY_NUMBER,
+        ),
+        Column(
+            "provider_name",
+            "string",
+            "Name of the organisation (an organisation, not a person); empty when the "
+            "directory does not give it.",
+            nullable=True,
+        ),
+        Column(
+            "provider_type",
+            "string",
+            "Kind of organisation; empty when the directory does not say.",
+            nullable=True,
+            allowed=PROVIDER_TYPES,
+        ),
+        _lsoa(
+            "base_lsoa_code",
+            nullable=True,
+            what="LSOA 2021 where the organisation is based; empty when not known.",
+        ),
         Column(
             "is_volunteer_led",
             "boolean",
@@ -322,6 +393,7 @@ PROVIDERS = Contract(
             nullable=True,
             optional=True,
         ),
+        _record_updated(),
     ),
     foreign_keys=(ForeignKey("base_lsoa_code", "geography.lsoa_code"),),
 )
@@ -331,29 +403,88 @@ ACTIVITIES = Contract(
     title="Community activities",
     description=(
         "One row per activity a provider runs (Open Referral UK 'service' with its "
-        "'location' and 'schedule'): where, how often and how many places."
+        "'location' and 'schedule'): where, how often and how many places. Places are "
+        "empty when the directory does not publish them: unknown, never 0. A file replaces "
+        "only the rows of the directories it holds (`directory_id`)."
     ),
     sender="Local authority or VCSE infrastructure body service directory",
     file_format="xlsx",
     standards=(ORUK, GSS),
     primary_key=("activity_id",),
+    replace_scope=("directory_id",),
     freshness_warn_days=100,
     freshness_error_days=400,
     columns=(
+        _directory_id(),
         Column("activity_id", "string", "Activity (service) identifier.", pattern=TOKEN),
-        Column("provider_id", "string", "Provider that runs it.", pattern=ORG_ID),
+        Column("provider_id", "string", "Provider that runs it.", pattern=TOKEN),
         Column("activity_name", "string", "Name of the activity."),
-        Column("category", "string", "Activity category.", allowed=ACTIVITY_CATEGORIES),
-        _lsoa("venue_lsoa_code", what="LSOA 2021 of the venue."),
+        Column(
+            "category",
+            "string",
+            "Activity category; empty when the directory gives only taxonomy terms (then "
+            "mapped from them, seed activity_taxonomy_categories).",
+            nullable=True,
+            allowed=ACTIVITY_CATEGORIES,
+        ),
+        Column(
+            "taxonomy_terms",
+            "string",
+            "The directory's taxonomy terms for the service, as published, joined by ';'.",
+            nullable=True,
+            optional=True,
+        ),
+        _lsoa(
+            "venue_lsoa_code",
+            nullable=True,
+            what="LSOA 2021 of the venue; empty when the service has no location.",
+        ),
+        Column(
+            "venue_lad_code",
+            "string",
+            "Local authority of the venue; for a service without a location, the "
+            "directory's own local authority.",
+            nullable=True,
+            optional=True,
+            pattern=LAD_CODE,
+            standard=GSS,
+        ),
+        Column(
+            "venue_placement",
+            "string",
+            "How the venue was placed: coordinates (point in LSOA polygon), lsoa_given "
+            "(the file gave the LSOA) or publisher_area (no location: the directory's local "
+            "authority).",
+            nullable=True,
+            optional=True,
+            allowed=VENUE_PLACEMENTS,
+        ),
         Column(
             "sessions_per_week",
             "float",
-            "Sessions a week (0.25 for monthly).",
+            "Sessions a week (0.25 for monthly); empty when no schedule is published.",
+            nullable=True,
             minimum=0.01,
             maximum=50,
         ),
-        Column("places_per_session", "integer", "Places at each session.", minimum=0, maximum=500),
-        Column("start_date", "date", "Date the activity started."),
+        Column(
+            "places_per_session",
+            "integer",
+            "Places at each session; empty when not published (unknown, never 0).",
+            nullable=True,
+            minimum=0,
+            maximum=500,
+        ),
+        Column(
+            "capacity_unit",
+            "string",
+            "What a place is, as published (HSDS service_capacity unit), e.g. places, beds.",
+            nullable=True,
+            optional=True,
+        ),
+        Column(
+            "start_date", "date", "Date the activity started; empty when not known.", nullable=True
+        ),
         Column(
             "end_date",
             "date",
@@ -364,10 +495,12 @@ ACTIVITIES = Contract(
         Column(
             "cost_to_attend_gbp",
             "float",
-            "Cost to the person per session, in pounds (0 when free).",
+            "Cost to the person per session, in pounds (0 when free); empty when not published.",
+            nullable=True,
             minimum=0,
             maximum=100,
         ),
+        _record_updated(),
     ),
     foreign_keys=(
         ForeignKey("provider_id", "providers.provider_id"),

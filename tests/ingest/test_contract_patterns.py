@@ -71,4 +71,6 @@ def test_identifier_columns_carry_their_patterns() -> None:
     funding = get_contract("provider_funding")
     assert funding.column("funding_org_id").pattern == ORG_ID
     assert funding.column("beneficiary_area_code").pattern == GSS_CODE
-    assert get_contract("providers").column("provider_id").pattern == ORG_ID
+    # a directory's own ids are not org-ids; the org-id, when published, has its own column
+    assert get_contract("providers").column("provider_id").pattern == TOKEN
+    assert get_contract("providers").column("org_id").pattern == ORG_ID

@@ -133,6 +133,7 @@ joined as (
         activities_active.neighbourhood_code,
         activities_active.category,
         activities_active.weekly_places,
+        activities_active.is_capacity_known,
         coalesce(sessions_by_week.sessions_count, 0) as sessions_count,
         coalesce(sessions_by_week.sessions_full_count, 0) as sessions_full_count,
         coalesce(sessions_by_week.places_count, 0) as places_count,
@@ -235,6 +236,7 @@ final as (
         cast(neighbourhood_code as varchar) as neighbourhood_code,
         cast(category as varchar) as category,
         cast(weekly_places as double) as weekly_places,
+        cast(is_capacity_known as boolean) as is_capacity_known,
 
         -- sessions and attendance
         cast(sessions_count as bigint) as sessions_count,

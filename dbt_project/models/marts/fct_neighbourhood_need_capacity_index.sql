@@ -40,7 +40,13 @@ rolling as (
         population_total,
         imd_score_pop_weighted,
         weekly_places,
-        weekly_places_per_1000,
+        -- places unknown for every activity running there: the component is unknown (counts
+        -- as average below), not 0
+        case
+            when weekly_places = 0 and activities_unknown_capacity_count > 0 then null
+            else weekly_places_per_1000
+        end as weekly_places_per_1000,
+        activities_unknown_capacity_count,
         min(month_start_date) over trailing_12 as period_start_date,
         count(*) over trailing_12 as months_count,
         sum(referrals_count) over trailing_12 as referrals_12m_count,
@@ -198,6 +204,8 @@ final as (
         -- capacity components
         cast(weekly_places as double) as weekly_places,
         cast(weekly_places_per_1000 as double) as weekly_places_per_1000,
+        cast(activities_unknown_capacity_count as bigint) as activities_unknown_capacity_count,
+        cast(activities_unknown_capacity_count > 0 as boolean) as is_capacity_partly_unknown,
         cast(funding_12m_gbp as double) as funding_12m_gbp,
         cast(funding_per_head_12m_gbp as double) as funding_per_head_12m_gbp,
         cast(link_worker_fte_mean_12m as double) as link_worker_fte_mean_12m,
