@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from ingest.contracts.sources import DIRECTORY_ID
 from ingest.errors import InputError
 from ingest.limits import MAX_DOWNLOAD_BYTES
 
@@ -119,7 +120,7 @@ def parse_sources(document: object, path: Path) -> CommunitySources:
     settings = _settings(top.get("settings") or {}, path)
     directories = tuple(
         OpenReferralSource(
-            directory=_text(entry, "directory", where, path),
+            directory=_directory_id(entry, where, path),
             base_url=_url(entry, "base_url", where, path),
             local_authority=_la_code(entry, where, path),
         )
@@ -174,6 +175,17 @@ def _text(entry: dict[str, Any], key: str, where: str, path: Path) -> str:
             path=path,
         )
     return value
+
+
+def _directory_id(entry: dict[str, Any], where: str, path: Path) -> str:
+    value = entry.get("directory")
+    if not isinstance(value, str) or not re.match(DIRECTORY_ID, value.strip()):
+        raise InputError(
+            f"{where}: directory must be a short name for the directory, letters, digits, "
+            f"'.', '_' or '-' (at most 64, such as bucks-fis), not {value!r}",
+            path=path,
+        )
+    return value.strip()
 
 
 def _url(entry: dict[str, Any], key: str, where: str, path: Path) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ingest.contracts import get_contract
 from ingest.load import LoadResult, load_file
+from ingest.openreferral.load import load_directory_feed
 from ingest.pull.config import GivingSource, OpenReferralSource, Source
-from ingest.pull.http import PullError
 
 
 def load_pulled(source: Source, files: list[Path], db_path: Path) -> list[LoadResult]:
@@ -29,6 +29,8 @@ def load_publication(files: list[Path], db_path: Path) -> list[LoadResult]:
 def load_directory(
     source: OpenReferralSource, files: list[Path], db_path: Path
 ) -> list[LoadResult]:
-    raise PullError(
-        f"{source.base_url}: pulled, but this build cannot load Open Referral records yet"
+    """The full records, placed in the warehouse's LSOAs (boundaries from
+    ``ICB_INSIGHT_LSOA_BOUNDARIES``, else the shared reference copy)."""
+    return load_directory_feed(
+        files, db_path, directory_id=source.directory, local_authority=source.local_authority
     )

@@ -191,10 +191,14 @@ def pull_source(
     remembered["urls"] = pull.seen
     if outcome.status == "loaded":
         _keep(staging, kept)
-        outcome.last_good_load_at = remembered["loaded_at"] = _now()
         remembered["load_ids"] = [result.load_id for result in outcome.loads if result.load_id]
         remembered["content_sha256"] = content
-        outcome.message = _loaded_message(outcome)
+        if outcome.loads and all(result.status == "unchanged" for result in outcome.loads):
+            outcome.status = "unchanged"  # the loader had these very files already
+            outcome.message = "unchanged: the warehouse holds these files already; nothing loaded"
+        else:
+            outcome.last_good_load_at = remembered["loaded_at"] = _now()
+            outcome.message = _loaded_message(outcome)
     shutil.rmtree(staging, ignore_errors=True)
     state.save()
     return outcome

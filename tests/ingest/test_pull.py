@@ -5,10 +5,13 @@ Waits never happen for real: the fetcher's sleep is recorded (and moves a preten
 the tests count waits and requests, never time them."""
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pytest
+from conftest import SHARED_REFERENCE
 from pull_server import (
     GIVING,
     ORUK,
@@ -29,6 +32,7 @@ from ingest.pull.config import (
     Source,
 )
 from ingest.pull.http import Fetcher, PullError
+from ingest.pull.loaders import load_pulled
 from ingest.pull.run import PullState, pull_folder, pull_source
 
 QUICK = Settings(
@@ -73,7 +77,7 @@ class Recording:
 
 
 def directory(server: PageServer, base: str = "/api/v1") -> OpenReferralSource:
-    return OpenReferralSource("Buckinghamshire Family Information", server.url(base), "E06000060")
+    return OpenReferralSource("bucks-fis", server.url(base), "E06000060")
 
 
 def pull(source: Source, db_path: Path, load, settings: Settings = QUICK, the_fetcher=None):
@@ -228,6 +232,19 @@ def test_a_changed_publication_is_loaded_and_a_rebuilt_warehouse_gets_it_again(
     again = pull(funder(server), db_path, load_funding)
     assert again.status == "loaded", again.line()
     assert "If-None-Match" not in server.log[-1].headers
+
+
+def test_files_the_warehouse_holds_already_are_reported_unchanged(
+    server: PageServer, tmp_path: Path
+) -> None:
+    server.serve("/open-data/grants.json", Reply(publication_read_today()))
+    db_path = tmp_path / "w.duckdb"
+    assert pull(funder(server), db_path, load_funding).status == "loaded"
+    shutil.rmtree(pull_folder(db_path))  # the pull's memory lost, the warehouse kept
+    again = pull(funder(server), db_path, load_funding)
+    assert again.status == "unchanged", again.line()
+    assert again.message.startswith("unchanged: the warehouse holds these files already")
+    assert [status for _, status in loads_of(db_path)] == ["loaded"]
 
 
 # --- failures: retried, or the last good load kept -----------------------------------------
@@ -405,6 +422,51 @@ def test_sources_in_one_pull_share_the_state_file(server: PageServer, tmp_path: 
     assert handed == ["open_referral", "giving360"]
     state = json.loads((pull_folder(tmp_path / "w.duckdb") / "state.json").read_text())
     assert set(state["sources"]) == {
-        "open_referral/buckinghamshire-family-information",
+        "open_referral/bucks-fis",
         "giving360/trafford-council",
     }
+
+
+# --- an Open Referral directory pulled into the warehouse (the real directory loader) -------
+
+BOUNDARIES = SHARED_REFERENCE / "boundaries_lsoa21_ew_bsc_geographr.geojson"
+
+
+@pytest.mark.skipif(not BOUNDARIES.is_file(), reason="the shared LSOA boundaries are not here")
+def test_a_directory_is_pulled_into_the_warehouse_then_found_unchanged(
+    server: PageServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.reference.geography import build_geography
+
+    monkeypatch.setenv("ICB_INSIGHT_LSOA_BOUNDARIES", str(BOUNDARIES))
+    db_path = tmp_path / "w.duckdb"
+    lookups = [
+        "lsoa21_sicbl24_icb24_lad24_lookup_en_geographr.csv",
+        "lsoa21_ward24_lad24_lookup_ew_geographr.csv",
+        "hocl_msoa_names_2021_v2.2.csv",
+    ]
+    geography = build_geography(*(SHARED_REFERENCE / name for name in lookups))
+    geography.filter(pl.col("lad_code") == "E06000060").write_csv(tmp_path / "geography.csv")
+    load_file("geography", tmp_path / "geography.csv", db_path)
+    ids = serve_directory(server, per_page=8)
+    for service in recorded_services():  # answers carry validators from here on
+        path = f"/api/v1/services/{service['id']}"
+        server.routes[path][0].headers["ETag"] = f'"{service["id"]}-v1"'
+
+    first = pull(directory(server), db_path, load_pulled, replace(QUICK, per_page=8))
+    assert first.status == "loaded", first.line()
+    assert [result.source for result in first.loads] == ["providers", "activities"]
+    con = connect(db_path, read_only=True)
+    try:
+        activities = con.execute(
+            "select count(*), count(distinct directory_id), min(directory_id) from raw.activities"
+        ).fetchone()
+    finally:
+        con.close()
+    assert activities == (len(ids), 1, "bucks-fis")
+
+    again = pull(directory(server), db_path, load_pulled, replace(QUICK, per_page=8))
+    assert again.status == "unchanged", again.line()
+    assert again.not_modified == len(ids)  # every full record answered 304
+    assert again.same_content == 3  # the list pages, without validators, the same bytes
+    assert [status for _, status in loads_of(db_path)].count("loaded") == 3

@@ -23,7 +23,7 @@ def test_the_example_is_valid_and_shows_every_default() -> None:
     sources = read_sources(EXAMPLE)
     assert sources.open_referral == (
         OpenReferralSource(
-            "Exampleshire Community Directory", "https://directory.example.org/api/v1", "E08000901"
+            "exampleshire-directory", "https://directory.example.org/api/v1", "E08000901"
         ),
     )
     assert [source.format for source in sources.giving360] == [None, "xlsx"]
@@ -74,6 +74,10 @@ DIRECTORY = "open_referral:\n  - directory: D\n    base_url: https://x.example/a
             "giving360 entry 1: funder is required",
         ),
         ("giving360:\n  - funder: F\n", "giving360 entry 1: url is required"),
+        (
+            DIRECTORY.replace("directory: D", "directory: Bucks FIS"),
+            "open_referral entry 1: directory must be a short name for the directory",
+        ),
         (
             "giving360:\n  - funder: F\n    url: https://x.example/g\n    format: pdf\n",
             "giving360 entry 1: format must be one of json, csv, xlsx, ods, not 'pdf'",
