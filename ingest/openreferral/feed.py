@@ -32,7 +32,7 @@ from typing import Any
 from ingest.contracts.sources import DIRECTORY_ID, LAD_CODE, ORG_ID, TOKEN
 from ingest.errors import InputError
 from ingest.openreferral.places import LsoaLocator
-from ingest.openreferral.schedule import sessions_per_week
+from ingest.openreferral.schedule import running_dates, sessions_per_week
 from ingest.read import is_repeated_keys, parse_json_file
 
 LIST_KEYS = ("content", "contents", "items")
@@ -342,6 +342,16 @@ def _coordinates(service: dict[str, Any], path: Path) -> Iterator[tuple[float, f
             yield longitude, latitude
 
 
+def _base_lsoa(organisation: dict[str, Any], path: Path, locator: LsoaLocator) -> str | None:
+    """Where the organisation is based: the LSOA of its first location (HSDS
+    ``organization.locations``) with coordinates in the geography."""
+    for longitude, latitude in _coordinates(organisation, path):
+        lsoa = locator.lsoa_at(longitude, latitude)
+        if lsoa is not None:
+            return lsoa
+    return None
+
+
 def _date(value: Any) -> str | None:
     text = _text(value)
     if text is None or not re.match(r"^\d{4}-\d{2}-\d{2}", text):
@@ -389,7 +399,7 @@ def read_directory(
                     **_organisation_identifiers(organisation),
                     "provider_name": _text(organisation.get("name")),
                     "provider_type": _provider_type(organisation),
-                    "base_lsoa_code": None,
+                    "base_lsoa_code": _base_lsoa(organisation, path, locator),
                     "is_volunteer_led": None,
                     "record_updated_date": _date(
                         organisation.get("last_modified") or organisation.get("updated_at")
@@ -417,6 +427,11 @@ def read_directory(
         places, unit = _capacity(service, path)
         updated = _date(service.get("last_modified") or service.get("updated_at"))
         status = (_text(service.get("status")) or "active").lower()
+        schedules = _schedules(service, path)
+        started, ended = running_dates(schedules)
+        if ended is None and status in ENDED_STATUSES:
+            # a service the directory marks ended: ended when the record last changed
+            ended = date.fromisoformat(updated) if updated else today
         directory.activities.append(
             {
                 "directory_id": directory_id,
@@ -429,12 +444,11 @@ def read_directory(
                 "venue_lad_code": (locator.lad_of(venue_lsoa) if venue_lsoa else None)
                 or (local_authority if not located else None),
                 "venue_placement": placement,
-                "sessions_per_week": sessions_per_week(_schedules(service, path), today),
+                "sessions_per_week": sessions_per_week(schedules, today),
                 "places_per_session": places,
                 "capacity_unit": unit,
-                "start_date": None,
-                # a service the directory marks ended: ended when the record last changed
-                "end_date": (updated or today.isoformat()) if status in ENDED_STATUSES else None,
+                "start_date": started.isoformat() if started else None,
+                "end_date": ended.isoformat() if ended else None,
                 "cost_to_attend_gbp": _cost(service, path),
                 "record_updated_date": updated,
             }

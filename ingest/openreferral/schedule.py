@@ -6,8 +6,9 @@ a monthly rule, ``1MO,-1FR``), ``bymonthday``, ``count``/``until``, ``valid_from
 Each schedule in force gives occurrences a week; a service's schedules add up (one schedule
 per weekday is a common way to publish). A schedule without ``freq`` but with ``byday`` (or
 a ``weekday`` name) is read as weekly, as ORUK feeds often publish it. A schedule that ended
-(``valid_to`` or ``until`` before the day judged) counts nothing. None in force that can be
-read: unknown.
+(``valid_to`` or ``until`` before the day judged) is left out while another is in force;
+when all have ended they say how often the service ran, and ``running_dates`` when (start
+and end dates of the activity). None that can be read: unknown.
 """
 
 from datetime import date
@@ -45,11 +46,16 @@ def _interval(value: Any) -> int:
     return interval if interval >= 1 else 1
 
 
-def schedule_sessions_per_week(schedule: dict[str, Any], today: date) -> float | None:
-    """Occurrences a week of one schedule; None when it cannot be read; 0 when it ended."""
-    ended = _date(schedule.get("valid_to")) or _date(schedule.get("until"))
-    if ended is not None and ended < today:
-        return 0.0
+def schedule_end(schedule: dict[str, Any]) -> date | None:
+    return _date(schedule.get("valid_to")) or _date(schedule.get("until"))
+
+
+def schedule_start(schedule: dict[str, Any]) -> date | None:
+    return _date(schedule.get("valid_from")) or _date(schedule.get("dtstart"))
+
+
+def schedule_sessions_per_week(schedule: dict[str, Any]) -> float | None:
+    """Occurrences a week of one schedule while it runs; None when it cannot be read."""
     freq = str(schedule.get("freq") or "").strip().upper()
     days = [day for day in _items(schedule.get("byday")) if day[-2:] in _DAYS]
     weekday = str(schedule.get("weekday") or "").strip().upper()[:2]
@@ -76,13 +82,31 @@ def schedule_sessions_per_week(schedule: dict[str, Any], today: date) -> float |
     return None
 
 
+def in_force(schedules: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    """The schedules not ended by ``today``; all of them when every one has ended (how often
+    the service ran while it ran)."""
+    running = [item for item in schedules if (schedule_end(item) or today) >= today]
+    return running or schedules
+
+
 def sessions_per_week(schedules: list[dict[str, Any]], today: date) -> float | None:
-    """Occurrences a week of all a service's schedules (None when none can be read)."""
-    counts = [schedule_sessions_per_week(schedule, today) for schedule in schedules]
+    """Occurrences a week of a service's schedules in force (None when none can be read)."""
+    counts = [schedule_sessions_per_week(item) for item in in_force(schedules, today)]
     known = [count for count in counts if count is not None]
-    if not known:
+    if not known or sum(known) <= 0:
         return None
-    total = sum(known)
-    if total <= 0:
-        return None  # every schedule has ended: nothing known of what runs now
-    return round(min(total, MAX_SESSIONS_PER_WEEK), 4)
+    return round(min(sum(known), MAX_SESSIONS_PER_WEEK), 4)
+
+
+def running_dates(schedules: list[dict[str, Any]]) -> tuple[date | None, date | None]:
+    """When the service started and ended by its schedules: the earliest start when every
+    schedule gives one, and the latest end when every schedule gives one (else open)."""
+    if not schedules:
+        return None, None
+    starts = [schedule_start(item) for item in schedules]
+    ends = [schedule_end(item) for item in schedules]
+    start = min(starts) if all(starts) else None  # type: ignore[type-var]
+    end = max(ends) if all(ends) else None  # type: ignore[type-var]
+    if start is not None and end is not None and end < start:
+        end = None  # an end before the start says nothing the loader could keep
+    return start, end

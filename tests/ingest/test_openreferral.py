@@ -17,7 +17,11 @@ from ingest.load import load_file
 from ingest.openreferral.feed import as_token, read_directory
 from ingest.openreferral.load import load_directory_feed
 from ingest.openreferral.places import LsoaLocator
-from ingest.openreferral.schedule import schedule_sessions_per_week, sessions_per_week
+from ingest.openreferral.schedule import (
+    running_dates,
+    schedule_sessions_per_week,
+    sessions_per_week,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "published" / "openreferral"
 BUCKS_PAGE = FIXTURES / "buckinghamshire-outpost-services-page1.json"
@@ -274,7 +278,7 @@ def test_bad_input_is_a_message_naming_the_file_and_service(
         ({"freq": "DAILY"}, 7.0),
         ({"byday": "TU"}, 1.0),
         ({"weekday": "Wednesday", "opens_at": "10:00"}, 1.0),
-        ({"freq": "WEEKLY", "byday": "MO", "valid_to": "2020-01-01"}, None),
+        ({"freq": "WEEKLY", "byday": "MO", "valid_to": "2020-01-01"}, 1.0),
         ({"opens_at": "10:00"}, None),
     ],
 )
@@ -282,10 +286,16 @@ def test_schedules_give_sessions_a_week(schedule: dict, expected: float | None) 
     assert sessions_per_week([schedule], TODAY) == expected
 
 
-def test_schedules_of_a_service_add_up() -> None:
+def test_schedules_of_a_service_add_up_and_give_its_dates() -> None:
     weekly = {"freq": "WEEKLY", "byday": "MO"}
     assert sessions_per_week([weekly, {"weekday": "Friday"}], TODAY) == 2.0
-    assert schedule_sessions_per_week({"freq": "WEEKLY", "until": "2001-01-01"}, TODAY) == 0.0
+    # an ended schedule is left out while another is in force
+    old = {"freq": "WEEKLY", "byday": "MO,TU,WE", "valid_from": "2020-01-06", "until": "2021-01-01"}
+    new = {"freq": "WEEKLY", "byday": "MO", "valid_from": "2021-01-04"}
+    assert sessions_per_week([old, new], TODAY) == 1.0
+    assert running_dates([old, new]) == (date(2020, 1, 6), None)
+    assert running_dates([old]) == (date(2020, 1, 6), date(2021, 1, 1))
+    assert schedule_sessions_per_week({"opens_at": "10:00"}) is None
 
 
 def test_ids_become_tokens_without_losing_published_ones() -> None:

@@ -1,0 +1,1 @@
+"""Open Referral directories (ORUK, HSDS 3.x) read into providers and activities."""
