@@ -6,6 +6,7 @@ The fixture ``server`` (registered in conftest.py) yields a running one."""
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     declare_length: bool = True  # False: no Content-Length, the body ends when the connection does
+    delay: float = 0.0  # seconds before answering (a server slower than the client's timeout)
 
     @classmethod
     def json(cls, document: object, **headers: str) -> "Reply":
@@ -98,6 +100,8 @@ def page_server() -> Iterator[PageServer]:
 
         def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
             reply = pages.reply_to(self.path, dict(self.headers.items()))
+            if reply.delay:
+                time.sleep(reply.delay)
             self.send_response(reply.status)
             for key, value in reply.headers.items():
                 self.send_header(key, value)

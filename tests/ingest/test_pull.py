@@ -290,6 +290,19 @@ def test_a_retry_after_longer_than_allowed_counts_as_unreachable_now(server: Pag
     assert the_fetcher.requests == 1 and the_fetcher.waits == []
 
 
+def test_a_server_slower_than_the_timeout_is_tried_again_then_unreachable(
+    server: PageServer,
+) -> None:
+    server.serve("/slow", Reply(b"{}", delay=0.5))
+    the_fetcher = fetcher(replace(QUICK, timeout_seconds=0.05, attempts=2))
+    with pytest.raises(PullError) as raised:
+        the_fetcher.get(server.url("/slow"))
+    assert str(raised.value) == (
+        f"could not reach {server.url('/slow')}: no answer within timeout_seconds (tried 2 times)"
+    )
+    assert the_fetcher.requests == 2
+
+
 def test_a_client_error_is_not_retried(server: PageServer) -> None:
     the_fetcher = fetcher()
     with pytest.raises(PullError, match=r"/missing: HTTP 404 Not Found$"):
