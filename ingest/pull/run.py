@@ -178,7 +178,9 @@ def pull_source(
     except (PullError, InputError) as error:
         outcome.requests = fetcher.requests - before
         if isinstance(error, InputError):  # refused: keep nothing of it, fetch it whole next time
-            outcome.message = f"refused by the loader: {error.message}"
+            # the reason, row and column, without the path of a file that is deleted now
+            where = InputError(error.reason, row=error.row, column=error.column).message
+            outcome.message = f"refused by the loader: {where}"
             remembered["urls"] = {}
             remembered.pop("content_sha256", None)
         else:

@@ -349,7 +349,7 @@ def test_a_publication_the_loader_refuses_leaves_nothing_and_is_fetched_whole_ne
     db_path = tmp_path / "w.duckdb"
     outcome = pull(funder(server), db_path, load_funding)
     assert outcome.status == "failed"
-    assert outcome.message.startswith("refused by the loader: ")
+    assert outcome.message.startswith("refused by the loader: not valid JSON")
     assert not PullState(db_path).files(funder(server)).exists()
     assert list(pull_folder(db_path).glob("giving360/*")) == []
     pull(funder(server), db_path, load_funding)
