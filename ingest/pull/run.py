@@ -11,16 +11,18 @@ A 360Giving publication: one GET; its format from the entry's ``format``, else t
 Content-Type, else the address's extension, else its first bytes.
 
 What is remembered, per source, in ``state.json`` in the pull folder beside the warehouse
-(``pull_folder``): each address's ``ETag``, ``Last-Modified`` and sha256, the files of the
-last good load and that load's ids and time. A source is loaded again only when something
-changed: every answer ``304 Not Modified`` or the same bytes as last time, while the last load
-is still current in ``audit.loads``, is ``unchanged``, and nothing is loaded.
+(``pull_folder``): each address's ``ETag``, ``Last-Modified`` and sha256, and the last good
+load's ids and time. A source is loaded again only when something changed: every answer
+``304 Not Modified`` or the same bytes as last time, while the last load is still current in
+``audit.loads``, is ``unchanged``, and nothing is loaded. (The list pages are always fetched
+whole: their ids are needed.) Pulled files are not kept: they are handed to the loader and
+deleted, so what is kept of them is what the loader keeps (the archive, the raw tables). When
+a source has changed, what answered 304 is fetched whole again for the load.
 
 A source that cannot be pulled (unreachable, an HTTP error, a response over the size limit,
 not JSON) or whose files the loader refuses is ``failed``: its one-line message is kept with
-the time of the last good load, and nothing loaded before is touched. A refused publication
-leaves nothing behind: its files are deleted and its validators forgotten, so the next pull
-fetches it whole and tries again.
+the time of the last good load, and nothing loaded before is touched. A refused publication's
+validators are forgotten, so the next pull fetches it whole and tries again.
 """
 
 import hashlib
@@ -120,6 +122,7 @@ class PullState:
         return entry
 
     def files(self, source: Source) -> Path:
+        """Where a source's answers are put while a pull loads them (emptied after)."""
         return self.folder / source.kind / slug(source.name)
 
     def save(self) -> None:
@@ -154,30 +157,27 @@ def pull_source(
     """Pull one source; load it when it changed. Never raises for the source's own faults."""
     remembered = state.of(source)
     outcome = PullOutcome(source, "failed", "", last_good_load_at=remembered.get("loaded_at"))
-    kept = state.files(source)
-    staging = kept.with_name(kept.name + ".new")
+    staging = state.files(source)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     current = _still_current(db_path, remembered)
-    pull = _Pull(source, fetcher, remembered["urls"] if current else {}, kept, staging, outcome)
+    pull = _Pull(source, fetcher, remembered["urls"] if current else {}, staging, outcome)
     before = fetcher.requests
     remembered["checked_at"] = _now()
     try:
         if isinstance(source, OpenReferralSource):
-            files = pull.directory(fetcher.settings.per_page, fetcher.settings.max_pages)
+            pull.directory(fetcher.settings.per_page, fetcher.settings.max_pages)
         else:
-            files = pull.publication()
-        content = _content_sha(files)
-        outcome.requests = fetcher.requests - before
-        if current and remembered.get("content_sha256") == content:
+            pull.publication()
+        if current and remembered.get("content_sha256") == pull.content():
             outcome.status = "unchanged"
             outcome.message = _unchanged_message(outcome)
         else:
+            files = pull.fill_gaps()
             outcome.loads = load(source, files, db_path)
             outcome.status = "loaded"
     except (PullError, InputError) as error:
-        outcome.requests = fetcher.requests - before
-        if isinstance(error, InputError):  # refused: keep nothing of it, fetch it whole next time
+        if isinstance(error, InputError):  # refused: fetch it whole next time
             # the reason, row and column, without the path of a file that is deleted now
             where = InputError(error.reason, row=error.row, column=error.column).message
             outcome.message = f"refused by the loader: {where}"
@@ -186,87 +186,109 @@ def pull_source(
         else:
             outcome.message = str(error)
         remembered["error"] = outcome.message
-        shutil.rmtree(staging, ignore_errors=True)
-        state.save()
         return outcome
+    finally:
+        # nothing pulled is kept: what the loader keeps of a file is in the archive
+        shutil.rmtree(staging, ignore_errors=True)
+        outcome.requests = fetcher.requests - before
+        state.save()
     remembered["error"] = None
     remembered["urls"] = pull.seen
     if outcome.status == "loaded":
-        _keep(staging, kept)
         remembered["load_ids"] = [result.load_id for result in outcome.loads if result.load_id]
-        remembered["content_sha256"] = content
+        remembered["content_sha256"] = pull.content()
         if outcome.loads and all(result.status == "unchanged" for result in outcome.loads):
             outcome.status = "unchanged"  # the loader had these very files already
             outcome.message = "unchanged: the warehouse holds these files already; nothing loaded"
         else:
             outcome.last_good_load_at = remembered["loaded_at"] = _now()
             outcome.message = _loaded_message(outcome)
-    shutil.rmtree(staging, ignore_errors=True)
     state.save()
     return outcome
 
 
 class _Pull:
-    """One source's requests: each answer's bytes go to a file in ``staging`` (a 304 reuses
-    the file kept from the last good load) and ``seen`` records its validators."""
+    """One source's requests. An answer's bytes go to a file in ``staging``; a 304 leaves a
+    gap, filled (the resource fetched whole) only when the source is to be loaded after all.
+    ``seen`` records each address's validators and sha256."""
 
     def __init__(
         self,
         source: Source,
         fetcher: Fetcher,
         remembered: dict[str, Any],
-        kept: Path,
         staging: Path,
         outcome: PullOutcome,
     ) -> None:
-        self.source, self.fetcher, self.kept, self.staging = source, fetcher, kept, staging
+        self.source, self.fetcher, self.staging, self.outcome = source, fetcher, staging, outcome
         self.remembered = remembered  # per address, from the last good load (if still current)
-        self.outcome = outcome
         self.seen: dict[str, dict[str, str | None]] = {}
+        self.files: list[tuple[str, str]] = []  # (address, file name), in the loader's order
+        self.gaps: list[tuple[str, str]] = []  # the ones that answered 304
 
-    def get(self, url: str, name: str, accept: str) -> tuple[Path, bytes]:
+    def get(self, url: str, name: str, *, conditional: bool = True) -> bytes | None:
+        """The answer's body (also written to ``staging/name``), or None for 304."""
         before = self.remembered.get(url) or {}
-        kept_file = self.kept / before["file"] if before.get("file") else None
-        usable = kept_file is not None and kept_file.is_file()
+        known = conditional and bool(before.get("sha256"))
         answer = self.fetcher.get(
             url,
-            etag=before.get("etag") if usable else None,
-            last_modified=before.get("last_modified") if usable else None,
-            accept=accept,
+            etag=before.get("etag") if known else None,
+            last_modified=before.get("last_modified") if known else None,
+            accept="application/json" if isinstance(self.source, OpenReferralSource) else "*/*",
         )
-        if answer.not_modified and usable:
-            body = kept_file.read_bytes()  # type: ignore[union-attr]
+        if answer.not_modified:
+            if not known:
+                raise PullError(
+                    f"{url}: HTTP 304 Not Modified to a request that was not conditional"
+                )
             self.outcome.not_modified += 1
-        elif answer.not_modified:  # a 304 to a request without validators
-            raise PullError(f"{url}: HTTP 304 Not Modified to a request that was not conditional")
-        else:
-            body = answer.body
-            self.outcome.fetched += 1
-        sha = hashlib.sha256(body).hexdigest()
-        if not answer.not_modified and sha == before.get("sha256"):
+            self.seen[url] = _validators(answer, before) | {"sha256": before["sha256"]}
+            return None
+        self.outcome.fetched += 1
+        sha = hashlib.sha256(answer.body).hexdigest()
+        if sha == before.get("sha256"):
             self.outcome.same_content += 1
-        path = self.staging / name
-        path.write_bytes(body)
-        self.seen[url] = _validators(answer, before) | {"sha256": sha, "file": name}
-        return path, body
+        (self.staging / name).write_bytes(answer.body)
+        self.seen[url] = _validators(answer, before) | {"sha256": sha}
+        return answer.body
 
-    def directory(self, per_page: int, max_pages: int) -> list[Path]:
+    def add(self, url: str, name: str, body: bytes | None) -> None:
+        self.files.append((url, name))
+        if body is None:
+            self.gaps.append((url, name))
+
+    def content(self) -> str:
+        """One digest over what the loader gets, in order (a 304 counts as its last bytes)."""
+        digest = hashlib.sha256()
+        for url, name in self.files:
+            digest.update(f"{name}\0{self.seen[url]['sha256']}\0".encode())
+        return digest.hexdigest()
+
+    def fill_gaps(self) -> list[Path]:
+        """Fetch whole what answered 304; the files for the loader."""
+        for url, name in self.gaps:
+            body = self.get(url, name, conditional=False)
+            if isinstance(self.source, OpenReferralSource):
+                _record(url, body)
+        self.gaps = []
+        return [self.staging / name for _, name in self.files]
+
+    def directory(self, per_page: int, max_pages: int) -> None:
         source = self.source
         assert isinstance(source, OpenReferralSource)
-        ids: list[str] = []
-        seen_ids: set[str] = set()
+        ids: dict[str, None] = {}  # in the listing's order
         finished = False
         for page in range(1, max_pages + 1):
             url = _with_query(_join(source.base_url, "services"), page=page, per_page=per_page)
-            _, body = self.get(url, f"services-page-{page:04d}.json", "application/json")
-            document = _json(url, body)
+            # fetched whole every time: the ids on it are needed (its sha256 says if it changed)
+            body = self.get(url, f"services-page-{page:04d}.json", conditional=False)
+            document = _json(url, body or b"")
             items = _items(url, document)
-            new = [key for key in map(_service_id, items) if key and key not in seen_ids]
+            new = [key for key in map(_service_id, items) if key and key not in ids]
             if not new:  # empty, or the same services again: the API ignores ?page
                 finished = True
                 break
-            ids += new
-            seen_ids.update(new)
+            ids.update(dict.fromkeys(new))
             if _is_last_page(document, page):
                 finished = True
                 break
@@ -276,35 +298,44 @@ class _Pull:
                 "(raise max_pages in the settings if the directory is that large)"
             )
         self.outcome.services_listed = len(ids)
-        records = []
         for number, key in enumerate(ids, start=1):
             url = _join(source.base_url, "services", quote(key, safe=""))
+            name = f"service-{number:05d}.json"
             try:
-                path, body = self.get(url, f"service-{number:05d}.json", "application/json")
+                body = self.get(url, name)
             except PullError as error:
                 if ": HTTP 404 " not in f"{error} ":
                     raise
                 self.outcome.records_missing += 1
                 continue
-            if not isinstance(_json(url, body), dict):
-                raise PullError(f"{url}: a service's record is not a JSON object")
-            records.append(path)
-        return records
+            if body is not None:
+                _record(url, body)
+            self.add(url, name, body)
 
-    def publication(self) -> list[Path]:
+    def publication(self) -> None:
         source = self.source
         assert isinstance(source, GivingSource)
-        path, body = self.get(source.url, "publication", "*/*")
-        kind = source.format or _format_of(source.url, self.seen[source.url], body)
+        body = self.get(source.url, "publication")
+        seen = self.seen[source.url]
+        if body is None:
+            kind = (self.remembered.get(source.url) or {}).get("format")
+        else:
+            kind = source.format or _format_of(source.url, seen, body)
         if kind is None:
             raise PullError(
                 f"{source.url}: cannot tell whether the publication is JSON, CSV, XLSX or ODS "
                 "(set format: in its entry)"
             )
-        final = path.with_name(f"publication.{kind}")
-        path.rename(final)
-        self.seen[source.url]["file"] = final.name
-        return [final]
+        seen["format"] = kind
+        name = f"publication.{kind}"
+        if body is not None:
+            (self.staging / "publication").rename(self.staging / name)
+        self.add(source.url, name, body)
+
+
+def _record(url: str, body: bytes | None) -> None:
+    if not isinstance(_json(url, body or b""), dict):
+        raise PullError(f"{url}: a service's record is not a JSON object")
 
 
 def _validators(answer: Response, before: dict[str, Any]) -> dict[str, str | None]:
@@ -342,22 +373,6 @@ def _still_current(db_path: Path, remembered: dict[str, Any]) -> bool:
     finally:
         con.close()
     return int(found) == len(load_ids)
-
-
-def _content_sha(files: list[Path]) -> str:
-    """One digest over the files handed to the loader, in order."""
-    digest = hashlib.sha256()
-    for path in files:
-        data = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return digest.hexdigest()
-
-
-def _keep(staging: Path, kept: Path) -> None:
-    """The files just loaded replace the last good load's files."""
-    shutil.rmtree(kept, ignore_errors=True)
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(kept)
 
 
 def _loaded_message(outcome: PullOutcome) -> str:

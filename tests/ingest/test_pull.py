@@ -174,12 +174,27 @@ def funder(server: PageServer, path: str = "/open-data/grants.json") -> GivingSo
     return GivingSource("Trafford Council", server.url(path))
 
 
-def loads_of(db_path: Path) -> list[tuple[str, str]]:
+def query(db_path: Path, sql: str) -> list[tuple]:
     con = connect(db_path, read_only=True)
     try:
-        return con.execute("select load_id, status from audit.loads order by loaded_at").fetchall()
+        return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def query_one(db_path: Path, sql: str) -> tuple:
+    (row,) = query(db_path, sql)
+    return row
+
+
+def loads_of(db_path: Path) -> list[tuple[str, str]]:
+    return query(db_path, "select load_id, status from audit.loads order by loaded_at")
+
+
+def pulled_files(db_path: Path) -> list[Path]:
+    """Files left in the pull folder besides its state: none, ever."""
+    folder = pull_folder(db_path)
+    return [path for path in folder.rglob("*") if path.is_file() and path.name != "state.json"]
 
 
 def load_funding(source: Source, files: list[Path], db_path: Path) -> list[LoadResult]:
@@ -200,6 +215,7 @@ def test_an_unchanged_publication_is_not_loaded_again(
     first = pull(funder(server), db_path, load_funding)
     assert first.status == "loaded", first.line()
     assert first.rows_loaded + first.rows_quarantined == 30
+    assert pulled_files(db_path) == []  # handed to the loader, then deleted
     second = pull(funder(server), db_path, load_funding)
     assert second.status == "unchanged", second.line()
     assert len(loads_of(db_path)) == 1
@@ -317,8 +333,6 @@ def test_unreachable_source_keeps_the_last_good_load(server: PageServer, tmp_pat
     db_path = tmp_path / "w.duckdb"
     first = pull(funder(server), db_path, load_funding)
     assert first.status == "loaded"
-    kept = PullState(db_path).files(funder(server))
-    kept_files = sorted(path.name for path in kept.iterdir())
     server.serve("/open-data/grants.json", Reply(b"", status=503))  # down now, for every try
     outcome = pull(funder(server), db_path, load_funding)
     assert outcome.status == "failed"
@@ -327,7 +341,7 @@ def test_unreachable_source_keeps_the_last_good_load(server: PageServer, tmp_pat
     assert line.startswith("giving360 'Trafford Council': could not reach http://127.0.0.1:")
     assert line.endswith(f"(tried 3 times); the last good load ({first.last_good_load_at}) is kept")
     assert loads_of(db_path) == [(first.loads[0].load_id, "loaded")]
-    assert sorted(path.name for path in kept.iterdir()) == kept_files
+    assert pulled_files(db_path) == []
     state = json.loads((pull_folder(db_path) / "state.json").read_text())
     assert state["sources"]["giving360/trafford-council"]["error"] == outcome.message
 
@@ -469,17 +483,28 @@ def test_a_directory_is_pulled_into_the_warehouse_then_found_unchanged(
     first = pull(directory(server), db_path, load_pulled, replace(QUICK, per_page=8))
     assert first.status == "loaded", first.line()
     assert [result.source for result in first.loads] == ["providers", "activities"]
-    con = connect(db_path, read_only=True)
-    try:
-        activities = con.execute(
-            "select count(*), count(distinct directory_id), min(directory_id) from raw.activities"
-        ).fetchone()
-    finally:
-        con.close()
+    activities = query_one(
+        db_path,
+        "select count(*), count(distinct directory_id), min(directory_id) from raw.activities",
+    )
     assert activities == (len(ids), 1, "bucks-fis")
 
     again = pull(directory(server), db_path, load_pulled, replace(QUICK, per_page=8))
     assert again.status == "unchanged", again.line()
     assert again.not_modified == len(ids)  # every full record answered 304
-    assert again.same_content == 3  # the list pages, without validators, the same bytes
+    assert again.same_content == 3  # the list pages, fetched whole, the same bytes
     assert [status for _, status in loads_of(db_path)].count("loaded") == 3
+
+    # one record changed: the directory is loaded again, the others fetched whole for it
+    changed = server.routes[f"/api/v1/services/{ids[4]}"][0]
+    record = json.loads(changed.body)
+    record["name"] = "Renamed since"
+    changed.body, changed.headers["ETag"] = json.dumps(record).encode(), f'"{ids[4]}-v2"'
+    before = len(server.log)
+    third = pull(directory(server), db_path, load_pulled, replace(QUICK, per_page=8))
+    assert third.status == "loaded", third.line()
+    assert (third.not_modified, third.fetched) == (19, 3 + 1 + 19)
+    refetched = server.log[before + 3 + 20 :]
+    assert len(refetched) == 19 and not any("If-None-Match" in r.headers for r in refetched)
+    assert pulled_files(db_path) == []
+    assert query_one(db_path, "select count(*) from raw.activities") == (len(ids),)
