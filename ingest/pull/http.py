@@ -34,7 +34,12 @@ _CHUNK = 1 << 16
 
 
 class PullError(Exception):
-    """A source that could not be pulled now, said in one line."""
+    """A source that could not be pulled now, said in one line (with the HTTP status of an
+    answer that was not retried, such as 404)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class Fetcher:
                     return _response(url, 304, b"", reply)
                 problem = f"HTTP {status} {error.reason}".strip()
                 if status not in RETRIED_STATUSES:
-                    raise PullError(f"{url}: {problem}") from None
+                    raise PullError(f"{url}: {problem}", status=status) from None
                 retry_after = _retry_after(reply, datetime.now(UTC))
             except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
                 problem = _connection_problem(error)

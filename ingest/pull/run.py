@@ -91,7 +91,8 @@ class PullOutcome:
 
     def line(self) -> str:
         """The outcome in one line, as logs and the asset's metadata show it."""
-        head = f"{self.source.kind} {self.source.name!r}: {self.message}"
+        message = "; ".join(line.strip() for line in self.message.splitlines() if line.strip())
+        head = f"{self.source.kind} {self.source.name!r}: {message}"
         if self.status == "failed":
             since = self.last_good_load_at or "never"
             return f"{head}; the last good load ({since}) is kept"
@@ -304,7 +305,7 @@ class _Pull:
             try:
                 body = self.get(url, name)
             except PullError as error:
-                if ": HTTP 404 " not in f"{error} ":
+                if error.status != 404:
                     raise
                 self.outcome.records_missing += 1
                 continue
