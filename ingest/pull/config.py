@@ -194,6 +194,10 @@ def _url(entry: dict[str, Any], key: str, where: str, path: Path) -> str:
         raise InputError(f"{where}: {key} is required (an http:// or https:// address)", path=path)
     value = value.strip()
     parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        parts = parts._replace(scheme="")
     if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value):
         raise InputError(
             f"{where}: {key} must be an http:// or https:// address, not {value!r}", path=path

@@ -75,6 +75,10 @@ DIRECTORY = "open_referral:\n  - directory: D\n    base_url: https://x.example/a
         ),
         ("giving360:\n  - funder: F\n", "giving360 entry 1: url is required"),
         (
+            "giving360:\n  - funder: F\n    url: https://x.example:99999/g\n",
+            "giving360 entry 1: url must be an http:// or https:// address",
+        ),
+        (
             DIRECTORY.replace("directory: D", "directory: Bucks FIS"),
             "open_referral entry 1: directory must be a short name for the directory",
         ),
