@@ -4,9 +4,11 @@ recorded pages (tests/fixtures/published/, see PROVENANCE.md there) and scripted
 Waits never happen for real: the fetcher's sleep is recorded (and moves a pretend clock), so
 the tests count waits and requests, never time them."""
 
+import email.utils
 import json
 import shutil
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -296,6 +298,15 @@ def test_429_waits_as_long_as_retry_after_says(server: PageServer) -> None:
     the_fetcher = fetcher()
     assert the_fetcher.get(server.url("/slow")).body == b"{}"
     assert the_fetcher.waits == [("retry_after", 3.0)]
+
+
+def test_retry_after_as_an_http_date_is_honoured(server: PageServer) -> None:
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=4), usegmt=True)
+    server.serve("/slow", Reply(b"", status=503, headers={"Retry-After": when}), Reply(b"{}"))
+    the_fetcher = fetcher()
+    assert the_fetcher.get(server.url("/slow")).body == b"{}"
+    ((reason, seconds),) = the_fetcher.waits
+    assert reason == "retry_after" and 0 < seconds <= 4
 
 
 def test_a_retry_after_longer_than_allowed_counts_as_unreachable_now(server: PageServer) -> None:
