@@ -103,7 +103,10 @@ def read_sources(path: Path) -> CommunitySources:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError("the community sources file does not exist", path=path) from None
+        raise InputError(
+            f"the community sources file does not exist (start one from {EXAMPLE_NAME})",
+            path=path,
+        ) from None
     except UnicodeDecodeError:
         raise InputError("the community sources file is not UTF-8 text", path=path) from None
     except yaml.YAMLError as error:
