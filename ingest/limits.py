@@ -54,6 +54,9 @@ MAX_PARQUET_COLUMNS = MAX_COLUMNS
 MAX_PARQUET_BYTES = 512 * MIB  # all row groups, uncompressed, as the metadata declares
 MAX_PARQUET_CELLS = 20_000_000  # rows times columns (read whole, every cell as text)
 
+# --- downloads (community sources pulled over HTTP: ingest.pull) ---
+MAX_DOWNLOAD_BYTES = 64 * MIB  # one response body (a 360Giving publication, one ORUK page)
+
 _RATIO_FLOOR = 1 * MIB  # smaller parts may compress as well as they like
 
 
@@ -93,6 +96,7 @@ LIMITS: tuple[tuple[str, str, str], ...] = (
     ("Parquet", "all row groups, uncompressed", _size(MAX_PARQUET_BYTES)),
     ("Parquet", "cells (rows times columns)", f"{MAX_PARQUET_CELLS:,}"),
     ("Parquet", "one value", _size(MAX_FIELD_BYTES)),
+    ("Download", "one response pulled from a community source", _size(MAX_DOWNLOAD_BYTES)),
 )
 
 

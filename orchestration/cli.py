@@ -398,6 +398,58 @@ def extracts(
         typer.echo(f"{extract.la_code} {extract.manifest['la_name']}: {extract.path} ({rows} rows)")
 
 
+@app.command(
+    epilog="Exit codes: 0 every source loaded or unchanged; 2 the sources file is wrong (the "
+    "message names the entry) or a source could not be pulled or was refused (its last good "
+    "load is kept); 1 a fault in icb-insight itself."
+)
+def pull(
+    sources_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources-file",
+            help=f"The community sources file (default: ${settings.COMMUNITY_SOURCES_ENV}, "
+            "else community_sources.yml at the project root; community_sources.example.yml "
+            "documents it).",
+            show_default=False,
+        ),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Pull one kind: open_referral or giving360.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Check the sources file only; pull nothing.")
+    ] = False,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Pull the community sources (Open Referral UK directories, 360Giving publications) and
+    load what changed since the last pull; a source that cannot be pulled keeps its last good
+    load. The Dagster job community_pull does the same on a weekly schedule."""
+    from ingest.pull.config import read_sources
+    from ingest.pull.loaders import load_pulled
+    from ingest.pull.run import pull_sources
+
+    path = settings.community_sources_path(sources_file)
+    sources = read_sources(path)
+    kinds = {"open_referral", "giving360"}
+    if only is not None and only not in kinds:
+        raise InputError(f"--only must be open_referral or giving360, not {only!r}")
+    if check:
+        typer.echo(
+            f"{path}: {len(sources.open_referral)} Open Referral directories, "
+            f"{len(sources.giving360)} 360Giving publications; the file is valid"
+        )
+        return
+    with _writing(warehouse) as db_path:
+        outcomes = pull_sources(sources, db_path, load_pulled, only=[only] if only else None)
+    failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    for outcome in outcomes:
+        typer.echo(outcome.line(), err=outcome.status == "failed")
+    typer.echo(f"Warehouse: {db_path}")
+    if failed:
+        raise typer.Exit(2)
+
+
 def _run_full_build(warehouse: Path | None, sources: Path | None) -> Path:
     with _writing(warehouse) as db_path:
         return _full_build(db_path, _checked_sources(settings.sources_dir(sources)))

@@ -11,6 +11,7 @@ from orchestration.dbt import assets as dbt_assets
 from orchestration.executor import one_writer_executor
 from orchestration.ingest import assets as ingest_assets
 from orchestration.ingest import checks as ingest_checks
+from orchestration.ingest import pull as ingest_pull
 from orchestration.ingest import sensors as ingest_sensors
 from orchestration.publishing import assets as publishing_assets
 from orchestration.publishing import extracts as publishing_extracts
@@ -20,6 +21,7 @@ from orchestration.resources import default_resources
 defs = Definitions.merge(
     ingest_assets.defs,
     ingest_checks.defs,
+    ingest_pull.defs,
     ingest_sensors.defs,
     dbt_assets.defs,
     publishing_assets.defs,

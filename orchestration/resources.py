@@ -27,6 +27,21 @@ class SourceFilesResource(ConfigurableResource):
         return settings.sources_dir(self.directory or None)
 
 
+class CommunitySourcesResource(ConfigurableResource):
+    """The file listing the community sources to pull (``community_sources.example.yml``)."""
+
+    file: str = ""  # empty: ICB_INSIGHT_COMMUNITY_SOURCES, else community_sources.yml
+
+    @property
+    def path(self) -> Path:
+        return settings.community_sources_path(self.file or None)
+
+
 def default_resources() -> dict[str, ConfigurableResource]:
-    """Empty settings fall back to ICB_INSIGHT_WAREHOUSE / ICB_INSIGHT_SOURCES, then defaults."""
-    return {"warehouse": WarehouseResource(), "source_files": SourceFilesResource()}
+    """Empty settings fall back to ICB_INSIGHT_WAREHOUSE / ICB_INSIGHT_SOURCES /
+    ICB_INSIGHT_COMMUNITY_SOURCES, then defaults."""
+    return {
+        "warehouse": WarehouseResource(),
+        "source_files": SourceFilesResource(),
+        "community_sources": CommunitySourcesResource(),
+    }

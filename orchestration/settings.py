@@ -3,6 +3,11 @@
 The warehouse location comes from ``--warehouse`` on any command, else the
 ``ICB_INSIGHT_WAREHOUSE`` variable, else ``data/warehouse/``. It may name a folder (the
 build database is ``warehouse.duckdb`` inside it) or a ``.duckdb`` file.
+
+The community sources to pull (``ingest.pull``) are listed in ``--sources-file`` of
+``icb-insight pull``, else the ``ICB_INSIGHT_COMMUNITY_SOURCES`` variable, else
+``community_sources.yml`` at the project root (``community_sources.example.yml`` beside it is
+the documented example).
 """
 
 import hashlib
@@ -21,7 +26,10 @@ DEFAULT_SOURCES_DIR = DATA_DIR / "demo"
 DEFAULT_DAGSTER_HOME = DATA_DIR / "dagster_home"
 BUILD_DB_NAME = "warehouse.duckdb"
 
+DEFAULT_COMMUNITY_SOURCES = PROJECT_ROOT / "community_sources.yml"
+
 WAREHOUSE_ENV = "ICB_INSIGHT_WAREHOUSE"
+COMMUNITY_SOURCES_ENV = "ICB_INSIGHT_COMMUNITY_SOURCES"
 SOURCES_ENV = "ICB_INSIGHT_SOURCES"
 DUCKDB_PATH_ENV = "ICB_INSIGHT_DUCKDB_PATH"  # read by dbt_project/profiles.yml
 # the dbt that icb-insight-dbt (orchestration.dbt.child) runs [default: dbt beside Python],
@@ -49,6 +57,12 @@ def warehouse_key(db_path: str | Path) -> str:
 def sources_dir(sources: str | Path | None = None) -> Path:
     """The folder of source files the build job ingests."""
     chosen = sources or os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+def community_sources_path(path: str | Path | None = None) -> Path:
+    """The file listing the community sources to pull (it need not exist)."""
+    chosen = path or os.environ.get(COMMUNITY_SOURCES_ENV) or DEFAULT_COMMUNITY_SOURCES
     return Path(chosen).expanduser().resolve()
 
 

@@ -11,6 +11,9 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DBT_PROFILES_DIR", str(Path(__file__).resolve().parents[1] / "dbt_project"))
 
+# the `server` fixture: a local HTTP server serving recorded pages (tests/pull_server.py)
+pytest_plugins = ["pull_server"]
+
 SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
 
 

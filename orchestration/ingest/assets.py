@@ -33,6 +33,7 @@ from ingest.load import (
     load_landed_file,
     refusal_reason,
 )
+from orchestration.ingest.pull import feeding
 from orchestration.resources import SourceFilesResource, WarehouseResource
 
 
@@ -55,7 +56,10 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
         key=raw_asset_key(contract),
         group_name="ingest",
         description=f"{contract.title}. {contract.description}",
-        deps=[AssetKey(["raw", name]) for name in upstream if name != contract.name],
+        deps=[
+            *(AssetKey(["raw", name]) for name in upstream if name != contract.name),
+            *feeding(contract.name),  # pulled community sources load this table too
+        ],
         kinds={"duckdb", "polars"},
         metadata={"contract": contract.name, "file_name": contract.file_name},
     )
