@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from orchestration import report_data
@@ -640,3 +641,44 @@ def test_activity_list_hides_what_the_extracts_hide(warehouse: Path) -> None:
     missing = extract.filter(~pl.col("activity_id").is_in(listed["activity_id"].to_list()))
     assert set(missing["is_persistently_over_capacity"]) <= {"false"}
     assert listed["provider_name"].str.starts_with("'=").all()  # a formula, guarded
+
+
+def test_publisher_data_quality_is_listed_and_written_for_publishers(warehouse: Path) -> None:
+    published = warehouse.parent / "published.duckdb"
+    # without the mart: an empty table for the Methods page, and no file
+    data = report_data.build_report_data(warehouse)
+    assert read(data.path, "select count(*) from icp.publisher_data_quality") == [(0,)]
+    assert data.publisher_quality is None
+    con = duckdb.connect(str(published))
+    try:
+        con.execute(
+            """
+            create table marts.fct_publisher_data_quality as
+            select * from (values
+                ('funder', 'GB-CHC-1', 'A Trust', 'grant_without_planned_dates',
+                 'Grants without planned dates', 'Publish them', 3, 2, 66.7, date '2026-09-30'),
+                ('directory', 'dir-a', 'dir-a', 'service_without_capacity',
+                 'Services without a capacity', 'Publish it', 4, 0, 0.0, date '2026-09-30')
+            ) as t(publisher_kind, publisher_id, publisher_name, check_code, check_description,
+                   how_to_fix, records_count, records_failing_count, records_failing_pct,
+                   as_of_date)
+            """
+        )
+    finally:
+        con.close()
+    data = report_data.build_report_data(warehouse)
+    rows = read(
+        data.path,
+        "select publisher_id, records_count, records_failing_count "
+        "from icp.publisher_data_quality order by publisher_id",
+    )
+    # counts of grants and services, not people: published as they are (2 is not suppressed)
+    assert rows == [("GB-CHC-1", 3, 2), ("dir-a", 4, 0)]
+    assert data.publisher_quality is not None
+    written = pl.read_csv(data.publisher_quality)
+    assert written["check_code"].to_list() == [
+        "grant_without_planned_dates",
+        "service_without_capacity",
+    ]
+    files = site.static_files_for(data.geojson, {}, data.publisher_quality)
+    assert files["data/publisher_data_quality.csv"] == data.publisher_quality
