@@ -40,7 +40,13 @@ from ingest.demo.people import People, activity_sessions, build_people
 from ingest.demo.places import Places, build_places
 from ingest.demo.population_groups import population_groups_frame
 from ingest.demo.scales import SCALES
-from ingest.demo.write import contract_layout, write_360giving, write_csv, write_xlsx
+from ingest.demo.write import (
+    contract_layout,
+    write_360giving,
+    write_360giving_flat,
+    write_csv,
+    write_xlsx,
+)
 from ingest.errors import InputError
 from ingest.reference.layout import with_optional_columns
 
@@ -92,6 +98,26 @@ def default_as_of(today: date | None = None) -> date:
 
 def history_start(as_of: date, years: float) -> date:
     return as_of - timedelta(days=int(round(years * 365.25)) - 1)
+
+
+def write_funders_files(community: Any, folder: Path) -> Path:
+    """Each funder's grants in its own file and form (``Funder.form``), as real funders
+    publish: the folder is loaded file by file, each replacing only its funder's grants."""
+    from ingest.demo.community import published_grants
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        stale.unlink()
+    for funder in community.funders:
+        rows = [row for row in community.grants if row["funding_org_id"] == funder.org_id]
+        if not rows:
+            continue
+        path = folder / f"{funder.file_stem}.{funder.form}"
+        if funder.form == "json":
+            write_360giving(published_grants(rows), path)
+        else:
+            write_360giving_flat(published_grants(rows), path)
+    return folder
 
 
 def generate(
@@ -155,11 +181,11 @@ def generate(
     for name in sorted(CONTRACTS, key=lambda name: name == "activity_sessions"):
         contract = CONTRACTS[name]
         path = out_dir / contract.file_name
-        if name == "provider_funding":
-            say(f"writing {path.name}")
-            write_360giving(community.grants, path)
+        if name == "provider_funding":  # one file per funder, each in its own form
+            folder = out_dir / name
+            say(f"writing {folder.name}/: one 360Giving file per funder")
+            files[name] = write_funders_files(community, folder)
             rows[name] = len(community.grants)
-            files[name] = path
             continue
         if name == "activity_sessions":  # the referrals' tables are written: let them go
             del people

@@ -823,10 +823,12 @@ _ROLE_CHECKS = {
     # says so: ``PUBLIC_IDENTIFIERS``): ten digits in one are a register's number, not an NHS
     # number
     "identifier": ("postcode", "old_date", "name", "address", "birth", "old_text"),
-    # public text about an organisation's work (a 360Giving grant's description): names and
-    # postcodes in it are of organisations and places, so only an NHS number or a date of
-    # birth refuses it
+    # text of an open publication about organisations (``Contract.published_openly``: a
+    # 360Giving grant's title, description, programme...): names and postcodes in it are of
+    # organisations, their staff and places, so only an NHS number or a date of birth refuses
     "public": ("nhs", "birth"),
+    # an identifier in such a publication (a 360G- id made from a group's name)
+    "public_identifier": ("birth",),
 }
 
 
@@ -1002,13 +1004,16 @@ def _roles(contract: Contract, headers: list[str]) -> dict[str, str]:
     roles = {}
     for header in headers:
         column = column_for_header(contract, header)
-        if column is None:
+        identifier = column is not None and contract.column(column).pattern in PUBLIC_IDENTIFIERS
+        if contract.published_openly:  # (``Contract.published_openly``)
+            roles[header] = "public_identifier" if identifier else "public"
+        elif column is None:
             roles[header] = "outside"
         elif column in free_text:
             roles[header] = "free_text"
         elif contract.column(column).dtype == "date":
             roles[header] = "dates"
-        elif contract.column(column).pattern in PUBLIC_IDENTIFIERS:
+        elif identifier:
             roles[header] = "identifier"
         elif contract.column(column).allowed or contract.column(column).pattern:
             roles[header] = "coded"
@@ -1032,7 +1037,8 @@ def screen_texts(texts: Sequence[str | None], where: str, *, role: str = "texts"
     those for free text included (a person's name, an address, a date of birth with its cue),
     and a postcode or a name split across two texts in a row; findings are labelled ``where`` (which
     must not itself be a value: "sheet 2", "document properties"). ``role`` "public": texts
-    published about an organisation's work, checked for NHS numbers and dates of birth only.
+    of an open publication about organisations, checked for NHS numbers and dates of birth
+    only.
     """
     raw = pl.Series("text", [text or "" for text in texts], dtype=pl.String)
     if raw.str.contains(r"\S").sum() == 0:

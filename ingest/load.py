@@ -863,8 +863,9 @@ def _replace_scope(
     table = f"raw.{contract.name}"
     scope_note = None
     if contract.replace_scope:
-        # the load's own rows are in already: their scope values say what it replaces
-        # (null-safe: a directory file without directory_id replaces the other such rows)
+        # the load's own rows are in already: their scope values (a funder, a directory) say
+        # what it replaces; compared null-safe, so a file without the scope column replaces
+        # the earlier rows that had none
         same = " and ".join(
             f"incoming.{column} is not distinct from {table}.{column}"
             for column in contract.replace_scope
@@ -974,15 +975,34 @@ SOURCE_EXTENSIONS = tuple(suffix.removeprefix(".") for suffix in FORMATS_BY_SUFF
 
 def find_source_file(directory: Path, contract: Contract) -> Path | None:
     """The file for ``contract`` in a folder: its contract file name, or any accepted
-    extension with the contract's name as stem."""
+    extension with the contract's name as stem (the first of ``find_source_files``)."""
+    found = find_source_files(directory, contract)
+    return found[0] if found else None
+
+
+def find_source_files(directory: Path, contract: Contract) -> list[Path]:
+    """The files for ``contract`` in a folder: its contract file name, or any accepted
+    extension with the contract's name as stem; and for a source whose files replace only
+    their own part (``replace_scope``: each funder publishes its own grants), every accepted
+    file in a subfolder named after the source, in name order."""
+    found: list[Path] = []
     preferred = directory / contract.file_name
     if preferred.is_file():
-        return preferred
-    for extension in SOURCE_EXTENSIONS:
-        candidate = directory / f"{contract.name}.{extension}"
-        if candidate.is_file():
-            return candidate
-    return None
+        found.append(preferred)
+    else:
+        for extension in SOURCE_EXTENSIONS:
+            candidate = directory / f"{contract.name}.{extension}"
+            if candidate.is_file():
+                found.append(candidate)
+                break
+    folder = directory / contract.name
+    if contract.replace_scope and folder.is_dir():
+        found += sorted(
+            path
+            for path in folder.iterdir()
+            if path.is_file() and path.suffix.lower().removeprefix(".") in SOURCE_EXTENSIONS
+        )
+    return found
 
 
 def load_directory(
@@ -993,18 +1013,17 @@ def load_directory(
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[LoadResult]:
-    """Load every contract's file found in ``directory``, in foreign-key order."""
+    """Load every contract's files found in ``directory`` (``find_source_files``), in
+    foreign-key order."""
     wanted = set(sources) if sources is not None else set(CONTRACTS)
     results = []
     for contract in CONTRACTS.values():
         if contract.name not in wanted:
             continue
-        path = find_source_file(Path(directory), contract)
-        if path is None:
-            continue
-        if progress:
-            progress(f"loading {contract.name} from {path.name}")
-        results.append(load_file(contract, path, db_path, today=today))
+        for path in find_source_files(Path(directory), contract):
+            if progress:
+                progress(f"loading {contract.name} from {path.name}")
+            results.append(load_file(contract, path, db_path, today=today))
     return results
 
 

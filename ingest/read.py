@@ -78,6 +78,7 @@ FORMATS_BY_SUFFIX = {
     ".tsv": "csv",
     ".txt": "csv",
     ".xlsx": "xlsx",
+    ".ods": "ods",
     ".json": "json",
     ".parquet": "parquet",
 }
@@ -125,7 +126,14 @@ def read_raw(contract: Contract, path: Path, *, sheet: str | None = None) -> pl.
     if path.stat().st_size == 0:
         raise InputError("the file is empty (0 bytes)", path=path)
 
-    if file_format == "csv":
+    if contract.file_format == "json" and file_format in ("csv", "xlsx", "ods"):
+        raw = _read_flat_360giving(contract, path, file_format, sheet)
+    elif file_format == "ods":
+        raise InputError(
+            "ODS is read for 360Giving funding files only; save the sheet as XLSX or CSV",
+            path=path,
+        )
+    elif file_format == "csv":
         raw = _read_csv(path)
     elif file_format == "xlsx":
         raw = _read_xlsx(contract, path, sheet)
@@ -974,6 +982,45 @@ def _read_xlsx(contract: Contract, path: Path, sheet: str | None) -> pl.DataFram
     return _drop_unnamed_empty(body)
 
 
+# --- 360Giving CSV and spreadsheets ----------------------------------------------------------
+
+
+def _read_flat_360giving(
+    contract: Contract, path: Path, file_format: str, sheet: str | None
+) -> pl.DataFrame:
+    """A 360Giving CSV or spreadsheet: with the standard's column titles, unflattened by
+    flattentool into the JSON package and mapped as one (``ingest.giving``); a file of the
+    contract's own flat columns is read as any other source's."""
+    from ingest.giving import Table, is_flat_layout, read_flat_grants, read_sheets
+
+    if file_format == "csv":
+        raw = _read_csv(path)
+        tables = [Table(1, raw.drop(LINE_NUMBER, strict=False))]
+    else:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if not head.startswith(b"PK\x03\x04"):
+            kind = _looks_like(head)
+            what = "an XLSX" if file_format == "xlsx" else "an ODS"
+            raise InputError(
+                f"not {what} file" + (f": it looks like {kind}" if kind else ""), path=path
+            )
+        tables = read_sheets(contract, path, file_format)
+    if not any(is_flat_layout(table.headers) for table in tables):
+        if file_format == "csv":
+            return raw
+        if file_format == "xlsx":
+            return _read_xlsx(contract, path, sheet)
+        if len(tables) == 1:
+            return tables[0].frame  # its cells are screened with the contract's columns
+        raise InputError(
+            "the spreadsheet has several sheets but not the 360Giving column titles",
+            path=path,
+        )
+    records, rows = read_flat_grants(contract, path, tables, _grants_to_rows)
+    return _records_frame(records, path, rows)
+
+
 # --- JSON ------------------------------------------------------------------------------------
 
 
@@ -1073,6 +1120,14 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
             'expected a 360Giving package {"grants": [...]} or a JSON array of flat records',
             path=path,
         )
+    return _records_frame(records, path)
+
+
+def _records_frame(
+    records: list[Any], path: Path, row_numbers: list[int] | None = None
+) -> pl.DataFrame:
+    """Flat records (a JSON array, or grants mapped to rows) as a frame of text, numbered by
+    record (or by ``row_numbers``: the spreadsheet rows the records came from)."""
     if not records:
         raise InputError("no data rows (the JSON holds no records)", path=path)
 
@@ -1105,17 +1160,23 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
         {names[key]: cells for key, cells in columns.items()},
         schema={names[key]: pl.String for key in columns},
     )
-    return frame.select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER), pl.all())
+    numbers = (
+        pl.Series(ROW_NUMBER, row_numbers, dtype=pl.Int64)
+        if row_numbers is not None
+        else pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_NUMBER)
+    )
+    return frame.select(numbers, pl.all())
 
 
 def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[str, Any]]:
     """Each grant's contract fields as a flat row. Every other field (a description, further
     items of lists, nested objects, and every key) is screened first with ``screen_texts``:
-    the row mapping drops them, so nothing else would. Organisations' addresses are dropped
-    unscreened (``ingest.contracts.giving360.is_organisation_detail``): they are public facts
-    about organisations, and nothing of them is kept. A grant's description is public text
-    about the funded work, in which names and postcodes are of organisations and places: it
-    is screened for NHS numbers and dates of birth (``screen_texts`` role "public")."""
+    the row mapping drops them, so nothing else would. A 360Giving publication is open data
+    about organisations (``Contract.published_openly``): the fields are screened for NHS
+    numbers and dates of birth (``screen_texts`` role "public"); organisations' addresses
+    (``ingest.contracts.giving360.is_organisation_detail``) are dropped unscreened, and
+    nothing of them is kept. A grant to an individual refuses the file (its field is kept in
+    the row for the header screen)."""
     from ingest.contracts.giving360 import grant_to_row, is_contract_leaf, is_organisation_detail
     from ingest.identifiable import IdentifiableDataError, merge_findings, screen_texts
 
@@ -1129,7 +1190,6 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
         raise InputError('"grants" must be a list of grants', path=path)
     rows = []
     others: list[str] = []
-    descriptions: list[str] = []
     findings = []
     where = "360Giving fields outside the contract"
     for index, grant in enumerate(grants):
@@ -1140,23 +1200,19 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
                 continue  # a contract field: screened with its column
             if is_organisation_detail(keys):
                 continue  # an organisation's address: public, dropped here and never kept
-            if keys == ("description",) and isinstance(leaf, str):
-                descriptions.append(leaf)  # public text about the funded work
-                continue
             if isinstance(leaf, str):
                 others.append(leaf)
             elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
                 others.append(_json_text(leaf) or "")
         if len(others) >= 50_000:
-            findings += screen_texts(others, where)
+            findings += screen_texts(others, where, role="public")
             others = []
         row = grant_to_row(grant)
         # Grants to individuals name a person: keep the field visible to the privacy screen.
         if grant.get("recipientIndividual"):
             row["recipientIndividual"] = json.dumps(grant["recipientIndividual"])
         rows.append(row)
-    findings += screen_texts(others, where)
-    findings += screen_texts(descriptions, "the grants' descriptions", role="public")
+    findings += screen_texts(others, where, role="public")
     if findings:
         raise IdentifiableDataError(merge_findings(findings), path=path)
     return rows

@@ -291,15 +291,7 @@ class Workbook:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        limits.check_zip_directory(self.path)
-        try:
-            with zipfile.ZipFile(self.path) as archive:
-                self.infos = archive.infolist()
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-            raise InputError(
-                "not a readable XLSX file: it is truncated or corrupt", path=self.path
-            ) from None
-        limits.check_zip_members(self.path, self.infos)
+        self.infos = zip_parts(self.path, "XLSX")
         self.members = {info.filename: info for info in self.infos}
         if "xl/workbook.xml" not in self.members:
             raise InputError("not an XLSX file (a zip archive without a workbook)", path=path)
@@ -426,11 +418,13 @@ class Workbook:
 
     # --- the screen ---
 
-    def screen_structure(self, read_member: str) -> None:
+    def screen_structure(self, read_member: str | set[str]) -> None:
         """Stream every XML part (sizes verified, cells counted, texts screened) before the
         table is read; the shared strings last, once the read sheet's are known. Findings
-        accumulate in ``findings`` (``refuse_if_found``)."""
+        accumulate in ``findings`` (``refuse_if_found``). ``read_member``: the sheet read, or
+        the sheets read (whose cells the caller screens)."""
         by_member = {sheet.member: sheet for sheet in self.sheets}
+        read = {read_member} if isinstance(read_member, str) else set(read_member)
         used = array("I")
         for info in self.infos:
             member = info.filename
@@ -446,12 +440,15 @@ class Workbook:
                 self._parse(member, _PartScan(self._screener(_part_label(member))))
                 continue
             self._count_cells(sheet)
-            scan = _SheetScan(self._screener(f"sheet {sheet.position}"), read=member == read_member)
+            scan = _SheetScan(self._screener(f"sheet {sheet.position}"), read=member in read)
             self._parse(member, scan)
             if scan.first_row is not None:
                 self._first_rows[sheet.name] = scan.first_row
-            if member == read_member:
-                used = scan.shared
+            if member in read:
+                if len(used) < len(scan.shared):
+                    used.extend([0] * (len(scan.shared) - len(used)))
+                for index, cells in enumerate(scan.shared):
+                    used[index] += cells
         self._screen_shared_strings(used)
 
     def _count_cells(self, sheet: _Sheet) -> None:
@@ -492,6 +489,21 @@ class Workbook:
 
         if self.findings:
             raise IdentifiableDataError(merge_findings(self.findings), path=self.path)
+
+
+def zip_parts(path: Path, kind: str) -> list[zipfile.ZipInfo]:
+    """The parts of a zip-based spreadsheet (an ``kind`` file: XLSX, ODS), its directory
+    checked against the limits before and after ``zipfile`` reads it."""
+    limits.check_zip_directory(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise InputError(
+            f"not a readable {kind} file: it is truncated or corrupt", path=path
+        ) from None
+    limits.check_zip_members(path, infos)
+    return infos
 
 
 def _part_label(member: str) -> str:

@@ -144,8 +144,10 @@ _INGEST_HELP = "\n\n".join(
     [
         "Check files of one source against its contract and load them into the warehouse.",
         "Files: CSV (comma, semicolon, tab or pipe; UTF-8 with or without BOM, or "
-        "Windows-1252), XLSX (first sheet, or --sheet), Parquet, JSON (records, or 360Giving "
-        "grants for provider_funding). Headers may differ in case, spaces and order. "
+        "Windows-1252), XLSX (first sheet, or --sheet), Parquet, JSON (records). "
+        "provider_funding takes a funder's 360Giving publication as published: the JSON "
+        "package, the flat CSV or the spreadsheet (XLSX or ODS, every sheet), and replaces "
+        "only that funder's grants. Headers may differ in case, spaces and order. "
         "docs/contracts.md lists every source's columns and rules.",
         "Refused whole, with nothing kept: a file carrying identifiable data (NHS numbers, "
         "full postcodes, dates of birth, names or addresses); an empty, unreadable or "

@@ -97,6 +97,25 @@ activities_by_month as (
     group by all
 ),
 
+-- a grant's planned period as the warehouse resolves it: the published dates, else from the
+-- start (or the award date) the published duration or 12 months
+grants as (
+    select
+        recipient_org_id,
+        amount_awarded_gbp,
+        coalesce(planned_start_date, award_date) as planned_start_date,
+        coalesce(
+            planned_end_date,
+            cast(
+                coalesce(planned_start_date, award_date)
+                + to_months(cast(coalesce(planned_duration_months, 12) as integer))
+                - interval 1 day
+                as date
+            )
+        ) as planned_end_date
+    from raw.provider_funding
+),
+
 funding_by_month as (
     select
         lsoas.neighbourhood_code,
@@ -112,7 +131,7 @@ funding_by_month as (
                 ) + 1
             )
         ) as funding_gbp
-    from raw.provider_funding as funding
+    from grants as funding
     inner join raw.providers as providers
         on funding.recipient_org_id = providers.provider_id
     inner join lsoas

@@ -6,7 +6,8 @@ funding and funding per head, and the population-weighted IMD score, by MSOA and
 The rules are those of marts.fct_neighbourhood_need_capacity_monthly at neighbourhood_level
 msoa with as_of_date unset (months from the first referral month to the latest referral
 date; an activity counts in a month it ran on any day of; a grant is spread evenly per day
-over its planned dates). No validation, no audit, no tests: that is the point of comparison.
+over its planned dates, or the period the warehouse takes for a grant published without
+them). No validation, no audit, no tests: that is the point of comparison.
 
 The one XLSX source (activities) is read with fastexcel, the Rust calamine reader that
 ``pandas.read_excel(engine="calamine")`` also wraps (pandas' own XLSX engines, openpyxl and
@@ -44,16 +45,56 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return fastexcel.read_excel(str(path)).load_sheet(0).to_pandas()
 
 
-def _read_grants(path: Path) -> pd.DataFrame:
-    grants = json.loads(path.read_text())["grants"]
-    return pd.DataFrame(
-        {
-            "provider_id": [grant["recipientOrganization"][0]["id"] for grant in grants],
-            "amount_gbp": [float(grant["amountAwarded"]) for grant in grants],
-            "start": pd.to_datetime([grant["plannedDates"][0]["startDate"] for grant in grants]),
-            "end": pd.to_datetime([grant["plannedDates"][0]["endDate"] for grant in grants]),
-        }
-    )
+def _read_grants(folder: Path) -> pd.DataFrame:
+    """Every funder's file in the folder (360Giving JSON, or the flat CSV or XLSX with the
+    standard's column titles, one row a grant), with the planned period resolved as the
+    warehouse does: the published dates, else from the start (or the award date) the
+    published duration or 12 months."""
+    frames = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".json":
+            grants = json.loads(path.read_text())["grants"]
+
+            def first(grant: dict, key: str, field: str) -> object:
+                return (grant.get(key) or [{}])[0].get(field)
+
+            frame = pd.DataFrame(
+                {
+                    "provider_id": [first(g, "recipientOrganization", "id") for g in grants],
+                    "amount_gbp": [float(g["amountAwarded"]) for g in grants],
+                    "award": [g["awardDate"] for g in grants],
+                    "start": [first(g, "plannedDates", "startDate") for g in grants],
+                    "end": [first(g, "plannedDates", "endDate") for g in grants],
+                    "months": [first(g, "plannedDates", "duration") for g in grants],
+                }
+            )
+        else:
+            flat = pd.read_csv(path, dtype=str) if path.suffix == ".csv" else _read_xlsx(path)
+            flat = flat.astype(object).where(flat.notna(), None)
+            titles = {
+                "provider_id": "Recipient Org:Identifier",
+                "amount_gbp": "Amount Awarded",
+                "award": "Award Date",
+                "start": "Planned Dates:Start Date",
+                "end": "Planned Dates:End Date",
+                "months": "Planned Dates:Duration (months)",
+            }
+            frame = pd.DataFrame(
+                {name: flat[title] if title in flat else None for name, title in titles.items()}
+            )
+            frame["amount_gbp"] = frame["amount_gbp"].astype(float)
+        frames.append(frame)
+    grants = pd.concat(frames, ignore_index=True)
+    for name in ("award", "start", "end"):
+        grants[name] = pd.to_datetime(grants[name].astype(str).str[:10], errors="coerce")
+    grants["start"] = grants["start"].fillna(grants["award"])
+    months = pd.to_numeric(grants["months"], errors="coerce").fillna(12).astype(int)
+    derived = [
+        start + pd.DateOffset(months=int(n)) - pd.Timedelta(days=1)
+        for start, n in zip(grants["start"], months, strict=True)
+    ]
+    grants["end"] = grants["end"].fillna(pd.Series(derived, index=grants.index))
+    return grants[["provider_id", "amount_gbp", "start", "end"]]
 
 
 def build_mart(src: Path) -> pd.DataFrame:
@@ -75,7 +116,7 @@ def build_mart(src: Path) -> pd.DataFrame:
     )
     providers = pd.read_csv(src / "providers.csv", usecols=["provider_id", "base_lsoa_code"])
     activities = _read_xlsx(src / "activities.xlsx")
-    grants = _read_grants(src / "provider_funding.json")
+    grants = _read_grants(src / "provider_funding")
 
     # LSOAs with their MSOA, population and IMD score
     lsoas = geography.merge(population, on="lsoa_code", how="left").merge(

@@ -57,12 +57,33 @@ def render_contract(contract: Contract) -> str:
             f"- Side by side: a file replaces only the rows loaded before with the same {names} "
             "as its own rows; the rest stay (load each publisher's file in any order)."
         )
+        lines.append(
+            f"- Adding a publisher: `icb-insight ingest {contract.name} FILE` (or drop the file "
+            f"in `data/landing/{contract.name}/`, or keep it in the sources folder's "
+            f"`{contract.name}/` subfolder, which `icb-insight build` loads file by file). Its "
+            "file is taken as published; send a corrected file the same way and it replaces "
+            "that publisher's rows only."
+        )
+    if contract.published_openly:
+        lines.append(
+            "- Screen: an open publication about organisations. Organisations' addresses and "
+            "postcodes are read past and never kept; every other text is screened for NHS "
+            "numbers and dates of birth (names in it are of organisations, staff and places); "
+            "a column named for personal data, or a grant to an individual, refuses the file."
+        )
+    if contract.file_format == "json" and contract.standards:
+        lines.append(
+            f"- Forms: the {contract.standards[0]} JSON package, or its flat CSV or spreadsheet "
+            "(XLSX or ODS, one sheet or several, the standard's column titles), which the "
+            "standard's own tool, flattentool, turns into the JSON package first; a CSV or "
+            "XLSX with this contract's own column names is read as a table."
+        )
     elif contract.period_column:
         lines.append(
             f"- Period: the months of `{contract.period_column}` in a file; a later file for "
             "the same months replaces the rows loaded before."
         )
-    else:
+    elif not contract.replace_scope:
         lines.append("- Snapshot: each new file replaces the previous one.")
     if contract.free_text_columns:
         names = ", ".join(f"`{name}`" for name in contract.free_text_columns)

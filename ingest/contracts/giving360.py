@@ -108,6 +108,20 @@ def _gss(value: Any) -> str | None:
     return text if GSS.match(text) else None
 
 
+# A date with a time ("2020-11-03T00:00:00+00:00", as a spreadsheet's date cell becomes): the
+# date is kept.
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}")
+DATE_COLUMNS = ("award_date", "planned_start_date", "planned_end_date")
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        found = _DATE_TIME.match(value.strip())
+        if found:
+            return found.group(1)
+    return value
+
+
 def grant_to_row(grant: dict[str, Any]) -> dict[str, Any]:
     """Flatten one 360Giving grant (see the module notes for lists)."""
     row: dict[str, Any] = {}
@@ -123,6 +137,8 @@ def grant_to_row(grant: dict[str, Any]) -> dict[str, Any]:
             row[LOCATIONS_WITHOUT_CODE] = sum(code is None for code in codes) if items else None
         else:
             row[column] = items[0].get(path[1]) if items else None
+    for column in DATE_COLUMNS:
+        row[column] = _date(row[column])
     return row
 
 

@@ -116,6 +116,11 @@ class Contract:
     # before that hold any of its values there (a funder's file, its funder's grants), rather
     # than the whole table. Empty: a snapshot (or, with ``period_column``, the months).
     replace_scope: tuple[str, ...] = ()
+    # The source is an open publication about organisations (360Giving grants): its texts are
+    # screened for NHS numbers and dates of birth, not for names and addresses, which in it
+    # are of organisations, their staff and places; a header naming personal data, or a grant
+    # to an individual, still refuses a file.
+    published_openly: bool = False
     # Freshness for dbt sources: warn and error after this many days without a load.
     freshness_warn_days: int = 14
     freshness_error_days: int = 45

@@ -576,14 +576,17 @@ PROVIDER_FUNDING = Contract(
         "estimated), the grant programme (kept as published; its purpose comes from an editable "
         "mapping, `unknown` when no rule matches), beneficiary locations. A file replaces only "
         "the grants of the funders it holds, so funders' files load side by side in any order. "
-        "Organisations' addresses and postcodes are read past and never kept; a grant to an "
-        "individual (recipientIndividual) refuses the file."
+        "An open publication about organisations: organisations' addresses are read past and "
+        "never kept; other texts are screened for NHS numbers and dates of birth (names in "
+        "them are of organisations, staff and places); a grant to an individual "
+        "(recipientIndividual) or a column named for personal data refuses the file."
     ),
     sender="Funders (ICB, councils, trusts, foundations, national and lottery funders)",
     file_format="json",
     standards=(GIVING,),
     primary_key=("grant_id",),
     replace_scope=("funding_org_id",),
+    published_openly=True,
     freshness_warn_days=100,
     freshness_error_days=400,
     columns=(

@@ -8,7 +8,7 @@ contract; some grants end in the months after ``as_of`` (the funding cliff).
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -87,8 +87,10 @@ class Community:
     sess_act: np.ndarray
     sess_day: np.ndarray
     sess_places: np.ndarray
-    # funding rows (flat contract columns) and the funders
+    # funding rows (flat contract columns, the period as the warehouse will take it) and the
+    # funders, each publishing its own file
     grants: list[dict[str, Any]] = field(default_factory=list)
+    funders: list["Funder"] = field(default_factory=list)
 
     def active_on(self, day: int | np.ndarray) -> np.ndarray:
         end = np.where(self.act_end < 0, np.iinfo(np.int64).max, self.act_end)
@@ -400,45 +402,154 @@ def _session_dates(
     return sess_act[keep], sess_day[keep]
 
 
-def _funders(places: Places, rng: np.random.Generator) -> dict[str, list[tuple[str, str]]]:
-    """Funders per ICB (by ICB index) and per council (by LA index), as (org-id, name)."""
-    funders: dict[str, list[tuple[str, str]]] = {
-        "icb": [],
-        "foundation": [],
-        "trust": [],
-        "council": [],
-    }
+@dataclass(frozen=True)
+class Funder:
+    """A funder and how it publishes its grants, as real funders differ: its own file and
+    form, its own programme names, planned dates or not, where it says the money benefits."""
+
+    org_id: str
+    name: str
+    kind: str  # icb, foundation, trust, council
+    form: str  # json, csv or xlsx
+    periods: str  # dates (planned start and end), duration (months only), mixed (half none)
+    area: str  # msoa (the recipient's), borough (the council's district), mixed (some none)
+    area_code: str = ""  # a council's district code (its grants are borough-wide)
+
+    @property
+    def file_stem(self) -> str:
+        return self.org_id.lower().replace("360g-demo-", "").replace("gb-chc-", "chc-")
+
+
+# Programmes as each kind of funder names them; the purpose comes from the editable mapping
+# (dbt_project/seeds/grant_programme_purposes.csv), and some match no rule (unknown).
+PROGRAMMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "icb": {
+        "social_prescribing_contract": ("Social Prescribing Referral Contracts",),
+        "project": ("Health Inequalities Small Grants", "Community Wellbeing Pilot Projects"),
+        "core": ("Voluntary Sector Core Funding",),
+    },
+    "foundation": {
+        "project": ("Community Chest", "Open Grants Programme"),
+        "core": ("Core Support Grants", "Strengthening Organisations"),
+    },
+    "trust": {
+        "project": ("Wellbeing Fund", "Healthy Communities Programme"),
+        "core": ("Unrestricted Funding", "Running Costs Grants"),
+    },
+    "council": {
+        "project": (
+            "Voluntary and Community Sector Grants",
+            "Cost of Living Support Fund",
+            "Neighbourhood Grants",
+        ),
+        "core": ("Core Funding for VCS Infrastructure", "Community Organisations Support"),
+    },
+}
+# Groups funded that the directory does not list (a grant still counts for them).
+UNLISTED_GROUPS = (
+    "Tenants and Residents Association",
+    "Youth Football Club",
+    "Allotment Society",
+    "Luncheon Club",
+    "Community Choir",
+    "Friends of the Park",
+)
+
+
+def _funders(places: Places, rng: np.random.Generator) -> dict[str, list[Funder]]:
+    """Funders per ICB (by ICB index) and per council (by LA index)."""
+    funders: dict[str, list[Funder]] = {"icb": [], "foundation": [], "trust": [], "council": []}
     next_id = 1
     charity_numbers = (
         9_000_000 + 1_000 + rng.choice(99_000, size=2 * len(places.icb_code), replace=False)
     )
     for i, short in enumerate(places.icb_short):
         funders["icb"].append(
-            (f"360G-DEMO-FUNDER-{next_id}", f"NHS {short} Integrated Care Board (fictional)")
+            Funder(
+                f"360G-DEMO-FUNDER-{next_id}",
+                f"NHS {short} Integrated Care Board (fictional)",
+                "icb",
+                "json",
+                "dates",
+                "msoa",
+            )
         )
         next_id += 1
         funders["foundation"].append(
-            (f"GB-CHC-{charity_numbers[2 * i]}", f"{short} Community Foundation (fictional)")
-        )
-        funders["trust"].append(
-            (
-                f"GB-CHC-{charity_numbers[2 * i + 1]}",
-                f"{short} Health and Wellbeing Trust (fictional)",
+            Funder(
+                f"GB-CHC-{charity_numbers[2 * i]}",
+                f"{short} Community Foundation (fictional)",
+                "foundation",
+                "json",
+                "mixed",
+                "mixed",
             )
         )
-    for name in places.la_name:
-        funders["council"].append((f"360G-DEMO-FUNDER-{next_id}", f"{name} Council (fictional)"))
+        funders["trust"].append(
+            Funder(
+                f"GB-CHC-{charity_numbers[2 * i + 1]}",
+                f"{short} Health and Wellbeing Trust (fictional)",
+                "trust",
+                "xlsx",
+                "duration",
+                "mixed",
+            )
+        )
+    for la, name in enumerate(places.la_name):
+        funders["council"].append(
+            Funder(
+                f"360G-DEMO-FUNDER-{next_id}",
+                f"{name} Council (fictional)",
+                "council",
+                "csv",
+                "mixed",
+                "borough",
+                str(places.la_code[la]),
+            )
+        )
         next_id += 1
     return funders
 
 
-# Grant programmes as funders name them; the purpose comes back from the programme mapping
-# (dbt_project/seeds/grant_programme_purposes.csv).
-PROGRAMME_TITLES = {
-    "core": "Core Funding Programme",
-    "project": "Community Projects Fund",
-    "social_prescribing_contract": "Social Prescribing Contracts",
-}
+def _as_published(row: dict[str, Any], funder: Funder, msoa: str, rng: np.random.Generator) -> None:
+    """Shape a grant as its funder publishes it. A grant published without planned dates is
+    given the period the warehouse will take for it (from the award date: its duration, or
+    default_grant_period_months, 12), so what the demo knows and what is loaded agree."""
+    award: date = row["award_date"]
+    start: date = row["planned_start_date"]
+    end: date = row["planned_end_date"]
+    u = rng.random()
+    if funder.periods == "duration" or (funder.periods == "mixed" and u < 0.5):
+        months = 12 if funder.periods == "mixed" else max(1, round((end - start).days / 30.44))
+        end = add_months(award, months) - timedelta(days=1)
+        row.update(planned_start_date=award, planned_end_date=end)
+        row["published_period"] = months if funder.periods == "duration" else None
+    else:
+        row["published_period"] = "dates"
+    v = rng.random()
+    if funder.area == "borough":
+        row["beneficiary_area_codes"] = funder.area_code
+        row["beneficiary_area_names"] = [funder.name.removesuffix(" Council (fictional)")]
+    elif funder.area == "msoa" or (funder.area == "mixed" and v < 0.6):
+        row["beneficiary_area_codes"] = msoa
+    else:
+        row["beneficiary_area_codes"] = None
+
+
+def published_grants(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as their funders publish them: planned dates left out where the funder gives
+    a duration (``planned_duration_months``) or nothing."""
+    out = []
+    for row in grants:
+        period = row.get("published_period", "dates")
+        shown = {k: v for k, v in row.items() if k not in ("published_period", "funding_purpose")}
+        if period != "dates":
+            shown.pop("planned_start_date", None)
+            shown.pop("planned_end_date", None)
+            if period is not None:
+                shown["planned_duration_months"] = period
+        out.append(shown)
+    return out
 
 
 def _round_to(value: float, step: float) -> float:
@@ -455,6 +566,7 @@ def _grants(
     """Flat provider_funding rows. Also shortens activities at the funding cliff."""
     as_of_day = to_days(as_of)
     funders = _funders(places, rng)
+    community.funders = [funder for kind in funders.values() for funder in kind]
     n_prov = len(community.prov_id)
     active = community.active_on(as_of_day)
     prov_active = np.bincount(community.act_provider[active], minlength=n_prov) > 0
@@ -479,7 +591,8 @@ def _grants(
         start: int,
         days: int,
         amount: float,
-        funder: tuple[str, str],
+        funder: Funder,
+        recipient: tuple[str, str] | None = None,
     ) -> None:
         if purpose == "project":
             title = PROJECT_TITLES[CATEGORIES[prov_category[p]]][int(rng.integers(0, 2))]
@@ -487,26 +600,26 @@ def _grants(
             title = CORE_TITLES[int(rng.integers(0, len(CORE_TITLES)))]
         else:
             title = SP_CONTRACT_TITLES[int(rng.integers(0, len(SP_CONTRACT_TITLES)))]
-        rows.append(
-            {
-                "title": title,
-                "currency": "GBP",
-                "amount_awarded_gbp": amount,
-                "award_date": from_days(award),
-                "planned_start_date": from_days(start),
-                "planned_end_date": from_days(start + days - 1),
-                "recipient_org_id": str(community.prov_id[p]),
-                "recipient_org_name": str(community.prov_name[p]),
-                "funding_org_id": funder[0],
-                "funding_org_name": funder[1],
-                "grant_programme_title": PROGRAMME_TITLES[purpose],
-                "beneficiary_area_codes": str(
-                    places.msoa_code[places.lsoa_msoa[community.prov_lsoa[p]]]
-                ),
-            }
-        )
+        programmes = PROGRAMMES[funder.kind].get(purpose) or PROGRAMMES[funder.kind]["project"]
+        row = {
+            "title": title,
+            "currency": "GBP",
+            "amount_awarded_gbp": amount,
+            "award_date": from_days(award),
+            "planned_start_date": from_days(start),
+            "planned_end_date": from_days(start + days - 1),
+            "recipient_org_id": recipient[0] if recipient else str(community.prov_id[p]),
+            "recipient_org_name": recipient[1] if recipient else str(community.prov_name[p]),
+            "funding_org_id": funder.org_id,
+            "funding_org_name": funder.name,
+            "grant_programme_title": programmes[int(rng.integers(0, len(programmes)))],
+            "funding_purpose": purpose,  # the demo's own truth; not published
+        }
+        msoa = str(places.msoa_code[places.lsoa_msoa[community.prov_lsoa[p]]])
+        _as_published(row, funder, msoa, rng)
+        rows.append(row)
 
-    def pick_funder(p: int, purpose: str) -> tuple[str, str]:
+    def pick_funder(p: int, purpose: str) -> Funder:
         la = int(places.lsoa_la[community.prov_lsoa[p]])
         icb = int(places.la_icb[la])
         u = rng.random()
@@ -575,6 +688,33 @@ def _grants(
                     pick_funder(p, "social_prescribing_contract"),
                 )
                 end = start - 1 - int(rng.integers(0, 120))
+
+    # Groups the directory does not list, funded by their council or foundation (borough-wide
+    # or for their neighbourhood): the money counts though no directory record does.
+    next_group = 1
+    for la in range(len(places.la_name)):
+        in_la = np.flatnonzero(places.lsoa_la[community.prov_lsoa] == la)
+        if in_la.size == 0:
+            continue
+        for _ in range(int(rng.integers(2, 5))):
+            p = int(in_la[int(rng.integers(0, in_la.size))])  # a neighbour, for the area
+            group = UNLISTED_GROUPS[int(rng.integers(0, len(UNLISTED_GROUPS)))]
+            place = str(places.la_name[la])
+            recipient = (f"360G-DEMO-GROUP-{next_group}", f"{place} {group} (fictional)")
+            next_group += 1
+            award = as_of_day - int(rng.integers(30, 2 * 365))
+            icb = int(places.la_icb[la])
+            funder = funders["council"][la] if rng.random() < 0.7 else funders["foundation"][icb]
+            add(
+                p,
+                "project",
+                award,
+                award + int(rng.integers(14, 60)),
+                365,
+                _round_to(rng.lognormal(np.log(3_000.0), 0.5), 50.0),
+                funder,
+                recipient,
+            )
 
     # Activities of groups at the cliff are often due to end when the money does.
     open_ended = (community.act_end < 0) & (cliff_end[community.act_provider] > 0)

@@ -54,6 +54,61 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def write_360giving_flat(rows: list[dict[str, Any]], path: Path) -> None:
+    """The grants as a funder's flat 360Giving file (``path``'s suffix: .csv, or .xlsx with
+    one sheet "grants"), with the standard's column titles: flattentool flattens the JSON
+    package (one item of each list rolled up into the grant's row), as a funder using the
+    standard's tools would."""
+    import shutil
+    import tempfile
+    import warnings
+
+    import flattentool
+
+    from ingest.giving import SCHEMA
+
+    with tempfile.TemporaryDirectory(prefix="icb-demo-360giving-") as folder:
+        package = Path(folder) / "grants.json"
+        write_360giving(rows, package)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            flattentool.flatten(
+                str(package),
+                output_name=str(Path(folder) / "flat"),
+                output_format="csv",
+                schema=str(SCHEMA),
+                root_list_path="grants",
+                main_sheet_name="grants",
+                use_titles=True,
+                root_id="",
+                id_name="id",
+                rollup=True,
+                remove_empty_schema_columns=True,
+                line_terminator="LF",
+            )
+        main = Path(folder) / "flat" / "grants.csv"
+        if path.suffix == ".csv":
+            shutil.copyfile(main, path)
+            return
+        frame = pl.read_csv(main, infer_schema=False)
+        workbook = xlsxwriter.Workbook(str(path))
+        latest = max(row["award_date"] for row in rows)  # fixed properties: the same bytes
+        workbook.set_properties(
+            {
+                "title": "grants",
+                "author": "icb-insight demo generator (synthetic data)",
+                "created": datetime(latest.year, latest.month, latest.day),
+            }
+        )
+        sheet = workbook.add_worksheet("grants")
+        sheet.write_row(0, 0, frame.columns)
+        for index, row in enumerate(frame.iter_rows(), start=1):
+            for column, cell in enumerate(row):
+                if cell is not None:
+                    sheet.write_string(index, column, cell)
+        workbook.close()
+
+
 def write_360giving(rows: list[dict[str, Any]], path: Path) -> None:
     """A 360Giving JSON package ``{"grants": [...]}`` built with ``row_to_grant``."""
     grants = [row_to_grant(row) for row in rows]

@@ -237,7 +237,14 @@ def prepare_frames(reference_dir: Path, icb_code: str | None, *, edition: int = 
             on="lsoa_code",
             how="left",
         )
-        .join(lad_regions(paths["lad_region_lookup"]), on="lad_code", how="left")
+        # region by the LSOA's 2024 district (an IoD2019 file gives the 2019 districts)
+        .join(
+            england.select("lsoa_code", "lad_code")
+            .join(lad_regions(paths["lad_region_lookup"]), on="lad_code", how="inner")
+            .select("lsoa_code", "region_code"),
+            on="lsoa_code",
+            how="left",
+        )
         .sort("lsoa_code")
     )
     population = population.join(lsoas.select("lsoa_code"), on="lsoa_code", how="semi")

@@ -28,7 +28,7 @@ from ingest.errors import InputError
 from ingest.load import (
     LoadResult,
     file_sha256,
-    find_source_file,
+    find_source_files,
     load_file,
     load_landed_file,
     refusal_reason,
@@ -71,19 +71,25 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
     ) -> MaterializeResult:
         if config.landed_files:
             return _load_landed(context, contract, config.landed_files, warehouse.db_path)
-        path = find_source_file(source_files.path, contract)
-        if path is None:
+        paths = find_source_files(source_files.path, contract)
+        if not paths:
             context.log.info(f"no {contract.name} file in {source_files.path}; raw table kept")
             return MaterializeResult(metadata={"status": "no new file"})
-        try:
-            result = load_file(contract, path, warehouse.db_path)
-        except InputError as error:  # kept in the run's log: the label and a value-free reason
-            label = file_label(contract.name, file_sha256(path), path)
-            reason = refusal_reason(error, contract)
-            raise Failure(description=f"{contract.name}: {label}: {reason}") from None
-        for line in [result.summary(), *result.downstream_lines()]:
-            context.log.info(line)
-        return MaterializeResult(metadata=_result_metadata(result))
+        results = []
+        for path in paths:  # (several: one per publisher, each replacing only its own part)
+            try:
+                result = load_file(contract, path, warehouse.db_path)
+            except InputError as error:  # in the run's log: the label and a value-free reason
+                label = file_label(contract.name, file_sha256(path), path)
+                reason = refusal_reason(error, contract)
+                raise Failure(description=f"{contract.name}: {label}: {reason}") from None
+            for line in [result.summary(), *result.downstream_lines()]:
+                context.log.info(line)
+            results.append(result)
+        metadata = _result_metadata(results[-1])
+        if len(results) > 1:
+            metadata["files"] = MetadataValue.json([result.label for result in results])
+        return MaterializeResult(metadata=metadata)
 
     return _ingest
 

@@ -195,5 +195,5 @@ def test_ten_digits_in_a_grant_or_org_id_are_not_an_nhs_number(
 
 def test_an_nhs_number_in_a_description_still_refuses(tmp_path: Path, warehouse_path: Path) -> None:
     record = grant("360G-a-1", description="For patient 943 476 5919")
-    with pytest.raises(InputError, match="descriptions: 1 value looks like an NHS number"):
+    with pytest.raises(InputError, match="outside the contract: 1 value looks like an NHS number"):
         load_file(FUNDING, package(tmp_path, "a.json", record), warehouse_path)

@@ -247,6 +247,13 @@ def test_prepared_icb_files_load_without_quarantine(tmp_path: Path, edition: int
     assert prepared.geography.height == 860
     assert prepared.deprivation.height == 33_755  # every LSOA in England: national ranks
     assert prepared.deprivation["population_total"].null_count() == 0
+    # MSOA, ward and region of every LSOA in England, so that a grant to an area partly
+    # outside the ICB is shared by the whole area's population
+    for column in ("msoa_code", "ward_code", "region_code"):
+        assert prepared.deprivation[column].null_count() == 0, column
+    assert prepared.deprivation["region_code"].n_unique() == 9
+    sheffield = prepared.deprivation.filter(pl.col("lad_code") == "E08000019")
+    assert set(sheffield["region_code"]) == {"E12000003"}  # Yorkshire and The Humber
     assert prepared.population.height == 860
     assert prepared.practices.height > 100
     assert set(prepared.deprivation["iod_edition"]) == {edition}

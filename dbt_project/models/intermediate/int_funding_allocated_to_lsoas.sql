@@ -25,6 +25,11 @@
     one row per grant (lsoa_code null, is_in_icb false) for the share outside it. Rows of
     one grant have share_of_grant summing to 1.
 -#}
+{#-
+    A table, not a view: fct_provider_funding and the neighbourhood allocation read it, and
+    every money mart through them (a country-wide grant touches every LSOA in England).
+-#}
+{{ config(materialized='table') }}
 with
 
 funding as (

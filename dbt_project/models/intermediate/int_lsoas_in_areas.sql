@@ -6,9 +6,10 @@
     with each LSOA's local authority, sub-ICB location and ICB. So the population of an area
     partly outside the ICB is known as a whole, and the share inside can be taken.
     Levels: lsoa (E01), msoa (E02), ward (E05), lad (E06-E09), sub_icb (E38), icb (E54),
-    region (E12, from the deprivation file's region_code where it carries one) and country
-    (E92000001, England: every E01 LSOA). An LSOA outside the ICB has no MSOA or ward here
-    (the deprivation file does not carry them).
+    region (E12) and country (E92000001, England: every E01 LSOA). Outside the ICB, the MSOA,
+    ward and region are the deprivation file's msoa_code, ward_code and region_code, written
+    by `icb-insight reference prepare` (empty in files without them: such an area is then
+    known by its LSOAs inside the ICB only, as if wholly inside).
 -#}
 {%- set levels = ['lsoa', 'msoa', 'ward', 'lad', 'sub_icb', 'icb', 'region', 'country'] -%}
 with
@@ -59,8 +60,8 @@ outside as (
 
     select
         deprivation.lsoa_code,
-        cast(null as varchar) as msoa_code,
-        cast(null as varchar) as ward_code,
+        deprivation.msoa_code,
+        deprivation.ward_code,
         deprivation.lad_code,
         deprivation.sub_icb_code,
         deprivation.icb_code,

@@ -11,6 +11,11 @@
     matches chain (a recipient and a directory record with the same charity number, and a
     second directory's record of the same name, are one organisation). Grain: record_key.
 -#}
+{#-
+    A table, not a view: the allocation, the grant-to-provider bridge, fct_provider_funding
+    and dim_organisations read it, and as a view each would walk the matches again.
+-#}
+{{ config(materialized='table') }}
 {%- set methods = ['org_id', 'charity_number', 'company_number', 'name'] -%}
 with recursive
 

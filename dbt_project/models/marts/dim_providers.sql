@@ -1,3 +1,7 @@
+{#-
+    One row per directory record of a community provider, with the organisation it is
+    (dim_organisations) and the neighbourhood where it is based.
+-#}
 with
 
 providers as (
@@ -18,6 +22,13 @@ lsoas as (
 
 ),
 
+organisation_records as (
+
+    select * from {{ ref('int_organisation_records') }}
+    where record_source = 'directory'
+
+),
+
 activity_totals as (
 
     select
@@ -33,6 +44,8 @@ final as (
     select
         -- ids
         cast(providers.provider_id as varchar) as provider_id,
+        cast(providers.directory_id as varchar) as directory_id,
+        cast(organisation_records.organisation_id as varchar) as organisation_id,
         cast(providers.base_lsoa_code as varchar) as base_lsoa_code,
         cast(lsoas.neighbourhood_code as varchar) as neighbourhood_code,
 
@@ -47,6 +60,8 @@ final as (
         on providers.base_lsoa_code = lsoas.lsoa_code
     left join activity_totals
         on providers.provider_id = activity_totals.provider_id
+    left join organisation_records
+        on providers.provider_id = organisation_records.source_record_id
 
 )
 
