@@ -101,6 +101,9 @@ def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int
         db.parent.mkdir(parents=True, exist_ok=True)
         results = load_directory(src, db, progress=_say)
         _say(f"loaded {len(results)} files")
+        # the editable mappings (dbt seeds) are loaded with the files: the mart phases' dbt
+        # run reads them, as the pipeline's build does
+        _run_dbt(["seed", "--full-refresh"], db, work)
     elif phase == "dbt_build":
         _run_dbt(DATA_BUILD, db, work)
     elif phase == "publish":
