@@ -1,8 +1,10 @@
 """Synthetic demo sources for a fictional ICB, one file per input contract.
 
 ``generate(out_dir)`` writes every source the pipeline accepts (file names and layouts from
-``ingest.contracts``), a ``demo_truth.json`` that lists the patterns planted in the data so
-end-to-end tests can check the marts find them, and a ``README.txt``. Same seed, scale and
+``ingest.contracts``; the community directory as the councils' Open Referral JSON pages in
+``directories/``, with the fictional LSOA polygons their venues fall in), a
+``demo_truth.json`` that lists the patterns planted in the data so end-to-end tests can
+check the marts find them, and a ``README.txt``. Same seed, scale and
 ``as_of`` give byte-identical files. Everything is invented: the areas, codes (in ranges no
 real area uses), organisations and people.
 
@@ -36,6 +38,7 @@ from ingest.demo.community import (
     grants_ending,
     providers_frame,
 )
+from ingest.demo.directory import BOUNDARIES_FILE, DIRECTORIES_FOLDER, write_directories
 from ingest.demo.people import People, activity_sessions, build_people
 from ingest.demo.places import Places, build_places
 from ingest.demo.population_groups import population_groups_frame
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 
 TRUTH_FILE = "demo_truth.json"
 README_FILE = "README.txt"
+# sources the demo publishes as Open Referral directories (for a fictional geography)
+DIRECTORY_SOURCES = ("providers", "activities")
 
 README_TEXT = """\
 icb-insight demo data ({scale} scale, seed {seed}, data up to {as_of})
@@ -61,6 +66,9 @@ Everything in this folder is SYNTHETIC and FICTIONAL. It was made by
   authorities, wards, MSOAs and LSOAs do not exist. Their codes use ranges
   that no real area uses (E54000901, E389009xx, E0x000901.., E05900001..,
   E02900001.., E01900001..). Practices (Z9xxxx) and PCNs (U9xxxx) are invented.
+- directories/ holds each local authority's community directory as Open Referral
+  JSON (list pages and full service records); lsoa_boundaries.geojson holds the
+  fictional LSOA polygons their venues' coordinates fall in (a grid in the sea).
 - Community organisations, activities, funders and grants are invented; org-ids
   use 360G-DEMO-, GB-CHC-9xxxxxx and GB-COH-DVxxxxxx numbers that belong to no one.
 - People are random draws: pseudonymous tokens, no NHS numbers, names,
@@ -163,6 +171,16 @@ def generate(
             continue
         if name == "activity_sessions":  # the referrals' tables are written: let them go
             del people
+        if fictional and name in DIRECTORY_SOURCES:
+            # councils publish their directories as Open Referral: one per local authority
+            if DIRECTORIES_FOLDER not in {path.name for path in files.values()}:
+                say(f"writing {DIRECTORIES_FOLDER}/ (Open Referral pages) and {BOUNDARIES_FILE}")
+                folder, directory_rows = write_directories(
+                    community, places, out_dir, seed=seed, as_of=as_of
+                )
+            files[name] = folder
+            rows[name] = directory_rows[name]
+            continue
         frame = frames.pop(name)()
         if frame is None:
             continue

@@ -969,8 +969,11 @@ def load_directory(
     sources: Iterable[str] | None = None,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    fallback: Callable[[Contract], list[LoadResult]] | None = None,
 ) -> list[LoadResult]:
-    """Load every contract's file found in ``directory``, in foreign-key order."""
+    """Load every contract's file found in ``directory``, in foreign-key order; for a
+    contract without one, what ``fallback`` loads (the directory feeds of
+    ``ingest.openreferral.load.load_sources``)."""
     wanted = set(sources) if sources is not None else set(CONTRACTS)
     results = []
     for contract in CONTRACTS.values():
@@ -978,6 +981,8 @@ def load_directory(
             continue
         path = find_source_file(Path(directory), contract)
         if path is None:
+            if fallback is not None:
+                results += fallback(contract)
             continue
         if progress:
             progress(f"loading {contract.name} from {path.name}")

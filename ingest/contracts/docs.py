@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ingest.contracts import CONTRACTS, Contract
 from ingest.limits import LIMITS
+from ingest.openreferral import DIRECTORY_FEEDS
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 
@@ -56,6 +57,12 @@ def render_contract(contract: Contract) -> str:
             f"- Period: the months of `{contract.period_column}` in a file; a later file for "
             "the same months replaces the rows loaded before."
         )
+    elif contract.replace_scope:
+        scope = ", ".join(f"`{column}`" for column in contract.replace_scope)
+        lines.append(
+            f"- Replaces by {scope}: a new file replaces the rows of the {scope} values it "
+            "holds, and only those (files with no value replace each other)."
+        )
     else:
         lines.append("- Snapshot: each new file replaces the previous one.")
     if contract.free_text_columns:
@@ -99,6 +106,7 @@ def render_markdown() -> str:
     order = "\n".join(f"{index}. `{name}`" for index, name in enumerate(CONTRACTS, start=1))
     sections = [HEADER.format(order=order)]
     sections += [render_contract(contract) for contract in CONTRACTS.values()]
+    sections.append(DIRECTORY_FEEDS.rstrip("\n"))
     sections.append(render_limits())
     return "\n\n".join(sections) + "\n"
 

@@ -33,6 +33,7 @@ from ingest.load import (
     load_landed_file,
     refusal_reason,
 )
+from ingest.openreferral.load import load_feeds
 from orchestration.resources import SourceFilesResource, WarehouseResource
 
 
@@ -69,8 +70,7 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
             return _load_landed(context, contract, config.landed_files, warehouse.db_path)
         path = find_source_file(source_files.path, contract)
         if path is None:
-            context.log.info(f"no {contract.name} file in {source_files.path}; raw table kept")
-            return MaterializeResult(metadata={"status": "no new file"})
+            return _load_feeds(context, contract, source_files.path, warehouse.db_path)
         try:
             result = load_file(contract, path, warehouse.db_path)
         except InputError as error:  # kept in the run's log: the label and a value-free reason
@@ -82,6 +82,28 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
         return MaterializeResult(metadata=_result_metadata(result))
 
     return _ingest
+
+
+def _load_feeds(
+    context: AssetExecutionContext, contract: Contract, folder: Path, db_path: Path
+) -> MaterializeResult:
+    """The contract's rows from the Open Referral directories in the source folder
+    (``directories/<name>/``), one load per directory; none: the raw table is kept."""
+    try:
+        results = load_feeds(folder, db_path, contract)
+    except InputError as error:  # a directory's file or record, by path and service id
+        raise Failure(description=f"{contract.name}: {error.message}") from None
+    if not results:
+        context.log.info(f"no {contract.name} file in {folder}; raw table kept")
+        return MaterializeResult(metadata={"status": "no new file"})
+    for result in results:
+        for line in [result.summary(), *result.downstream_lines()]:
+            context.log.info(line)
+    metadata = _result_metadata(results[-1])
+    metadata["directory_loads"] = MetadataValue.json([result.label for result in results])
+    metadata["rows_loaded"] = sum(result.rows_loaded for result in results)
+    metadata["rows_quarantined"] = sum(result.rows_quarantined for result in results)
+    return MaterializeResult(metadata=metadata)
 
 
 def _result_metadata(result: LoadResult) -> dict[str, object]:

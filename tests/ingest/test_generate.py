@@ -17,7 +17,10 @@ from ingest.contracts import CONTRACTS, Contract
 from ingest.contracts.giving360 import grant_to_row, row_to_grant
 from ingest.demo.people import SWEMWBS_METRIC
 from ingest.errors import InputError
-from ingest.generate import SCALES, GenerateResult, default_as_of, generate
+from ingest.generate import DIRECTORY_SOURCES, SCALES, GenerateResult, default_as_of, generate
+from ingest.openreferral.feed import read_directory
+from ingest.openreferral.load import DIRECTORIES_FOLDER, FOLDER_BOUNDARIES, directory_feeds
+from ingest.openreferral.places import LsoaLocator
 
 AS_OF = date(2026, 11, 22)  # a Sunday
 SEED = 7
@@ -54,8 +57,37 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
     return result
 
 
+def _read_directories(contract: Contract, folder: Path) -> pl.DataFrame:
+    """The contract's rows as the loader reads them from the demo's Open Referral
+    directories (venues placed in the demo's fictional LSOA polygons)."""
+    sources = folder.parent
+    geography = pl.read_csv(sources / "geography.csv", infer_schema=False)
+    locator = LsoaLocator(
+        sources / FOLDER_BOUNDARIES,
+        dict(zip(geography["lsoa_code"], geography["lad_code"], strict=True)),
+    )
+    rows: dict[str, dict] = {}
+    for feed in directory_feeds(sources):
+        read = read_directory(
+            feed.files,
+            directory_id=feed.directory_id,
+            local_authority=feed.local_authority,
+            locator=locator,
+            today=AS_OF,
+        )
+        key = contract.primary_key[0]
+        for row in read.providers if contract.name == "providers" else read.activities:
+            rows.setdefault(row[key], row)  # one organisation may be in several directories
+    return pl.DataFrame(
+        [{name: row.get(name) for name in contract.column_names} for row in rows.values()],
+        schema={name: pl.String for name in contract.column_names},
+    )
+
+
 def _read(contract: Contract, path: Path) -> pl.DataFrame:
     """The file as written, under canonical column names (values not yet typed)."""
+    if path.is_dir():
+        return _read_directories(contract, path)
     if contract.file_format == "csv":
         frame = pl.read_csv(path, infer_schema=False)
     elif contract.file_format == "xlsx":
@@ -105,6 +137,10 @@ def tables(generated: GenerateResult) -> dict[str, pl.DataFrame]:
 def test_every_contract_has_a_file_named_for_it(generated: GenerateResult) -> None:
     assert set(generated.files) == set(CONTRACTS)
     for name, contract in CONTRACTS.items():
+        if name in DIRECTORY_SOURCES:  # published as the councils' Open Referral directories
+            assert generated.files[name].name == DIRECTORIES_FOLDER
+            assert (generated.files[name].parent / FOLDER_BOUNDARIES).is_file()
+            continue
         assert generated.files[name].name == contract.file_name
         assert generated.files[name].is_file()
     assert generated.as_of == AS_OF
@@ -113,7 +149,7 @@ def test_every_contract_has_a_file_named_for_it(generated: GenerateResult) -> No
 
 def test_headers_are_the_contract_columns(generated: GenerateResult) -> None:
     for name, contract in CONTRACTS.items():
-        if contract.file_format == "json":
+        if contract.file_format == "json" or name in DIRECTORY_SOURCES:
             continue
         header = _read_header(contract, generated.files[name])
         expected = [
@@ -179,8 +215,8 @@ def test_no_date_after_as_of(tables: dict[str, pl.DataFrame]) -> None:
 def test_same_seed_same_bytes(generated: GenerateResult, tmp_path: Path) -> None:
     again = generate(tmp_path, seed=SEED, scale="tiny", as_of=AS_OF)
     first_dir = next(iter(generated.files.values())).parent
-    names = sorted(p.name for p in first_dir.iterdir())
-    assert names == sorted(p.name for p in tmp_path.iterdir())
+    names = sorted(str(p.relative_to(first_dir)) for p in first_dir.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     for file_name in names:
         assert (first_dir / file_name).read_bytes() == (tmp_path / file_name).read_bytes(), (
             file_name
@@ -191,7 +227,9 @@ def test_same_seed_same_bytes(generated: GenerateResult, tmp_path: Path) -> None
 
 def test_no_ten_digit_number_anywhere(generated: GenerateResult) -> None:
     folder = next(iter(generated.files.values())).parent
-    for path in folder.iterdir():
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            continue
         if path.suffix == ".xlsx":
             with zipfile.ZipFile(path) as archive:
                 texts = [archive.read(info).decode("utf-8") for info in archive.infolist()]
@@ -487,3 +525,30 @@ def test_small_scale_is_bigger(tmp_path: Path, generated: GenerateResult) -> Non
     small = generate(tmp_path, seed=SEED, scale="small", as_of=AS_OF)
     assert small.rows["geography"] == SCALES["small"].n_lsoas
     assert small.rows["referrals"] > 2 * generated.rows["referrals"]
+
+
+def test_directories_carry_the_planted_offer(
+    tables: dict[str, pl.DataFrame], generated: GenerateResult
+) -> None:
+    """Read back from the Open Referral pages (venue from coordinates, sessions from the
+    schedule, places from the capacity), the offer of the planted MSOAs is the one planted."""
+    activities = tables["activities"]
+    assert set(activities["venue_placement"].unique()) == {"coordinates"}
+    assert activities["places_per_session"].null_count() == 0
+    open_now = activities.filter(
+        (pl.col("start_date") <= AS_OF)
+        & (pl.col("end_date").is_null() | (pl.col("end_date") >= AS_OF))
+    )
+    geography = tables["geography"].join(tables["population"], on="lsoa_code")
+    residents = geography.group_by("msoa_code").agg(pl.col("population_total").sum())
+    offer = (
+        open_now.join(geography, left_on="venue_lsoa_code", right_on="lsoa_code")
+        .group_by("msoa_code")
+        .agg((pl.col("sessions_per_week") * pl.col("places_per_session")).sum().alias("weekly"))
+        .join(residents, on="msoa_code")
+        .with_columns((1000 * pl.col("weekly") / pl.col("population_total")).alias("per_1000"))
+    )
+    per_1000 = dict(zip(offer["msoa_code"], offer["per_1000"], strict=True))
+    for key in ("weekly_places_per_1000_underserved", "weekly_places_per_1000_well_served"):
+        for msoa, planted in generated.truth[key].items():
+            assert per_1000.get(msoa, 0.0) == pytest.approx(planted, abs=0.01), (key, msoa)
