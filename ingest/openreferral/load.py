@@ -180,6 +180,7 @@ def load_sources(
     folder: Path,
     db_path: Path,
     *,
+    sources: Iterable[str] | None = None,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[LoadResult]:
@@ -188,6 +189,7 @@ def load_sources(
     return load_directory(
         folder,
         db_path,
+        sources=sources,
         today=today,
         progress=progress,
         fallback=lambda contract: load_feeds(folder, db_path, contract, today=today),
