@@ -34,7 +34,9 @@ every field of a 360Giving grant is screened), so those are kept byte for byte. 
 holds parts that cannot be screened (images, embedded objects, macros, charts), and a Parquet
 file metadata the reader never looks at: for those the archive keeps the table the reader
 parsed and the screen passed (every column as text under its original header, with
-``_row_number``), as Parquet, named ``<label>.screened.parquet``.
+``_row_number``), as Parquet, named ``<label>.screened.parquet``. So is every file of a
+360Giving source (whatever its form): its reader drops organisations' addresses (public facts
+about organisations) without screening them, so its bytes are not kept.
 """
 
 import io
@@ -46,6 +48,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.contracts import CONTRACTS
 from ingest.read import FORMATS_BY_SUFFIX
 
 WAREHOUSE_FOLDER = "warehouse"
@@ -108,15 +111,19 @@ def archive_path(db_path: Path, source: str, sha256: str, name: str) -> Path:
     return archive_dir(db_path) / source / sha256 / name
 
 
-def keeps_original(path: Path) -> bool:
-    """Whether the archive keeps ``path``'s bytes (else its screened table)."""
+def keeps_original(path: Path, source: str | None = None) -> bool:
+    """Whether the archive keeps ``path``'s bytes (else its screened table). A source
+    published as nested JSON (360Giving: ``file_format`` json) is kept as its table in every
+    form: its reader drops organisations' addresses without screening them."""
+    if source is not None and source in CONTRACTS and CONTRACTS[source].file_format == "json":
+        return False
     return Path(path).suffix.lower() not in ARCHIVED_AS_TABLE
 
 
-def screened_table(path: Path, raw: pl.DataFrame) -> bytes | None:
+def screened_table(path: Path, raw: pl.DataFrame, source: str | None = None) -> bytes | None:
     """What the archive keeps of ``path`` when not its bytes: ``raw`` (the table as read and
     screened) as Parquet; None for a file kept as it is."""
-    if keeps_original(path):
+    if keeps_original(path, source):
         return None
     buffer = io.BytesIO()
     raw.write_parquet(buffer, compression="zstd")
@@ -137,7 +144,7 @@ def archive_file(
     ``<name>.screened.parquet``; ``name`` defaults to the file's label (``file_label``). None
     when a file archived as a table is archived again without its table and none is kept yet."""
     name = name or file_label(source, sha256, path)
-    if keeps_original(path):
+    if keeps_original(path, source):
         target = archive_path(db_path, source, sha256, name)
         if not target.is_file():
             _copy_atomically(Path(path), target)

@@ -111,6 +111,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.contracts.model import Contract
+from ingest.contracts.sources import PUBLIC_IDENTIFIERS
 from ingest.errors import InputError
 from ingest.read import HELPER_COLUMNS, column_for_header, header_looks_like_data
 
@@ -818,6 +819,14 @@ _ROLE_CHECKS = {
     "free_text": ("nhs", "postcode", "name", "address", "birth", "old_text"),
     "outside": ("nhs", "postcode", "name", "address", "birth", "old_text"),
     "texts": ("nhs", "postcode", "name", "address", "birth", "old_text"),
+    # an identifier openly published for an organisation or a grant (the contract's pattern
+    # says so: ``PUBLIC_IDENTIFIERS``): ten digits in one are a register's number, not an NHS
+    # number
+    "identifier": ("postcode", "old_date", "name", "address", "birth", "old_text"),
+    # public text about an organisation's work (a 360Giving grant's description): names and
+    # postcodes in it are of organisations and places, so only an NHS number or a date of
+    # birth refuses it
+    "public": ("nhs", "birth"),
 }
 
 
@@ -999,6 +1008,8 @@ def _roles(contract: Contract, headers: list[str]) -> dict[str, str]:
             roles[header] = "free_text"
         elif contract.column(column).dtype == "date":
             roles[header] = "dates"
+        elif contract.column(column).pattern in PUBLIC_IDENTIFIERS:
+            roles[header] = "identifier"
         elif contract.column(column).allowed or contract.column(column).pattern:
             roles[header] = "coded"
         else:
@@ -1014,22 +1025,26 @@ def refused_texts(texts: Sequence[str | None]) -> pl.DataFrame:
     return pl.DataFrame({check: hits(check, values) for check in _ROLE_CHECKS["texts"]})
 
 
-def screen_texts(texts: Sequence[str | None], where: str) -> list[Finding]:
+def screen_texts(texts: Sequence[str | None], where: str, *, role: str = "texts") -> list[Finding]:
     """Every reason to refuse a part of a file that is not a table of its contract: a
     workbook's other sheets, the rows above its header, its comments and document properties,
     JSON fields outside the contract, a file's name. Every value check runs on ``texts``,
     those for free text included (a person's name, an address, a date of birth with its cue),
     and a postcode or a name split across two texts in a row; findings are labelled ``where`` (which
-    must not itself be a value: "sheet 2", "document properties")."""
+    must not itself be a value: "sheet 2", "document properties"). ``role`` "public": texts
+    published about an organisation's work, checked for NHS numbers and dates of birth only.
+    """
     raw = pl.Series("text", [text or "" for text in texts], dtype=pl.String)
     if raw.str.contains(r"\S").sum() == 0:
         return []
     values = _as_text(raw.to_frame(), ["text"])["text"]
     findings = []
-    for check in _ROLE_CHECKS["texts"]:
+    for check in _ROLE_CHECKS[role]:
         count = _count(check, values)
         if count:
             findings.append(Finding(where, _KINDS[check], count, place=True))
+    if role == "public":
+        return findings
     text = pl.col("text")
     pairs = values.to_frame().select(
         _split_postcodes(text.shift(1), text).sum().alias("postcode"),

@@ -19,9 +19,12 @@ unchanged has its own rows checked the same way. So a file nobody needs to resen
 the warehouse failing dbt's relationship tests. (A row set aside so is not put back if its key
 returns later: loading its file again does that.)
 Periods: for a contract with a ``period_column``, a file replaces the rows already loaded for
-the months it covers (a corrected file for March replaces March). Contracts without one are
-snapshots (reference data, the community offer): a new file replaces the table. A file in
-which no row passed replaces nothing (a broken export must not empty the practices table).
+the months it covers (a corrected file for March replaces March). For a contract with a
+``replace_scope``, a file replaces the rows loaded before that share its values in those
+columns (a funder's file replaces that funder's grants, and no other funder's), and its audit
+row's ``replace_scope`` says which values. Other contracts are snapshots (reference data,
+the community offer): a new file replaces the table. A file in which no row passed replaces
+nothing (a broken export must not empty the practices table).
 
 ``audit.loads.status`` says what became of each file:
 
@@ -126,6 +129,9 @@ create table if not exists audit.loads (
 );
 -- Added after the first release: older warehouses gain the column on their next load.
 alter table audit.loads add column if not exists archive_path varchar;
+-- For a source whose files replace only their own part (a funder's grants): which part,
+-- as "column: value;value" (public identifiers such as funders' org-ids, never personal).
+alter table audit.loads add column if not exists replace_scope varchar;
 create table if not exists audit.quarantine (
     load_id varchar not null,
     source varchar not null,
@@ -174,7 +180,9 @@ class LoadResult:
             f"{self.rows_loaded:,} loaded, {self.rows_quarantined:,} quarantined"
         )
         if self.rows_replaced:
-            text += f" ({self.rows_replaced:,} earlier rows for the same period replaced)"
+            scope = get_contract(self.source).replace_scope
+            what = "of the same " + ", ".join(scope) if scope else "for the same period"
+            text += f" ({self.rows_replaced:,} earlier rows {what} replaced)"
         elif self.rows_read and not self.rows_loaded:
             text += " (no row passed, so the rows loaded before stay)"
         return text
@@ -539,10 +547,10 @@ def load_file(
                 )
                 con.execute(f"insert into audit.quarantine select * from {quarantine_table}")
             periods = sorted(months)
-            rows_replaced = (
+            rows_replaced, scope = (
                 _replace_scope(con, contract, periods, load_id, label)
                 if rows_loaded
-                else 0  # a file with no row that passed replaces nothing
+                else (0, None)  # a file with no row that passed replaces nothing
             )
             _insert_audit(
                 con,
@@ -556,6 +564,7 @@ def load_file(
                 rows_quarantined=rows_quarantined,
                 rows_replaced=rows_replaced,
                 periods=",".join(month.strftime("%Y-%m") for month in periods) or None,
+                replace_scope=scope,
                 loaded_at=loaded_at,
                 archive_path=str(archived),
             )
@@ -610,7 +619,7 @@ class _Whole:
         check_identifiable(contract, raw, path)
         check_outside(contract, raw, path)
         typed = to_typed(contract, raw, path=path, strict=strict)
-        screened = screened_table(path, raw)
+        screened = screened_table(path, raw, contract.name)
         del raw  # the text copy of the file: peak memory is what is alive at once
         return cls(typed, screened)
 
@@ -637,8 +646,8 @@ class _Batched:
     ) -> "_Batched | None":
         """The first pass: refuse the file (``InputError``) as reading it whole would, or
         return it ready for the second pass; None if it must be read whole after all."""
-        if not is_batchable(path, batch_bytes):
-            return None
+        if not is_batchable(path, batch_bytes) or contract.file_format == "json":
+            return None  # (a nested source's CSV is unflattened to its JSON first, whole)
         screen, outside = IdentifiableScreen(contract), OutsideScreen(contract)
         filled: dict[str, bool] = {}
         key = list(contract.primary_key)
@@ -847,12 +856,15 @@ def _replace_scope(
     periods: list[date],
     load_id: str,
     file_name: str,
-) -> int:
+) -> tuple[int, str | None]:
     """Delete what the incoming file supersedes, mark the loads that lost rows ``superseded``,
-    and return how many rows went."""
+    and return how many rows went, with the scope values the file replaced (for a contract
+    with a ``replace_scope``, as ``column: value;value``; else None)."""
     table = f"raw.{contract.name}"
+    scope_note = None
     if contract.replace_scope:
-        # the rows of the scopes (a directory, say) the incoming file holds
+        # the load's own rows are in already: their scope values say what it replaces (null
+        # matching null, so that files without the column replace each other as before)
         same = " and ".join(
             f"incoming.{column} is not distinct from {table}.{column}"
             for column in contract.replace_scope
@@ -860,14 +872,25 @@ def _replace_scope(
         condition = (
             f"exists (select 1 from {table} incoming where incoming._load_id = ? and {same})"
         )
-        params = [load_id]
+        params: list = [load_id]
+        scope_note = "; ".join(
+            f"{column}: "
+            + ";".join(
+                str(value)
+                for (value,) in con.execute(
+                    f"select distinct {column} from {table} where _load_id = ? order by 1",
+                    [load_id],
+                ).fetchall()
+            )
+            for column in contract.replace_scope
+        )
     elif contract.period_column is None:
         condition, params = "true", []
     elif periods:
         condition = f"date_trunc('month', {contract.period_column}) in (select unnest(?))"
         params = [periods]
     else:
-        return 0
+        return 0, None
     # the load's own rows are in already (inserted batch by batch): they stay
     condition = f"({condition}) and _load_id is distinct from ?"
     params = [*params, load_id]
@@ -888,7 +911,7 @@ def _replace_scope(
             [f"rows replaced by {file_name} (load {load_id})", [row[0] for row in replaced]],
         )
     con.execute(f"delete from {table} where {condition}", params)
-    return sum(int(count) for _, count in replaced)
+    return sum(int(count) for _, count in replaced), scope_note
 
 
 def _insert_valid(

@@ -1109,10 +1109,14 @@ def _read_json(contract: Contract, path: Path) -> pl.DataFrame:
 
 
 def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[str, Any]]:
-    """Each grant's contract fields as a flat row. Every other field (a description, the
-    organisations' addresses, further items of lists, nested objects, and every key) is
-    screened first with ``screen_texts``: the row mapping drops them, so nothing else would."""
-    from ingest.contracts.giving360 import GRANT_PATHS, grant_to_row
+    """Each grant's contract fields as a flat row. Every other field (a description, further
+    items of lists, nested objects, and every key) is screened first with ``screen_texts``:
+    the row mapping drops them, so nothing else would. Organisations' addresses are dropped
+    unscreened (``ingest.contracts.giving360.is_organisation_detail``): they are public facts
+    about organisations, and nothing of them is kept. A grant's description is public text
+    about the funded work, in which names and postcodes are of organisations and places: it
+    is screened for NHS numbers and dates of birth (``screen_texts`` role "public")."""
+    from ingest.contracts.giving360 import grant_to_row, is_contract_leaf, is_organisation_detail
     from ingest.identifiable import IdentifiableDataError, merge_findings, screen_texts
 
     if contract.name != "provider_funding":
@@ -1123,21 +1127,22 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
         )
     if not isinstance(grants, list):
         raise InputError('"grants" must be a list of grants', path=path)
-    mapped = set()
-    for keys in GRANT_PATHS.values():
-        mapped.add(keys)
-        if len(keys) == 2:
-            mapped.add((keys[0], 0, keys[1]))
     rows = []
     others: list[str] = []
+    descriptions: list[str] = []
     findings = []
     where = "360Giving fields outside the contract"
     for index, grant in enumerate(grants):
         if not isinstance(grant, dict):
             raise InputError("a grant must be a JSON object", path=path, row=index + 1)
         for keys, leaf in _leaves(grant, path, index + 1, depth=2):
-            if keys in mapped or keys[-1:] == (None,) and keys[:-1] in mapped:
+            if is_contract_leaf(keys):
                 continue  # a contract field: screened with its column
+            if is_organisation_detail(keys):
+                continue  # an organisation's address: public, dropped here and never kept
+            if keys == ("description",) and isinstance(leaf, str):
+                descriptions.append(leaf)  # public text about the funded work
+                continue
             if isinstance(leaf, str):
                 others.append(leaf)
             elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
@@ -1151,6 +1156,7 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
             row["recipientIndividual"] = json.dumps(grant["recipientIndividual"])
         rows.append(row)
     findings += screen_texts(others, where)
+    findings += screen_texts(descriptions, "the grants' descriptions", role="public")
     if findings:
         raise IdentifiableDataError(merge_findings(findings), path=path)
     return rows

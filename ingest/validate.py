@@ -75,7 +75,9 @@ PATTERN_WORDS: dict[str, str] = {
     sources.PCN_CODE: "a PCN code (U and 5 digits)",
     sources.ORG_ID: "an org-id (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G-)",
     sources.GSS_CODE: "an ONS GSS code (E, W, S or N and 8 digits)",
-    sources.GRANT_ID: "a 360Giving grant id (360G-...)",
+    sources.GRANT_ID: "a 360Giving grant id (360G-, then no spaces)",
+    sources.GIVING_ORG_ID: sources.ORG_ID_WORDS,
+    sources.GSS_CODE_LIST: "GSS codes (a letter and 8 digits) joined by ';'",
     sources.TOKEN: "a pseudonymised token (6-64 letters, digits, _ or -, with at least one letter)",
 }
 

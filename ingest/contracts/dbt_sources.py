@@ -12,7 +12,8 @@ repeat it, so they are not generated. What a file-by-file check cannot see is te
 - a primary key across files, where the key does not hold the period: a later file replaces
   the months it covers, not the keys, so a referral_id sent again dated in another month
   would stay twice (unique). A snapshot's file replaces the whole table, and a key
-  that holds the period column is replaced with its month: both unique by the load rule.
+  that holds the period column is replaced with its month: both unique by the load rule. A
+  file that replaces only its own part (a funder's grants) leaves other parts' keys in place.
 - foreign keys (relationships): the loader checks them against the parent as loaded then; a
   later file of the parent can drop a key that older rows still use.
 
@@ -69,7 +70,11 @@ def _column_description(column: Column) -> str:
 
 def key_unique_across_files_untested(contract: Contract) -> bool:
     """True when the loader's rules alone do not make the primary key unique in the table:
-    a period table (a file replaces its months) whose key does not hold the period column."""
+    a period table (a file replaces its months) whose key does not hold the period column,
+    or a table whose files replace only their own part (``replace_scope``: two funders' files
+    could both hold a grant id)."""
+    if contract.replace_scope:
+        return True
     return contract.period_column is not None and contract.period_column not in (
         contract.primary_key
     )

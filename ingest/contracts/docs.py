@@ -52,7 +52,13 @@ def render_contract(contract: Contract) -> str:
     if contract.foreign_keys:
         keys = ", ".join(f"`{fk.column}` → `{fk.references}`" for fk in contract.foreign_keys)
         lines.append(f"- Foreign keys: {keys}.")
-    if contract.period_column:
+    if contract.replace_scope:
+        names = ", ".join(f"`{name}`" for name in contract.replace_scope)
+        lines.append(
+            f"- Side by side: a file replaces only the rows loaded before with the same {names} "
+            "as its own rows; the rest stay (load each publisher's file in any order)."
+        )
+    elif contract.period_column:
         lines.append(
             f"- Period: the months of `{contract.period_column}` in a file; a later file for "
             "the same months replaces the rows loaded before."

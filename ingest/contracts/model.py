@@ -41,6 +41,9 @@ class Column:
     # The header may be missing from a file (the values are then empty); published files
     # such as the Indices of Deprivation come in fuller and thinner layouts.
     optional: bool = False
+    # The pattern in words, for documentation, where the pattern itself is too long to read
+    # (a list of hundreds of registered codes).
+    pattern_words: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -54,7 +57,9 @@ class Column:
             words.append("column may be absent")
         if self.allowed:
             words.append("one of " + ", ".join(f"`{value}`" for value in self.allowed))
-        if self.pattern:
+        if self.pattern_words:
+            words.append(self.pattern_words)
+        elif self.pattern:
             words.append(f"matches `{self.pattern}`")
         if self.minimum is not None and self.maximum is not None:
             words.append(f"between {self.minimum:g} and {self.maximum:g}")
@@ -101,12 +106,13 @@ class Contract:
     # The column whose month identifies the period a file covers, so that a corrected file
     # for the same period replaces the rows loaded before rather than adding to them.
     period_column: str | None = None
-    # Columns whose values in a new file select the rows it replaces: a directory's file
-    # replaces only that directory's rows (rows with no value match each other). Without
-    # it (and without a period column) a new file replaces the whole table.
-    replace_scope: tuple[str, ...] = ()
     # Columns that hold free text and must be screened for names and addresses.
     free_text_columns: tuple[str, ...] = ()
+    # Columns whose values say which rows a file replaces: a file replaces the rows loaded
+    # before that hold any of its values there (a funder's file, its funder's grants), rather
+    # than the whole table (rows with no value there match each other). Empty: a snapshot
+    # (or, with ``period_column``, the months).
+    replace_scope: tuple[str, ...] = ()
     # Freshness for dbt sources: warn and error after this many days without a load.
     freshness_warn_days: int = 14
     freshness_error_days: int = 45

@@ -1,5 +1,8 @@
 """The contracts for every source icb-insight accepts (docs/contracts.md is generated from here)."""
 
+import re
+from pathlib import Path
+
 from ingest.contracts.model import Column, Contract, ForeignKey
 
 # --- Code formats (ONS GSS and NHS ODS) -------------------------------------------------------
@@ -18,7 +21,13 @@ ORG_ID = (
     r"^(GB-CHC-\d{6,8}|GB-COH-[A-Z0-9]{8}|GB-SC-SC\d{6}|GB-NIC-\d{6}|GB-LA[ES]-[A-Z]{3,4}"
     r"|360G-[A-Za-z0-9-]+)$"
 )
-GRANT_ID = r"^360G-[A-Za-z0-9-]+$"
+# 360Giving identifiers: org-ids as org-id.guide lists them (a registered list's prefix, then
+# the organisation's id in that list), and 360G- identifiers, which a publisher forms from
+# its own prefix and reference as it likes (dots, underscores, slashes, lower case...): any
+# text without white space. The prefixes: see GIVING_ORG_ID_PREFIXES.
+GRANT_ID = r"^360G-\S+$"
+# Several GSS codes joined by ';'.
+GSS_CODE_LIST = r"^[EWSNK]\d{8}(;[EWSNK]\d{8})*$"
 # 6-64 letters, digits, _ or -, at least one of them a letter, so a bare number (an NHS
 # number, say) is never a token. Without look-ahead (polars' regex has none), one branch per
 # place of the first letter: in the first five characters (exact), or later (then a token
@@ -34,6 +43,26 @@ DIRECTORY_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # suffix, Scotland SC + 6, Northern Ireland NIC/NI + 5-6) and Companies House numbers.
 CHARITY_NUMBER = r"^(\d{6,8}(-\d{1,3})?|SC\d{6}|NIC?\d{5,6})$"
 COMPANY_NUMBER = r"^[A-Z0-9]{8}$"
+# Org-ids as org-id.guide defines them: a registered list's code (org_id_prefixes.txt, from
+# the org-id.guide register), '-', then the organisation's identifier in that list, or 360G-
+# and an identifier the publisher made up for a group on no list. The case of the list code
+# is not held against a publisher; the identifier is any text without white space.
+GIVING_ORG_ID_PREFIXES: tuple[str, ...] = tuple(
+    line.strip()
+    for line in (Path(__file__).with_name("org_id_prefixes.txt")).read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+GIVING_ORG_ID = (
+    r"^(?i:" + "|".join(re.escape(code) for code in (*GIVING_ORG_ID_PREFIXES, "360G")) + r")-\S+$"
+)
+ORG_ID_WORDS = (
+    "an org-id: a list code registered with org-id.guide (GB-CHC, GB-COH, GB-SC, GB-NIC, "
+    "GB-LAE, GB-NHS, XI-GRID... as listed in ingest/contracts/org_id_prefixes.txt) or 360G, "
+    "then '-' and the identifier"
+)
+# Identifiers published openly for organisations and grants: the privacy screen does not
+# take a run of ten digits in one for an NHS number (a company or grant reference).
+PUBLIC_IDENTIFIERS = frozenset({GRANT_ID, GIVING_ORG_ID, ORG_ID})
 # Any ONS GSS code: a country letter and 8 digits.
 GSS_CODE = r"^[EWSN]\d{8}$"
 
@@ -95,7 +124,7 @@ PROVIDER_TYPES = (
     "other",
 )
 VENUE_PLACEMENTS = ("coordinates", "lsoa_given", "publisher_area")
-FUNDING_PURPOSES = ("core", "project", "social_prescribing_contract")
+FUNDING_PURPOSES = ("core", "project", "social_prescribing_contract", "unknown")
 
 PRSB = "PRSB Social Prescribing Information Standard (v1.0)"
 GIVING = "360Giving Data Standard (grants schema 1.4)"
@@ -345,10 +374,12 @@ PROVIDERS = Contract(
         Column(
             "org_id",
             "string",
-            "Org-id when known (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G-).",
+            "Org-id when known (org-id.guide list code and identifier, e.g. GB-CHC-1234567, "
+            "or 360G-).",
             nullable=True,
             optional=True,
-            pattern=ORG_ID,
+            pattern=GIVING_ORG_ID,
+            pattern_words=ORG_ID_WORDS,
             standard=GIVING,
         ),
         Column(
@@ -536,23 +567,32 @@ ACTIVITY_SESSIONS = Contract(
 
 PROVIDER_FUNDING = Contract(
     name="provider_funding",
-    title="Funding to community providers",
+    title="Funding to community organisations",
     description=(
-        "One row per grant or contract to a provider. The file is a 360Giving JSON package "
-        '(`{"grants": [...]}`); column aliases are the 360Giving spreadsheet titles. '
-        "`funding_purpose` is carried in the 360Giving 'Grant Programme:Title' field."
+        "One row per grant or contract, as its funder published it to 360Giving: the JSON "
+        'package (`{"grants": [...]}`), the flat CSV or the spreadsheet (XLSX or ODS, the '
+        "standard's column titles). Column aliases are the 360Giving spreadsheet titles. "
+        "Optional 360Giving fields may be absent: planned dates (the period is then taken from "
+        "the planned duration, else the award date and a default length, and flagged as "
+        "estimated), the grant programme (kept as published; its purpose comes from an editable "
+        "mapping, `unknown` when no rule matches), beneficiary locations. A file replaces only "
+        "the grants of the funders it holds, so funders' files load side by side in any order. "
+        "Organisations' addresses and postcodes are read past and never kept; a grant to an "
+        "individual (recipientIndividual) refuses the file."
     ),
-    sender="Funders (ICB, councils, trusts and foundations) publishing to 360Giving",
+    sender="Funders (ICB, councils, trusts, foundations, national and lottery funders)",
     file_format="json",
     standards=(GIVING,),
     primary_key=("grant_id",),
+    replace_scope=("funding_org_id",),
     freshness_warn_days=100,
     freshness_error_days=400,
     columns=(
         Column(
             "grant_id",
             "string",
-            "360Giving grant identifier.",
+            "360Giving grant identifier: 360G-, the funder's prefix, then its own grant "
+            "reference, in whatever form the funder uses.",
             pattern=GRANT_ID,
             aliases=("Identifier", "id"),
         ),
@@ -563,7 +603,7 @@ PROVIDER_FUNDING = Contract(
             "float",
             "Amount awarded, pounds.",
             minimum=0,
-            maximum=10_000_000,
+            maximum=1_000_000_000,
             aliases=("Amount Awarded", "amountAwarded"),
         ),
         Column(
@@ -576,21 +616,38 @@ PROVIDER_FUNDING = Contract(
         Column(
             "planned_start_date",
             "date",
-            "Planned start of the funded period.",
+            "Planned start of the funded period, when published.",
+            nullable=True,
+            optional=True,
             aliases=("Planned Dates:Start Date",),
         ),
         Column(
             "planned_end_date",
             "date",
-            "Planned end of the funded period.",
+            "Planned end of the funded period, when published.",
+            nullable=True,
+            optional=True,
             not_before="planned_start_date",
             aliases=("Planned Dates:End Date",),
         ),
         Column(
+            "planned_duration_months",
+            "float",
+            "Planned length of the funded period in months (360Giving plannedDates.duration), "
+            "when published.",
+            nullable=True,
+            optional=True,
+            minimum=0,
+            maximum=600,
+            aliases=("Planned Dates:Duration (months)", "Planned Dates:Duration"),
+        ),
+        Column(
             "recipient_org_id",
             "string",
-            "Recipient org-id (a provider).",
-            pattern=ORG_ID,
+            "Recipient org-id: a prefix registered with org-id.guide and the organisation's "
+            "number in that register, or 360G- for a group with no registration.",
+            pattern=GIVING_ORG_ID,
+            pattern_words=ORG_ID_WORDS,
             aliases=("Recipient Org:Identifier",),
         ),
         Column(
@@ -600,31 +657,59 @@ PROVIDER_FUNDING = Contract(
             aliases=("Recipient Org:Name",),
         ),
         Column(
+            "recipient_charity_number",
+            "string",
+            "Recipient's charity number, when published.",
+            nullable=True,
+            optional=True,
+            aliases=("Recipient Org:Charity Number",),
+        ),
+        Column(
+            "recipient_company_number",
+            "string",
+            "Recipient's company number, when published.",
+            nullable=True,
+            optional=True,
+            aliases=("Recipient Org:Company Number",),
+        ),
+        Column(
             "funding_org_id",
             "string",
-            "Funder org-id.",
-            pattern=ORG_ID,
+            "Funder org-id (a file replaces the grants loaded before for the funders it holds).",
+            pattern=GIVING_ORG_ID,
+            pattern_words=ORG_ID_WORDS,
             aliases=("Funding Org:Identifier",),
         ),
         Column("funding_org_name", "string", "Funder name.", aliases=("Funding Org:Name",)),
         Column(
-            "funding_purpose",
+            "grant_programme_title",
             "string",
-            "core (running costs), project (a time-limited project) or "
-            "social_prescribing_contract (paid for taking referrals).",
-            allowed=FUNDING_PURPOSES,
+            "Grant programme as published (any text); its purpose (core, project, social "
+            "prescribing contract or unknown) comes from the editable mapping "
+            "dbt_project/seeds/grant_programme_purposes.csv.",
+            nullable=True,
+            optional=True,
             aliases=("Grant Programme:Title",),
         ),
         Column(
-            "beneficiary_area_code",
+            "beneficiary_area_codes",
             "string",
-            "GSS code of the area that benefits.",
+            "Every GSS code among the grant's beneficiary locations, joined by ';'.",
             nullable=True,
-            pattern=GSS_CODE,
+            optional=True,
+            pattern=GSS_CODE_LIST,
             aliases=("Beneficiary Location:Geographic Code",),
         ),
+        Column(
+            "beneficiary_locations_without_code",
+            "integer",
+            "Beneficiary locations published without a GSS code (a name only, or another "
+            "kind of code): counted, so the funder can be told.",
+            nullable=True,
+            optional=True,
+            minimum=0,
+        ),
     ),
-    foreign_keys=(ForeignKey("recipient_org_id", "providers.provider_id"),),
 )
 
 LINK_WORKER_CAPACITY = Contract(

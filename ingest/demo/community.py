@@ -432,6 +432,15 @@ def _funders(places: Places, rng: np.random.Generator) -> dict[str, list[tuple[s
     return funders
 
 
+# Grant programmes as funders name them; the purpose comes back from the programme mapping
+# (dbt_project/seeds/grant_programme_purposes.csv).
+PROGRAMME_TITLES = {
+    "core": "Core Funding Programme",
+    "project": "Community Projects Fund",
+    "social_prescribing_contract": "Social Prescribing Contracts",
+}
+
+
 def _round_to(value: float, step: float) -> float:
     return float(max(step, round(value / step) * step))
 
@@ -490,8 +499,8 @@ def _grants(
                 "recipient_org_name": str(community.prov_name[p]),
                 "funding_org_id": funder[0],
                 "funding_org_name": funder[1],
-                "funding_purpose": purpose,
-                "beneficiary_area_code": str(
+                "grant_programme_title": PROGRAMME_TITLES[purpose],
+                "beneficiary_area_codes": str(
                     places.msoa_code[places.lsoa_msoa[community.prov_lsoa[p]]]
                 ),
             }

@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.contracts.sources import DIRECTORY_ID, LAD_CODE, ORG_ID, TOKEN
+from ingest.contracts.sources import DIRECTORY_ID, GIVING_ORG_ID, LAD_CODE, TOKEN
 from ingest.errors import InputError
 from ingest.openreferral.places import LsoaLocator
 from ingest.openreferral.schedule import running_dates, sessions_per_week
@@ -176,7 +176,7 @@ def _organisation_identifiers(organisation: dict[str, Any]) -> dict[str, str]:
     """org_id, charity_number and company_number from what the organisation publishes."""
     found: dict[str, str] = {}
     own_id = _text(organisation.get("id"))
-    if own_id and re.match(ORG_ID, own_id):
+    if own_id and re.match(GIVING_ORG_ID, own_id):
         found["org_id"] = own_id
     identifiers = organisation.get("organization_identifiers") or []
     if isinstance(identifiers, list):
@@ -206,7 +206,7 @@ def _organisation_identifiers(organisation: dict[str, Any]) -> dict[str, str]:
         if value:
             found.setdefault("company_number", _company_number(value))
             found.setdefault("org_id", f"GB-COH-{found['company_number']}")
-    if "org_id" in found and not re.match(ORG_ID, found["org_id"]):
+    if "org_id" in found and not re.match(GIVING_ORG_ID, found["org_id"]):
         del found["org_id"]  # a number in no form org-id.guide knows: kept as a number only
     return found
 

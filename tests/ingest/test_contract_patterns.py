@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from ingest.contracts import get_contract
-from ingest.contracts.sources import GSS_CODE, ORG_ID, TOKEN
+from ingest.contracts.sources import GIVING_ORG_ID, GSS_CODE, GSS_CODE_LIST, ORG_ID, TOKEN
 
 
 def matches(pattern: str, value: str) -> bool:
@@ -69,8 +69,8 @@ def test_beneficiary_area_accepts_any_gss_code(value: str, ok: bool) -> None:
 def test_identifier_columns_carry_their_patterns() -> None:
     assert get_contract("onward_referrals").column("activity_id").pattern == TOKEN
     funding = get_contract("provider_funding")
-    assert funding.column("funding_org_id").pattern == ORG_ID
-    assert funding.column("beneficiary_area_code").pattern == GSS_CODE
+    assert funding.column("funding_org_id").pattern == GIVING_ORG_ID
+    assert funding.column("beneficiary_area_codes").pattern == GSS_CODE_LIST
     # a directory's own ids are not org-ids; the org-id, when published, has its own column
     assert get_contract("providers").column("provider_id").pattern == TOKEN
-    assert get_contract("providers").column("org_id").pattern == ORG_ID
+    assert get_contract("providers").column("org_id").pattern == GIVING_ORG_ID

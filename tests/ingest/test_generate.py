@@ -15,6 +15,7 @@ import pytest
 
 from ingest.contracts import CONTRACTS, Contract
 from ingest.contracts.giving360 import grant_to_row, row_to_grant
+from ingest.demo.community import PROGRAMME_TITLES
 from ingest.demo.people import SWEMWBS_METRIC
 from ingest.errors import InputError
 from ingest.generate import DIRECTORY_SOURCES, SCALES, GenerateResult, default_as_of, generate
@@ -493,14 +494,15 @@ def test_funding_is_360giving_and_mostly_short_term(
     for grant in package["grants"]:
         assert row_to_grant(grant_to_row(grant)) == grant
     funding = tables["provider_funding"]
-    purposes = funding["funding_purpose"].value_counts(normalize=True)
-    share = dict(purposes.iter_rows())
-    assert share["project"] > 0.5 and share.get("social_prescribing_contract", 0) < 0.2
+    programmes = funding["grant_programme_title"].value_counts(normalize=True)
+    share = dict(programmes.iter_rows())
+    project, contract = (PROGRAMME_TITLES[p] for p in ("project", "social_prescribing_contract"))
+    assert share[project] > 0.5 and share.get(contract, 0) < 0.2
     providers = tables["providers"]["provider_id"]
-    with_contract = funding.filter(pl.col("funding_purpose") == "social_prescribing_contract")
+    with_contract = funding.filter(pl.col("grant_programme_title") == contract)
     assert with_contract["recipient_org_id"].n_unique() < 0.3 * providers.len()
     geography = tables["geography"]
-    assert funding["beneficiary_area_code"].is_in(geography["msoa_code"].implode()).all()
+    assert funding["beneficiary_area_codes"].is_in(geography["msoa_code"].implode()).all()
     ending = generated.truth["grants_ending_within_6_months"]
     soon = funding.filter(pl.col("grant_id").is_in(ending))
     assert soon.height == len(ending)

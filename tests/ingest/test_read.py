@@ -389,14 +389,14 @@ FUNDING_ROW = {
     "recipient_org_name": "Green Gym",
     "funding_org_id": "GB-GOV-1",
     "funding_org_name": "An ICB",
-    "funding_purpose": "core",
-    "beneficiary_area_code": "E02000001",
+    "grant_programme_title": "Core grants",
+    "beneficiary_area_codes": "E02000001",
 }
 
 
 def test_360giving_package(tmp_path: Path) -> None:
     second = FUNDING_ROW | {"grant_id": "360G-icb-0002", "amount_awarded_gbp": 2500.5}
-    del second["beneficiary_area_code"]
+    del second["beneficiary_area_codes"]
     package = {"grants": [row_to_grant(FUNDING_ROW), row_to_grant(second)]}
     path = write(tmp_path, "funding.json", json.dumps(package))
     frame = read_source(PROVIDER_FUNDING, path)
@@ -404,7 +404,7 @@ def test_360giving_package(tmp_path: Path) -> None:
     assert frame["grant_id"].to_list() == ["360G-icb-0001", "360G-icb-0002"]
     assert frame["amount_awarded_gbp"].to_list() == [15000.0, 2500.5]
     assert frame["planned_end_date"].to_list() == [dt.date(2025, 3, 31)] * 2
-    assert frame["beneficiary_area_code"].to_list() == ["E02000001", None]
+    assert frame["beneficiary_area_codes"].to_list() == ["E02000001", None]
 
 
 def test_json_array_of_flat_records_with_aliases(tmp_path: Path) -> None:

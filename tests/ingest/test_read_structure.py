@@ -239,7 +239,6 @@ def with_second_location() -> dict:
 
 GRANT_CASES: dict[str, Callable[[], dict]] = {
     "description": lambda: grant(description=f"Support for patient {NHS}"),
-    "organisation postal field": with_org_postcode,
     "second list item": with_second_location,
     "nested object": lambda: grant(extra={"contact": {"notes": [f"ref {NHS}"]}}),
     "a key": lambda: grant(**{NHS: "x"}),
@@ -251,16 +250,23 @@ GRANT_CASES: dict[str, Callable[[], dict]] = {
 def test_every_field_of_a_grant_is_screened(case: str, tmp_path: Path) -> None:
     path = tmp_path / "funding.json"
     path.write_text(json.dumps({"grants": [grant(), GRANT_CASES[case]()]}))
-    assert_refused_and_nothing_kept(PROVIDER_FUNDING, path, "360Giving fields outside the contract")
+    where = "descriptions" if case == "description" else "360Giving fields outside the contract"
+    assert_refused_and_nothing_kept(PROVIDER_FUNDING, path, where)
 
 
-def test_a_clean_grants_package_is_archived_byte_for_byte(tmp_path: Path) -> None:
-    package = {"grants": [grant(description="Community gardening for older people")]}
+def test_an_organisations_postcode_is_read_past_and_not_kept(tmp_path: Path) -> None:
+    """An organisation's address is a public fact about it: the file loads, and the archive
+    keeps the screened table (the contract's fields), not the bytes that held the address."""
     path = tmp_path / "funding.json"
-    path.write_text(json.dumps(package))
+    second = with_org_postcode() | {"id": "360G-icb-0002"}
+    path.write_text(json.dumps({"grants": [grant(), second]}))
     result = load_file(PROVIDER_FUNDING, path, warehouse(tmp_path))
-    assert result.rows_loaded == 1, result.quarantine_lines()
-    assert result.archive_path is not None and result.archive_path.read_bytes() == path.read_bytes()
+    assert result.rows_loaded == 2, result.quarantine_lines()
+    kept = result.archive_path
+    assert kept is not None and kept.name.endswith(".screened.parquet")
+    table = pl.read_parquet(kept)
+    assert "grant_id" in table.columns and not any("postal" in name for name in table.columns)
+    assert table.height == 2
 
 
 # --- messages never repeat a value -----------------------------------------------------------
