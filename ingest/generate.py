@@ -175,8 +175,15 @@ def generate(
             # councils publish their directories as Open Referral: one per local authority
             if DIRECTORIES_FOLDER not in {path.name for path in files.values()}:
                 say(f"writing {DIRECTORIES_FOLDER}/ (Open Referral pages) and {BOUNDARIES_FILE}")
-                folder, directory_rows = write_directories(
+                folder, directory_rows, unknown = write_directories(
                     community, places, out_dir, seed=seed, as_of=as_of
+                )
+                truth.update(unknown)
+                truth["definitions"].update(
+                    directory_activities_without_capacity="published with no capacity: "
+                    "places unknown (not 0) in the marts",
+                    directory_activities_without_location="published with no location: "
+                    "placed in their council's area (venue_placement publisher_area)",
                 )
             files[name] = folder
             rows[name] = directory_rows[name]

@@ -6,7 +6,9 @@ locations, as an API's list endpoint returns them) and, for each page, the full 
 its services (``records-page-N.json``, a JSON array of ``/services/{id}`` responses: venue
 coordinates, iCal-style schedules, HSDS 3.1 capacity in places, cost options, taxonomy
 terms, the organisation's identifiers and its base). ``publisher.json`` names the local
-authority, which the loader uses for services without a location.
+authority, which the loader uses for services without a location. As real feeds do, some
+services come without places (unknown capacity) and some without a location (online or by
+telephone); ``demo_truth.json`` lists them.
 
 The venues' coordinates fall in the fictional LSOA polygons written beside them
 (``lsoa_boundaries.geojson``): one square cell per LSOA on a grid in the North Sea, so no
@@ -156,10 +158,45 @@ def _organisation(
     return organisation
 
 
+# shares of the activities outside the planted deprived MSOAs that their directory publishes
+# without places (as ORUK v1 and HSDS 3.0 feeds do) and without a location (online or
+# by telephone): the marts must count them as unknown, and place them in the council's area
+SHARE_WITHOUT_CAPACITY = 0.08
+SHARE_WITHOUT_LOCATION = 0.05
+
+
+def unpublished(community: Any, seed: int) -> tuple[set[int], set[int]]:
+    """Activities published without capacity, and without a location (indices): drawn
+    among those open, not oversubscribed and outside the planted deprived MSOAs, so the
+    planted patterns stay as planted."""
+    rng = np.random.default_rng(seed + 8_123)
+    eligible = (
+        (community.act_end < 0)
+        & ~community.act_oversubscribed.astype(bool)
+        & ~np.isin(community.act_msoa, community.deprived_msoas)
+    )
+    candidates = np.flatnonzero(eligible)
+    candidates = candidates[np.argsort(rng.random(len(candidates)), kind="stable")]
+    # at least one of each where there are candidates, so every demo exercises both
+    n_capacity = max(1, round(SHARE_WITHOUT_CAPACITY * len(candidates)))
+    n_location = max(1, round(SHARE_WITHOUT_LOCATION * len(candidates)))
+    no_capacity = candidates[:n_capacity]
+    no_location = candidates[n_capacity : n_capacity + n_location]
+    return set(no_capacity.tolist()), set(no_location.tolist())
+
+
 def service_record(
-    community: Any, places: Any, index: int, rng: np.random.Generator, as_of: date
+    community: Any,
+    places: Any,
+    index: int,
+    rng: np.random.Generator,
+    as_of: date,
+    *,
+    capacity: bool = True,
+    located: bool = True,
 ) -> dict[str, Any]:
-    """The full ``/services/{id}`` record of activity ``index``."""
+    """The full ``/services/{id}`` record of activity ``index`` (without its capacity or
+    its location when so published)."""
     n_lsoas = len(places.lsoa_code)
     service_id = str(community.act_id[index])
     provider = int(community.act_provider[index])
@@ -169,7 +206,7 @@ def service_record(
     ended = int(community.act_end[index]) >= 0
     end = from_days(int(community.act_end[index])) if ended else None
     category = ACTIVITY_CATEGORIES[int(community.act_category[index])]
-    return {
+    record = {
         "id": service_id,
         "name": str(community.act_name[index]),
         "status": "inactive" if ended else "active",
@@ -215,6 +252,11 @@ def service_record(
             }
         ],
     }
+    if not capacity:
+        del record["capacities"]
+    if not located:
+        del record["service_at_locations"]
+    return record
 
 
 def _summary(record: dict[str, Any]) -> dict[str, Any]:
@@ -228,11 +270,13 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
 
 def write_directories(
     community: Any, places: Any, out_dir: Path, *, seed: int, as_of: date
-) -> tuple[Path, dict[str, int]]:
-    """One directory per local authority (the LA of each venue); the folder, and the rows
-    the directories hold for providers (an organisation once per directory it is in) and
-    activities."""
+) -> tuple[Path, dict[str, int], dict[str, list[str]]]:
+    """One directory per local authority (the LA of each venue); the folder, the rows the
+    directories hold for providers (an organisation once per directory it is in) and
+    activities, and the activities published without capacity or location (for the truth
+    file)."""
     rng = np.random.default_rng(seed + 8_117)
+    no_capacity, no_location = unpublished(community, seed)
     root = Path(out_dir) / DIRECTORIES_FOLDER
     root.mkdir(parents=True, exist_ok=True)
     rows = {"providers": 0, "activities": 0}
@@ -250,7 +294,18 @@ def write_directories(
         pages = max(1, math.ceil(len(indices) / PAGE_SIZE))
         for page in range(pages):
             chunk = indices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-            records = [service_record(community, places, int(i), rng, as_of) for i in chunk]
+            records = [
+                service_record(
+                    community,
+                    places,
+                    int(i),
+                    rng,
+                    as_of,
+                    capacity=int(i) not in no_capacity,
+                    located=int(i) not in no_location,
+                )
+                for i in chunk
+            ]
             listing = {
                 "total_items": int(len(indices)),
                 "total_pages": pages,
@@ -268,4 +323,12 @@ def write_directories(
                 json.dumps(records, ensure_ascii=False) + "\n", encoding="utf-8"
             )
     write_boundaries(places.lsoa_code, places.lsoa_name, Path(out_dir) / BOUNDARIES_FILE)
-    return root, rows
+    unknown = {
+        "directory_activities_without_capacity": [
+            str(community.act_id[index]) for index in sorted(no_capacity)
+        ],
+        "directory_activities_without_location": [
+            str(community.act_id[index]) for index in sorted(no_location)
+        ],
+    }
+    return root, rows, unknown

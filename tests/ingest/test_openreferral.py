@@ -327,3 +327,34 @@ def test_cli_loads_a_directory_and_says_why_it_cannot(
     # the existing per-contract command keeps working
     code, out, err = run_cli(["ingest", "providers", "--help"], monkeypatch, capsys)
     assert code == 0
+
+
+@needs_reference
+def test_flat_directory_files_of_our_own_still_load_and_replace_each_other(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A providers CSV of the old layout (no directory_id) loads beside a directory feed; a
+    newer one replaces it (no directory matches no directory), never the feed's rows."""
+    load([BUCKS_PAGE], warehouse, "bucks", local_authority=BUCKINGHAMSHIRE)
+    [(lsoa,)] = query(warehouse, "select min(lsoa_code) from raw.geography")
+    header = "provider_id,provider_name,provider_type,base_lsoa_code\n"
+    first = tmp_path / "providers.csv"
+    first.write_text(
+        header + f"GB-CHC-1234567,Old Town Walkers,registered_charity,{lsoa}\n"
+        f"360G-oldtown-lunch,Old Town Lunch Club,community_group,{lsoa}\n"
+    )
+    load_file("providers", first, warehouse)
+    second = tmp_path / "providers-2.csv"
+    second.write_text(header + f"GB-CHC-1234567,Old Town Walkers,registered_charity,{lsoa}\n")
+    result = load_file("providers", second, warehouse)
+    assert result.rows_replaced == 2
+    by_directory = query(
+        warehouse,
+        "select coalesce(directory_id, '(none)'), count(*) from raw.providers "
+        "group by 1 order by 1",
+    )
+    [(bucks,)] = query(
+        warehouse,
+        "select count(distinct provider_id) from raw.activities where directory_id = 'bucks'",
+    )
+    assert by_directory == [("(none)", 1), ("bucks", bucks)]
