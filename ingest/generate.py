@@ -20,6 +20,7 @@ Planted patterns:
 
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -45,6 +46,7 @@ from ingest.demo.population_groups import population_groups_frame
 from ingest.demo.scales import SCALES
 from ingest.demo.write import contract_layout, write_360giving, write_csv, write_xlsx
 from ingest.errors import InputError
+from ingest.load import SOURCE_EXTENSIONS
 from ingest.reference.layout import with_optional_columns
 
 __all__ = ["SCALES", "GenerateResult", "Scale", "default_as_of", "generate"]
@@ -158,6 +160,7 @@ def generate(
         "onward_referrals": lambda: people.onward_referrals,
         "activity_sessions": lambda: activity_sessions(seed, community, first_sessions),
     }
+    _remove_other_directory_form(out_dir, fictional)
     files: dict[str, Path] = {}
     rows: dict[str, int] = {}
     for name in sorted(CONTRACTS, key=lambda name: name == "activity_sessions"):
@@ -210,6 +213,18 @@ def generate(
         encoding="utf-8",
     )
     return GenerateResult(files=files, rows=rows, as_of=as_of, truth=truth)
+
+
+def _remove_other_directory_form(out_dir: Path, fictional: bool) -> None:
+    """The community directory is written in one form only: a flat file left by an earlier
+    run in the other form would be loaded instead of (or beside) this run's."""
+    if fictional:
+        for name in DIRECTORY_SOURCES:
+            for extension in SOURCE_EXTENSIONS:
+                (out_dir / f"{name}.{extension}").unlink(missing_ok=True)
+    else:
+        shutil.rmtree(out_dir / DIRECTORIES_FOLDER, ignore_errors=True)
+        (out_dir / BOUNDARIES_FILE).unlink(missing_ok=True)
 
 
 def _places_per_1000(places: Places, community: Community, as_of: date) -> np.ndarray:

@@ -562,3 +562,14 @@ def test_directories_carry_the_planted_offer(
     for key in ("weekly_places_per_1000_underserved", "weekly_places_per_1000_well_served"):
         for msoa, planted in generated.truth[key].items():
             assert per_1000.get(msoa, 0.0) == pytest.approx(planted, abs=0.01), (key, msoa)
+
+
+def test_a_flat_directory_file_left_by_an_earlier_run_is_removed(tmp_path: Path) -> None:
+    """A fictional demo publishes its directory as Open Referral pages only: a providers or
+    activities file left in the folder by an earlier run would be loaded instead."""
+    (tmp_path / "providers.csv").write_text("provider_id\n")
+    (tmp_path / "activities.xlsx").write_bytes(b"old")
+    generate(tmp_path, seed=SEED, scale="tiny", as_of=AS_OF)
+    assert not (tmp_path / "providers.csv").exists()
+    assert not (tmp_path / "activities.xlsx").exists()
+    assert (tmp_path / DIRECTORIES_FOLDER).is_dir()
