@@ -389,6 +389,9 @@ def read_directory(
     for service_id, service in services.items():
         path: Path = service["_file"]
         organisation = service.get("organization", service.get("organisation"))
+        if organisation is None and _text(service.get("organization_id")):
+            # HSDS's flat form: only the organisation's id (its record is elsewhere)
+            organisation = {"id": service.get("organization_id")}
         provider_id = None
         if isinstance(organisation, dict):
             provider_id = as_token(organisation.get("id"), directory_id)
@@ -411,8 +414,6 @@ def read_directory(
                 path=path,
                 column="organization",
             )
-        elif _text(service.get("organization_id")):
-            provider_id = as_token(service.get("organization_id"), directory_id)
 
         venue_lsoa = None
         placement = "publisher_area"

@@ -358,3 +358,18 @@ def test_flat_directory_files_of_our_own_still_load_and_replace_each_other(
         "select count(distinct provider_id) from raw.activities where directory_id = 'bucks'",
     )
     assert by_directory == [("(none)", 1), ("bucks", bucks)]
+
+
+@needs_reference
+def test_a_service_naming_only_its_organisation_id_still_has_a_provider(tmp_path: Path) -> None:
+    record = record_with(organization_id="org-only-id-1")
+    del record["organization"]
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(record))
+    directory = read_directory(
+        [path], directory_id="x", local_authority=None, locator=LsoaLocator(BOUNDARIES, {}),
+        today=TODAY,
+    )  # fmt: skip
+    assert [row["provider_id"] for row in directory.providers] == ["org-only-id-1"]
+    assert directory.providers[0]["provider_name"] is None
+    assert directory.activities[0]["provider_id"] == "org-only-id-1"
