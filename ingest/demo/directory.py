@@ -132,10 +132,14 @@ def _organisation(
     community: Any, provider: int, base: tuple[float, float] | None
 ) -> dict[str, Any]:
     provider_id = str(community.prov_id[provider])
+    status = LEGAL_STATUS.get(str(community.prov_type[provider]), "Other")
+    volunteer = int(community.prov_volunteer[provider])
+    if volunteer >= 0:  # said in the status, as some directories do; else not said
+        status += " (volunteer-led)" if volunteer else " (with paid staff)"
     organisation: dict[str, Any] = {
         "id": provider_id,
         "name": str(community.prov_name[provider]),
-        "legal_status": LEGAL_STATUS.get(str(community.prov_type[provider]), "Other"),
+        "legal_status": status,
     }
     for prefix, scheme in IDENTIFIER_SCHEMES.items():
         if provider_id.startswith(prefix):

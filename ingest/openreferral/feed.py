@@ -12,7 +12,8 @@ A directory is read from any mix of:
 
 A service listed on a page and given as a full record is one service: the full record's
 fields win. What is kept: the organisation's id, name, identifiers (HSDS
-``organization_identifiers``; ORUK charity and company numbers) and legal status; the
+``organization_identifiers``; ORUK charity and company numbers), its kind and whether it is
+volunteer-led, where its legal status says so; the
 service's id, name, taxonomy terms, venue (as an LSOA, from its coordinates), sessions a week
 (``schedule``), places (HSDS 3.1 capacity in places or people; otherwise unknown, never 0),
 lowest cost, status and last update. Everything kept passes the privacy screen when it is
@@ -42,6 +43,10 @@ PEOPLE_UNITS = re.compile(
     r"individuals?|users?|learners?|clients?|children|adults?|members?)\b",
     re.IGNORECASE,
 )
+VOLUNTEER_LED = re.compile(
+    r"volunteer[- ]led|run (wholly |entirely )?by volunteers|no paid staff", re.IGNORECASE
+)
+PAID_STAFF = re.compile(r"\bpaid staff", re.IGNORECASE)
 ENDED_STATUSES = ("inactive", "defunct", "closed", "withdrawn")
 # org-id.guide register prefixes of identifiers directories publish
 REGISTER_SCHEMES = {
@@ -211,8 +216,9 @@ def _organisation_identifiers(organisation: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _provider_type(organisation: dict[str, Any]) -> str | None:
-    words = " ".join(
+def _status_words(organisation: dict[str, Any]) -> str:
+    """What the organisation says of its legal and tax status."""
+    return " ".join(
         text
         for text in (
             _text(organisation.get("legal_status")),
@@ -220,6 +226,21 @@ def _provider_type(organisation: dict[str, Any]) -> str | None:
         )
         if text
     )
+
+
+def _volunteer_led(organisation: dict[str, Any]) -> bool | None:
+    """True or False where its status says so ("volunteer-led", "no paid staff" / "paid
+    staff"); otherwise unknown."""
+    words = _status_words(organisation)
+    if VOLUNTEER_LED.search(words):
+        return True
+    if PAID_STAFF.search(words):
+        return False
+    return None
+
+
+def _provider_type(organisation: dict[str, Any]) -> str | None:
+    words = _status_words(organisation)
     for pattern, provider_type in PROVIDER_TYPE_WORDS:
         if pattern.search(words):
             return provider_type
@@ -403,7 +424,7 @@ def read_directory(
                     "provider_name": _text(organisation.get("name")),
                     "provider_type": _provider_type(organisation),
                     "base_lsoa_code": _base_lsoa(organisation, path, locator),
-                    "is_volunteer_led": None,
+                    "is_volunteer_led": _volunteer_led(organisation),
                     "record_updated_date": _date(
                         organisation.get("last_modified") or organisation.get("updated_at")
                     ),

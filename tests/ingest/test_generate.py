@@ -534,6 +534,9 @@ def test_directories_carry_the_planted_offer(
 ) -> None:
     """Read back from the Open Referral pages (venue from coordinates, sessions from the
     schedule, places from the capacity), the offer of the planted MSOAs is the one planted."""
+    # the organisations' legal status says which are volunteer-led, as the generator made them
+    volunteer = tables["providers"]["is_volunteer_led"]
+    assert volunteer.drop_nulls().n_unique() == 2
     activities = tables["activities"]
     # as real feeds do, a few services come without places or without a location
     without_capacity = generated.truth["directory_activities_without_capacity"]

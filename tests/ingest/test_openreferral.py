@@ -14,7 +14,7 @@ from test_load import query
 
 from ingest.errors import InputError
 from ingest.load import load_file
-from ingest.openreferral.feed import as_token, read_directory
+from ingest.openreferral.feed import Directory, as_token, read_directory
 from ingest.openreferral.load import load_directory_feed
 from ingest.openreferral.places import LsoaLocator
 from ingest.openreferral.schedule import (
@@ -141,15 +141,18 @@ def record_with(**fields) -> dict:
     return base
 
 
-def read_one(tmp_path: Path, record: dict) -> dict:
+def read_record(tmp_path: Path, record: dict) -> Directory:
     path = tmp_path / "service.json"
     path.write_text(json.dumps(record))
     locator = LsoaLocator(BOUNDARIES, {})
-    directory = read_directory(
+    return read_directory(
         [path], directory_id="example", local_authority=BUCKINGHAMSHIRE, locator=locator,
         today=TODAY,
     )  # fmt: skip
-    [activity] = directory.activities
+
+
+def read_one(tmp_path: Path, record: dict) -> dict:
+    [activity] = read_record(tmp_path, record).activities
     return activity
 
 
@@ -364,12 +367,26 @@ def test_flat_directory_files_of_our_own_still_load_and_replace_each_other(
 def test_a_service_naming_only_its_organisation_id_still_has_a_provider(tmp_path: Path) -> None:
     record = record_with(organization_id="org-only-id-1")
     del record["organization"]
-    path = tmp_path / "service.json"
-    path.write_text(json.dumps(record))
-    directory = read_directory(
-        [path], directory_id="x", local_authority=None, locator=LsoaLocator(BOUNDARIES, {}),
-        today=TODAY,
-    )  # fmt: skip
+    directory = read_record(tmp_path, record)
     assert [row["provider_id"] for row in directory.providers] == ["org-only-id-1"]
     assert directory.providers[0]["provider_name"] is None
     assert directory.activities[0]["provider_id"] == "org-only-id-1"
+
+
+@pytest.mark.parametrize(
+    ("legal_status", "volunteer_led", "provider_type"),
+    [
+        ("Community group (volunteer-led)", True, "community_group"),
+        ("Registered charity (with paid staff)", False, "registered_charity"),
+        ("Unincorporated association, no paid staff", True, "community_group"),
+        ("Limited Company", None, None),
+    ],
+)
+def test_legal_status_says_what_kind_and_whether_volunteer_led(
+    tmp_path: Path, legal_status: str, volunteer_led: bool | None, provider_type: str | None
+) -> None:
+    record = record_with()
+    record["organization"]["legal_status"] = legal_status
+    [provider] = read_record(tmp_path, record).providers
+    assert provider["is_volunteer_led"] is volunteer_led
+    assert provider["provider_type"] == provider_type
