@@ -9,14 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cli_runner import run_cli
-from conftest import SHARED_REFERENCE
 from test_load import query
 
 from ingest.errors import InputError
 from ingest.load import load_file
 from ingest.openreferral.feed import Directory, as_token, read_directory
 from ingest.openreferral.load import load_directory_feed
-from ingest.openreferral.places import LsoaLocator
+from ingest.openreferral.places import DEFAULT_BOUNDARIES, LsoaLocator
 from ingest.openreferral.schedule import (
     running_dates,
     schedule_sessions_per_week,
@@ -26,7 +25,8 @@ from ingest.openreferral.schedule import (
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "published" / "openreferral"
 BUCKS_PAGE = FIXTURES / "buckinghamshire-outpost-services-page1.json"
 BUCKS_RECORD = FIXTURES / "buckinghamshire-outpost-service-1.json"
-BOUNDARIES = SHARED_REFERENCE / "boundaries_lsoa21_ew_bsc_geographr.geojson"
+BOUNDARIES = DEFAULT_BOUNDARIES  # the shared reference copy
+SHARED_REFERENCE = DEFAULT_BOUNDARIES.parent
 BUCKINGHAMSHIRE = "E06000060"
 TODAY = date(2026, 11, 22)
 
