@@ -43,7 +43,9 @@ icb-insight ingest directory services-page-*.json service-*.json \\
   addresses and postcodes, phone numbers, emails, web addresses and contacts (named staff).
 - In a sources folder (the demo's, or the build's), `directories/<name>/` holds one
   directory's JSON files and an optional `publisher.json` (`{"local_authority": "E0..."}`);
-  the build loads each in place of a flat `providers` / `activities` file.
+  the build loads each in place of a flat `providers` / `activities` file. (The landing
+  sensor takes flat files only: load a feed with the command above or from the sources
+  folder.)
 
 To add a directory feed: save its pages and records into `directories/<name>/` of the
 sources folder (or run the command above), give its local authority in `publisher.json`,
