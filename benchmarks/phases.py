@@ -96,10 +96,10 @@ def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int
         # future (the loader sets aside rows dated after today)
         generate(src, seed=seed, scale=scale, as_of=default_as_of() - WEEK, progress=_say)
     elif phase == "ingest":
-        from ingest.load import load_directory
+        from ingest.openreferral.load import load_sources
 
         db.parent.mkdir(parents=True, exist_ok=True)
-        results = load_directory(src, db, progress=_say)
+        results = load_sources(src, db, progress=_say)
         _say(f"loaded {len(results)} files")
         # the editable mappings (dbt seeds) are loaded with the files: the mart phases' dbt
         # run reads them, as the pipeline's build does

@@ -1,8 +1,10 @@
 """Synthetic demo sources for a fictional ICB, one file per input contract.
 
 ``generate(out_dir)`` writes every source the pipeline accepts (file names and layouts from
-``ingest.contracts``), a ``demo_truth.json`` that lists the patterns planted in the data so
-end-to-end tests can check the marts find them, and a ``README.txt``. Same seed, scale and
+``ingest.contracts``; the community directory as the councils' Open Referral JSON pages in
+``directories/``, with the fictional LSOA polygons their venues fall in), a
+``demo_truth.json`` that lists the patterns planted in the data so end-to-end tests can
+check the marts find them, and a ``README.txt``. Same seed, scale and
 ``as_of`` give byte-identical files. Everything is invented: the areas, codes (in ranges no
 real area uses), organisations and people.
 
@@ -18,6 +20,7 @@ Planted patterns:
 
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -36,6 +39,7 @@ from ingest.demo.community import (
     grants_ending,
     providers_frame,
 )
+from ingest.demo.directory import BOUNDARIES_FILE, DIRECTORIES_FOLDER, write_directories
 from ingest.demo.people import People, activity_sessions, build_people
 from ingest.demo.places import Places, build_places
 from ingest.demo.population_groups import population_groups_frame
@@ -48,6 +52,7 @@ from ingest.demo.write import (
     write_xlsx,
 )
 from ingest.errors import InputError
+from ingest.load import SOURCE_EXTENSIONS
 from ingest.reference.layout import with_optional_columns
 
 __all__ = ["SCALES", "GenerateResult", "Scale", "default_as_of", "generate"]
@@ -56,6 +61,8 @@ log = logging.getLogger(__name__)
 
 TRUTH_FILE = "demo_truth.json"
 README_FILE = "README.txt"
+# sources the demo publishes as Open Referral directories (for a fictional geography)
+DIRECTORY_SOURCES = ("providers", "activities")
 
 README_TEXT = """\
 icb-insight demo data ({scale} scale, seed {seed}, data up to {as_of})
@@ -67,6 +74,9 @@ Everything in this folder is SYNTHETIC and FICTIONAL. It was made by
   authorities, wards, MSOAs and LSOAs do not exist. Their codes use ranges
   that no real area uses (E54000901, E389009xx, E0x000901.., E05900001..,
   E02900001.., E01900001..). Practices (Z9xxxx) and PCNs (U9xxxx) are invented.
+- directories/ holds each local authority's community directory as Open Referral
+  JSON (list pages and full service records); lsoa_boundaries.geojson holds the
+  fictional LSOA polygons their venues' coordinates fall in (a grid in the sea).
 - Community organisations, activities, funders and grants are invented; org-ids
   use 360G-DEMO-, GB-CHC-9xxxxxx and GB-COH-DVxxxxxx numbers that belong to no one.
 - People are random draws: pseudonymous tokens, no NHS numbers, names,
@@ -176,6 +186,7 @@ def generate(
         "onward_referrals": lambda: people.onward_referrals,
         "activity_sessions": lambda: activity_sessions(seed, community, first_sessions),
     }
+    _remove_other_directory_form(out_dir, fictional)
     files: dict[str, Path] = {}
     rows: dict[str, int] = {}
     for name in sorted(CONTRACTS, key=lambda name: name == "activity_sessions"):
@@ -189,6 +200,23 @@ def generate(
             continue
         if name == "activity_sessions":  # the referrals' tables are written: let them go
             del people
+        if fictional and name in DIRECTORY_SOURCES:
+            # councils publish their directories as Open Referral: one per local authority
+            if DIRECTORIES_FOLDER not in {path.name for path in files.values()}:
+                say(f"writing {DIRECTORIES_FOLDER}/ (Open Referral pages) and {BOUNDARIES_FILE}")
+                folder, directory_rows, unknown = write_directories(
+                    community, places, out_dir, seed=seed, as_of=as_of
+                )
+                truth.update(unknown)
+                truth["definitions"].update(
+                    directory_activities_without_capacity="published with no capacity: "
+                    "places unknown (not 0) in the marts",
+                    directory_activities_without_location="published with no location: "
+                    "placed in their council's area (venue_placement publisher_area)",
+                )
+            files[name] = folder
+            rows[name] = directory_rows[name]
+            continue
         frame = frames.pop(name)()
         if frame is None:
             continue
@@ -211,6 +239,18 @@ def generate(
         encoding="utf-8",
     )
     return GenerateResult(files=files, rows=rows, as_of=as_of, truth=truth)
+
+
+def _remove_other_directory_form(out_dir: Path, fictional: bool) -> None:
+    """The community directory is written in one form only: a flat file left by an earlier
+    run in the other form would be loaded instead of (or beside) this run's."""
+    if fictional:
+        for name in DIRECTORY_SOURCES:
+            for extension in SOURCE_EXTENSIONS:
+                (out_dir / f"{name}.{extension}").unlink(missing_ok=True)
+    else:
+        shutil.rmtree(out_dir / DIRECTORIES_FOLDER, ignore_errors=True)
+        (out_dir / BOUNDARIES_FILE).unlink(missing_ok=True)
 
 
 def _places_per_1000(places: Places, community: Community, as_of: date) -> np.ndarray:

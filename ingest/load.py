@@ -1012,15 +1012,22 @@ def load_directory(
     sources: Iterable[str] | None = None,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    fallback: Callable[[Contract], list[LoadResult]] | None = None,
 ) -> list[LoadResult]:
     """Load every contract's files found in ``directory`` (``find_source_files``), in
-    foreign-key order."""
+    foreign-key order; for a contract without any, what ``fallback`` loads (the directory
+    feeds of ``ingest.openreferral.load.load_sources``)."""
     wanted = set(sources) if sources is not None else set(CONTRACTS)
     results = []
     for contract in CONTRACTS.values():
         if contract.name not in wanted:
             continue
-        for path in find_source_files(Path(directory), contract):
+        paths = find_source_files(Path(directory), contract)
+        if not paths:
+            if fallback is not None:
+                results += fallback(contract)
+            continue
+        for path in paths:
             if progress:
                 progress(f"loading {contract.name} from {path.name}")
             results.append(load_file(contract, path, db_path, today=today))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ingest.contracts import CONTRACTS, Contract
 from ingest.limits import LIMITS
+from ingest.openreferral import DIRECTORY_FEEDS
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "contracts.md"
 
@@ -126,6 +127,7 @@ def render_markdown() -> str:
     order = "\n".join(f"{index}. `{name}`" for index, name in enumerate(CONTRACTS, start=1))
     sections = [HEADER.format(order=order)]
     sections += [render_contract(contract) for contract in CONTRACTS.values()]
+    sections.append(DIRECTORY_FEEDS.rstrip("\n"))
     sections.append(render_limits())
     return "\n\n".join(sections) + "\n"
 

@@ -106,15 +106,12 @@ class Contract:
     # The column whose month identifies the period a file covers, so that a corrected file
     # for the same period replaces the rows loaded before rather than adding to them.
     period_column: str | None = None
-    # Columns whose values in a new file select the rows it replaces: a directory's file
-    # replaces only that directory's rows (rows with no value match each other). Without
-    # it (and without a period column) a new file replaces the whole table.
-    replace_scope: tuple[str, ...] = ()
     # Columns that hold free text and must be screened for names and addresses.
     free_text_columns: tuple[str, ...] = ()
     # Columns whose values say which rows a file replaces: a file replaces the rows loaded
     # before that hold any of its values there (a funder's file, its funder's grants), rather
-    # than the whole table. Empty: a snapshot (or, with ``period_column``, the months).
+    # than the whole table (rows with no value there match each other). Empty: a snapshot
+    # (or, with ``period_column``, the months).
     replace_scope: tuple[str, ...] = ()
     # The source is an open publication about organisations (360Giving grants): its texts are
     # screened for NHS numbers and dates of birth, not for names and addresses, which in it

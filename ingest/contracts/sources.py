@@ -375,10 +375,12 @@ PROVIDERS = Contract(
         Column(
             "org_id",
             "string",
-            "Org-id when known (GB-CHC-, GB-COH-, GB-SC-, GB-NIC-, GB-LAE-, GB-LAS- or 360G-).",
+            "Org-id when known (org-id.guide list code and identifier, e.g. GB-CHC-1234567, "
+            "or 360G-).",
             nullable=True,
             optional=True,
-            pattern=ORG_ID,
+            pattern=GIVING_ORG_ID,
+            pattern_words=ORG_ID_WORDS,
             standard=GIVING,
         ),
         Column(

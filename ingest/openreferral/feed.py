@@ -12,7 +12,8 @@ A directory is read from any mix of:
 
 A service listed on a page and given as a full record is one service: the full record's
 fields win. What is kept: the organisation's id, name, identifiers (HSDS
-``organization_identifiers``; ORUK charity and company numbers) and legal status; the
+``organization_identifiers``; ORUK charity and company numbers), its kind and whether it is
+volunteer-led, where its legal status says so; the
 service's id, name, taxonomy terms, venue (as an LSOA, from its coordinates), sessions a week
 (``schedule``), places (HSDS 3.1 capacity in places or people; otherwise unknown, never 0),
 lowest cost, status and last update. Everything kept passes the privacy screen when it is
@@ -29,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ingest.contracts.sources import DIRECTORY_ID, LAD_CODE, ORG_ID, TOKEN
+from ingest.contracts.sources import DIRECTORY_ID, GIVING_ORG_ID, LAD_CODE, TOKEN
 from ingest.errors import InputError
 from ingest.openreferral.places import LsoaLocator
 from ingest.openreferral.schedule import running_dates, sessions_per_week
@@ -42,6 +43,10 @@ PEOPLE_UNITS = re.compile(
     r"individuals?|users?|learners?|clients?|children|adults?|members?)\b",
     re.IGNORECASE,
 )
+VOLUNTEER_LED = re.compile(
+    r"volunteer[- ]led|run (wholly |entirely )?by volunteers|no paid staff", re.IGNORECASE
+)
+PAID_STAFF = re.compile(r"\bpaid staff", re.IGNORECASE)
 ENDED_STATUSES = ("inactive", "defunct", "closed", "withdrawn")
 # org-id.guide register prefixes of identifiers directories publish
 REGISTER_SCHEMES = {
@@ -176,7 +181,7 @@ def _organisation_identifiers(organisation: dict[str, Any]) -> dict[str, str]:
     """org_id, charity_number and company_number from what the organisation publishes."""
     found: dict[str, str] = {}
     own_id = _text(organisation.get("id"))
-    if own_id and re.match(ORG_ID, own_id):
+    if own_id and re.match(GIVING_ORG_ID, own_id):
         found["org_id"] = own_id
     identifiers = organisation.get("organization_identifiers") or []
     if isinstance(identifiers, list):
@@ -206,13 +211,14 @@ def _organisation_identifiers(organisation: dict[str, Any]) -> dict[str, str]:
         if value:
             found.setdefault("company_number", _company_number(value))
             found.setdefault("org_id", f"GB-COH-{found['company_number']}")
-    if "org_id" in found and not re.match(ORG_ID, found["org_id"]):
+    if "org_id" in found and not re.match(GIVING_ORG_ID, found["org_id"]):
         del found["org_id"]  # a number in no form org-id.guide knows: kept as a number only
     return found
 
 
-def _provider_type(organisation: dict[str, Any]) -> str | None:
-    words = " ".join(
+def _status_words(organisation: dict[str, Any]) -> str:
+    """What the organisation says of its legal and tax status."""
+    return " ".join(
         text
         for text in (
             _text(organisation.get("legal_status")),
@@ -220,6 +226,21 @@ def _provider_type(organisation: dict[str, Any]) -> str | None:
         )
         if text
     )
+
+
+def _volunteer_led(organisation: dict[str, Any]) -> bool | None:
+    """True or False where its status says so ("volunteer-led", "no paid staff" / "paid
+    staff"); otherwise unknown."""
+    words = _status_words(organisation)
+    if VOLUNTEER_LED.search(words):
+        return True
+    if PAID_STAFF.search(words):
+        return False
+    return None
+
+
+def _provider_type(organisation: dict[str, Any]) -> str | None:
+    words = _status_words(organisation)
     for pattern, provider_type in PROVIDER_TYPE_WORDS:
         if pattern.search(words):
             return provider_type
@@ -389,6 +410,9 @@ def read_directory(
     for service_id, service in services.items():
         path: Path = service["_file"]
         organisation = service.get("organization", service.get("organisation"))
+        if organisation is None and _text(service.get("organization_id")):
+            # HSDS's flat form: only the organisation's id (its record is elsewhere)
+            organisation = {"id": service.get("organization_id")}
         provider_id = None
         if isinstance(organisation, dict):
             provider_id = as_token(organisation.get("id"), directory_id)
@@ -400,7 +424,7 @@ def read_directory(
                     "provider_name": _text(organisation.get("name")),
                     "provider_type": _provider_type(organisation),
                     "base_lsoa_code": _base_lsoa(organisation, path, locator),
-                    "is_volunteer_led": None,
+                    "is_volunteer_led": _volunteer_led(organisation),
                     "record_updated_date": _date(
                         organisation.get("last_modified") or organisation.get("updated_at")
                     ),
@@ -411,8 +435,6 @@ def read_directory(
                 path=path,
                 column="organization",
             )
-        elif _text(service.get("organization_id")):
-            provider_id = as_token(service.get("organization_id"), directory_id)
 
         venue_lsoa = None
         placement = "publisher_area"

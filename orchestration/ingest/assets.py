@@ -34,6 +34,7 @@ from ingest.load import (
     refusal_reason,
 )
 from orchestration.ingest.pull import feeding
+from ingest.openreferral.load import load_feeds
 from orchestration.resources import SourceFilesResource, WarehouseResource
 
 
@@ -72,9 +73,8 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
         if config.landed_files:
             return _load_landed(context, contract, config.landed_files, warehouse.db_path)
         paths = find_source_files(source_files.path, contract)
-        if not paths:
-            context.log.info(f"no {contract.name} file in {source_files.path}; raw table kept")
-            return MaterializeResult(metadata={"status": "no new file"})
+        if not paths:  # the directory feeds (Open Referral), else nothing new
+            return _load_feeds(context, contract, source_files.path, warehouse.db_path)
         results = []
         for path in paths:  # (several: one per publisher, each replacing only its own part)
             try:
@@ -92,6 +92,28 @@ def build_ingest_asset(contract: Contract) -> AssetsDefinition:
         return MaterializeResult(metadata=metadata)
 
     return _ingest
+
+
+def _load_feeds(
+    context: AssetExecutionContext, contract: Contract, folder: Path, db_path: Path
+) -> MaterializeResult:
+    """The contract's rows from the Open Referral directories in the source folder
+    (``directories/<name>/``), one load per directory; none: the raw table is kept."""
+    try:
+        results = load_feeds(folder, db_path, contract)
+    except InputError as error:  # a directory's file or record, by path and service id
+        raise Failure(description=f"{contract.name}: {error.message}") from None
+    if not results:
+        context.log.info(f"no {contract.name} file in {folder}; raw table kept")
+        return MaterializeResult(metadata={"status": "no new file"})
+    for result in results:
+        for line in [result.summary(), *result.downstream_lines()]:
+            context.log.info(line)
+    metadata = _result_metadata(results[-1])
+    metadata["directory_loads"] = MetadataValue.json([result.label for result in results])
+    metadata["rows_loaded"] = sum(result.rows_loaded for result in results)
+    metadata["rows_quarantined"] = sum(result.rows_quarantined for result in results)
+    return MaterializeResult(metadata=metadata)
 
 
 def _result_metadata(result: LoadResult) -> dict[str, object]:

@@ -137,6 +137,32 @@ def test_pcns_over_a_safe_caseload_are_flagged(built: dict) -> None:
     assert flagged == set(built["truth"]["pcns_over_caseload"])
 
 
+def test_directory_services_without_places_or_location_are_unknown_not_none(
+    built: dict,
+) -> None:
+    """The demo's councils publish a few services without capacity and a few without a
+    location: their places are unknown (counted apart, never 0) and they are placed in the
+    council's area, in no neighbourhood."""
+    db, truth = built["db"], built["truth"]
+    unknown = rows(db, "select activity_id from marts.dim_activities where not is_capacity_known")
+    assert sorted(row[0] for row in unknown) == truth["directory_activities_without_capacity"]
+    assert rows(db, "select count(*) from marts.dim_activities where weekly_places = 0") == [(0,)]
+    ((counted,),) = rows(
+        db,
+        "select sum(activities_unknown_capacity_count) from "
+        "marts.fct_neighbourhood_need_capacity_monthly where month_start_date = "
+        "(select max(month_start_date) from marts.fct_neighbourhood_need_capacity_monthly)",
+    )
+    assert counted == len(truth["directory_activities_without_capacity"])
+    placed = rows(
+        db,
+        "select activity_id, neighbourhood_code, venue_lad_code from marts.dim_activities "
+        "where venue_placement = 'publisher_area' order by 1",
+    )
+    assert [row[0] for row in placed] == truth["directory_activities_without_location"]
+    assert all(row[1] is None and row[2] in truth["la_codes"] for row in placed)
+
+
 def test_every_referral_lands_in_exactly_one_neighbourhood(built: dict) -> None:
     db = built["db"]
     ((loaded,),) = rows(db, "select count(*) from raw.referrals")

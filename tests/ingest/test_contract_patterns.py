@@ -73,4 +73,4 @@ def test_identifier_columns_carry_their_patterns() -> None:
     assert funding.column("beneficiary_area_codes").pattern == GSS_CODE_LIST
     # a directory's own ids are not org-ids; the org-id, when published, has its own column
     assert get_contract("providers").column("provider_id").pattern == TOKEN
-    assert get_contract("providers").column("org_id").pattern == ORG_ID
+    assert get_contract("providers").column("org_id").pattern == GIVING_ORG_ID

@@ -10,9 +10,10 @@ import pytest
 from test_load import HEADER, query  # tests/ingest is on sys.path under pytest
 
 import ingest.load as load_module
-from ingest.contracts import CONTRACTS
+from ingest.contracts import CONTRACTS, get_contract
 from ingest.generate import generate
-from ingest.load import load_directory, load_file
+from ingest.load import load_file
+from ingest.openreferral.load import load_sources
 
 ONWARD_HEADER = (
     "onward_referral_id,referral_id,activity_id,onward_referral_date,status,"
@@ -174,11 +175,23 @@ def test_a_provider_gone_takes_its_activities_sessions_and_onward_referrals(
 ) -> None:
     """Down the chain: providers -> activities -> activity sessions and onward referrals."""
     db = tmp_path / "warehouse" / "warehouse.duckdb"
-    load_directory(demo, db, today=TODAY)
+    load_sources(demo, db, today=TODAY)
     assert orphans(db) == {}
-    providers = pl.read_csv(demo / "providers.csv", infer_schema=False)
-    [(busiest,)] = query(
-        db, "select provider_id from raw.activities group by 1 order by count(*) desc limit 1"
+    # the demo's providers come from the councils' directories: the busiest provider listed
+    # by one directory only, and that directory's providers as a flat file without it
+    [(busiest, directory)] = query(
+        db,
+        "select provider_id, any_value(directory_id) from raw.activities group by 1 "
+        "having count(distinct directory_id) = 1 order by count(*) desc, 1 limit 1",
+    )
+    columns = get_contract("providers").column_names
+    providers = pl.DataFrame(
+        query(
+            db,
+            f"select {', '.join(columns)} from raw.providers where directory_id = '{directory}'",
+        ),
+        schema=columns,
+        orient="row",
     )
     gone = [
         row[0]
@@ -210,6 +223,6 @@ def test_a_provider_gone_takes_its_activities_sessions_and_onward_referrals(
     assert orphans(db) == {}
     assert unbalanced_loads(db) == []
     # the whole demo again, unchanged files included: nothing moves, nothing is lost
-    load_directory(demo, db, today=TODAY)
+    load_sources(demo, db, today=TODAY)
     assert orphans(db) == {}
     assert unbalanced_loads(db) == []

@@ -17,7 +17,10 @@ from ingest.contracts import CONTRACTS, Contract
 from ingest.contracts.giving360 import grant_to_row, row_to_grant
 from ingest.demo.people import SWEMWBS_METRIC
 from ingest.errors import InputError
-from ingest.generate import SCALES, GenerateResult, default_as_of, generate
+from ingest.generate import DIRECTORY_SOURCES, SCALES, GenerateResult, default_as_of, generate
+from ingest.openreferral.feed import read_directory
+from ingest.openreferral.load import DIRECTORIES_FOLDER, FOLDER_BOUNDARIES, directory_feeds
+from ingest.openreferral.places import LsoaLocator
 
 AS_OF = date(2026, 11, 22)  # a Sunday
 PURPOSE_RULES = (
@@ -57,10 +60,40 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
     return result
 
 
+def _read_directories(contract: Contract, folder: Path) -> pl.DataFrame:
+    """The contract's rows as the loader reads them from the demo's Open Referral
+    directories (venues placed in the demo's fictional LSOA polygons)."""
+    sources = folder.parent
+    geography = pl.read_csv(sources / "geography.csv", infer_schema=False)
+    locator = LsoaLocator(
+        sources / FOLDER_BOUNDARIES,
+        dict(zip(geography["lsoa_code"], geography["lad_code"], strict=True)),
+    )
+    rows: dict[str, dict] = {}
+    for feed in directory_feeds(sources):
+        read = read_directory(
+            feed.files,
+            directory_id=feed.directory_id,
+            local_authority=feed.local_authority,
+            locator=locator,
+            today=AS_OF,
+        )
+        key = contract.primary_key[0]
+        for row in read.providers if contract.name == "providers" else read.activities:
+            rows.setdefault(row[key], row)  # one organisation may be in several directories
+    return pl.DataFrame(
+        [{name: row.get(name) for name in contract.column_names} for row in rows.values()],
+        schema={name: pl.String for name in contract.column_names},
+    )
+
+
 def _read(contract: Contract, path: Path) -> pl.DataFrame:
-    """The file as written, under canonical column names (values not yet typed); the funding
+    """The file as written, under canonical column names (values not yet typed): the
+    councils' Open Referral directories as the directory reader reads them, the funding
     folder's files as the loader reads them (the 360Giving mapping, flattentool for the flat
     forms)."""
+    if path.is_dir() and contract.name in DIRECTORY_SOURCES:
+        return _read_directories(contract, path)
     if path.is_dir():
         from ingest.read import read_source
 
@@ -117,6 +150,10 @@ def tables(generated: GenerateResult) -> dict[str, pl.DataFrame]:
 def test_every_contract_has_a_file_named_for_it(generated: GenerateResult) -> None:
     assert set(generated.files) == set(CONTRACTS)
     for name, contract in CONTRACTS.items():
+        if name in DIRECTORY_SOURCES:  # published as the councils' Open Referral directories
+            assert generated.files[name].name == DIRECTORIES_FOLDER
+            assert (generated.files[name].parent / FOLDER_BOUNDARIES).is_file()
+            continue
         if contract.replace_scope:  # one file per publisher, in a folder named for the source
             assert generated.files[name].name == name and generated.files[name].is_dir()
             continue
@@ -128,7 +165,7 @@ def test_every_contract_has_a_file_named_for_it(generated: GenerateResult) -> No
 
 def test_headers_are_the_contract_columns(generated: GenerateResult) -> None:
     for name, contract in CONTRACTS.items():
-        if contract.file_format == "json":
+        if contract.file_format == "json" or name in DIRECTORY_SOURCES:
             continue
         header = _read_header(contract, generated.files[name])
         expected = [
@@ -530,3 +567,52 @@ def test_small_scale_is_bigger(tmp_path: Path, generated: GenerateResult) -> Non
     small = generate(tmp_path, seed=SEED, scale="small", as_of=AS_OF)
     assert small.rows["geography"] == SCALES["small"].n_lsoas
     assert small.rows["referrals"] > 2 * generated.rows["referrals"]
+
+
+def test_directories_carry_the_planted_offer(
+    tables: dict[str, pl.DataFrame], generated: GenerateResult
+) -> None:
+    """Read back from the Open Referral pages (venue from coordinates, sessions from the
+    schedule, places from the capacity), the offer of the planted MSOAs is the one planted."""
+    # the organisations' legal status says which are volunteer-led, as the generator made them
+    volunteer = tables["providers"]["is_volunteer_led"]
+    assert volunteer.drop_nulls().n_unique() == 2
+    activities = tables["activities"]
+    # as real feeds do, a few services come without places or without a location
+    without_capacity = generated.truth["directory_activities_without_capacity"]
+    without_location = generated.truth["directory_activities_without_location"]
+    assert without_capacity and without_location
+    unknown = activities.filter(pl.col("places_per_session").is_null())["activity_id"]
+    assert sorted(unknown.to_list()) == sorted(without_capacity)
+    placed = activities.filter(pl.col("venue_placement") == "publisher_area")
+    assert sorted(placed["activity_id"].to_list()) == sorted(without_location)
+    assert placed["venue_lsoa_code"].null_count() == placed.height
+    assert placed["venue_lad_code"].is_in(generated.truth["la_codes"]).all()
+    open_now = activities.filter(
+        (pl.col("start_date") <= AS_OF)
+        & (pl.col("end_date").is_null() | (pl.col("end_date") >= AS_OF))
+    )
+    geography = tables["geography"].join(tables["population"], on="lsoa_code")
+    residents = geography.group_by("msoa_code").agg(pl.col("population_total").sum())
+    offer = (
+        open_now.join(geography, left_on="venue_lsoa_code", right_on="lsoa_code")
+        .group_by("msoa_code")
+        .agg((pl.col("sessions_per_week") * pl.col("places_per_session")).sum().alias("weekly"))
+        .join(residents, on="msoa_code")
+        .with_columns((1000 * pl.col("weekly") / pl.col("population_total")).alias("per_1000"))
+    )
+    per_1000 = dict(zip(offer["msoa_code"], offer["per_1000"], strict=True))
+    for key in ("weekly_places_per_1000_underserved", "weekly_places_per_1000_well_served"):
+        for msoa, planted in generated.truth[key].items():
+            assert per_1000.get(msoa, 0.0) == pytest.approx(planted, abs=0.01), (key, msoa)
+
+
+def test_a_flat_directory_file_left_by_an_earlier_run_is_removed(tmp_path: Path) -> None:
+    """A fictional demo publishes its directory as Open Referral pages only: a providers or
+    activities file left in the folder by an earlier run would be loaded instead."""
+    (tmp_path / "providers.csv").write_text("provider_id\n")
+    (tmp_path / "activities.xlsx").write_bytes(b"old")
+    generate(tmp_path, seed=SEED, scale="tiny", as_of=AS_OF)
+    assert not (tmp_path / "providers.csv").exists()
+    assert not (tmp_path / "activities.xlsx").exists()
+    assert (tmp_path / DIRECTORIES_FOLDER).is_dir()

@@ -15,7 +15,8 @@ from ingest.archive import file_label
 from ingest.contracts import CONTRACTS
 from ingest.errors import InputError
 from ingest.generate import generate
-from ingest.load import BATCH_BYTES_ENV, file_sha256, load_directory, load_file
+from ingest.load import BATCH_BYTES_ENV, file_sha256, load_file
+from ingest.openreferral.load import load_sources
 from ingest.read import NotStreamable, read_csv_batches
 
 AS_OF = date(2026, 11, 22)
@@ -114,7 +115,7 @@ def load_both(
         else:
             monkeypatch.setenv(BATCH_BYTES_ENV, size)
         db = tmp_path / mode / "warehouse.duckdb"
-        found = load_directory(demo, db, today=TODAY, sources=sources)
+        found = load_sources(demo, db, today=TODAY, sources=sources)
         if extra is not None:
             try:
                 found.append(load_file("referrals", extra, db, today=TODAY))
@@ -205,7 +206,7 @@ def test_a_failure_mid_file_leaves_the_warehouse_as_it_was(
 ) -> None:
     db = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv(BATCH_BYTES_ENV, str(SMALL))
-    load_directory(demo, db, today=TODAY, sources=["geography", "practices"])
+    load_sources(demo, db, today=TODAY, sources=["geography", "practices"])
     before = snapshot(db)
     calls = []
     original = load_module._insert_valid

@@ -9,14 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cli_runner import run_cli
-from conftest import SHARED_REFERENCE
 from test_load import query
 
 from ingest.errors import InputError
 from ingest.load import load_file
-from ingest.openreferral.feed import as_token, read_directory
+from ingest.openreferral.feed import Directory, as_token, read_directory
 from ingest.openreferral.load import load_directory_feed
-from ingest.openreferral.places import LsoaLocator
+from ingest.openreferral.places import DEFAULT_BOUNDARIES, LsoaLocator
 from ingest.openreferral.schedule import (
     running_dates,
     schedule_sessions_per_week,
@@ -26,7 +25,8 @@ from ingest.openreferral.schedule import (
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "published" / "openreferral"
 BUCKS_PAGE = FIXTURES / "buckinghamshire-outpost-services-page1.json"
 BUCKS_RECORD = FIXTURES / "buckinghamshire-outpost-service-1.json"
-BOUNDARIES = SHARED_REFERENCE / "boundaries_lsoa21_ew_bsc_geographr.geojson"
+BOUNDARIES = DEFAULT_BOUNDARIES  # the shared reference copy
+SHARED_REFERENCE = DEFAULT_BOUNDARIES.parent
 BUCKINGHAMSHIRE = "E06000060"
 TODAY = date(2026, 11, 22)
 
@@ -141,15 +141,18 @@ def record_with(**fields) -> dict:
     return base
 
 
-def read_one(tmp_path: Path, record: dict) -> dict:
+def read_record(tmp_path: Path, record: dict) -> Directory:
     path = tmp_path / "service.json"
     path.write_text(json.dumps(record))
     locator = LsoaLocator(BOUNDARIES, {})
-    directory = read_directory(
+    return read_directory(
         [path], directory_id="example", local_authority=BUCKINGHAMSHIRE, locator=locator,
         today=TODAY,
     )  # fmt: skip
-    [activity] = directory.activities
+
+
+def read_one(tmp_path: Path, record: dict) -> dict:
+    [activity] = read_record(tmp_path, record).activities
     return activity
 
 
@@ -327,3 +330,63 @@ def test_cli_loads_a_directory_and_says_why_it_cannot(
     # the existing per-contract command keeps working
     code, out, err = run_cli(["ingest", "providers", "--help"], monkeypatch, capsys)
     assert code == 0
+
+
+@needs_reference
+def test_flat_directory_files_of_our_own_still_load_and_replace_each_other(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A providers CSV of the old layout (no directory_id) loads beside a directory feed; a
+    newer one replaces it (no directory matches no directory), never the feed's rows."""
+    load([BUCKS_PAGE], warehouse, "bucks", local_authority=BUCKINGHAMSHIRE)
+    [(lsoa,)] = query(warehouse, "select min(lsoa_code) from raw.geography")
+    header = "provider_id,provider_name,provider_type,base_lsoa_code\n"
+    first = tmp_path / "providers.csv"
+    first.write_text(
+        header + f"GB-CHC-1234567,Old Town Walkers,registered_charity,{lsoa}\n"
+        f"360G-oldtown-lunch,Old Town Lunch Club,community_group,{lsoa}\n"
+    )
+    load_file("providers", first, warehouse)
+    second = tmp_path / "providers-2.csv"
+    second.write_text(header + f"GB-CHC-1234567,Old Town Walkers,registered_charity,{lsoa}\n")
+    result = load_file("providers", second, warehouse)
+    assert result.rows_replaced == 2
+    by_directory = query(
+        warehouse,
+        "select coalesce(directory_id, '(none)'), count(*) from raw.providers "
+        "group by 1 order by 1",
+    )
+    [(bucks,)] = query(
+        warehouse,
+        "select count(distinct provider_id) from raw.activities where directory_id = 'bucks'",
+    )
+    assert by_directory == [("(none)", 1), ("bucks", bucks)]
+
+
+@needs_reference
+def test_a_service_naming_only_its_organisation_id_still_has_a_provider(tmp_path: Path) -> None:
+    record = record_with(organization_id="org-only-id-1")
+    del record["organization"]
+    directory = read_record(tmp_path, record)
+    assert [row["provider_id"] for row in directory.providers] == ["org-only-id-1"]
+    assert directory.providers[0]["provider_name"] is None
+    assert directory.activities[0]["provider_id"] == "org-only-id-1"
+
+
+@pytest.mark.parametrize(
+    ("legal_status", "volunteer_led", "provider_type"),
+    [
+        ("Community group (volunteer-led)", True, "community_group"),
+        ("Registered charity (with paid staff)", False, "registered_charity"),
+        ("Unincorporated association, no paid staff", True, "community_group"),
+        ("Limited Company", None, None),
+    ],
+)
+def test_legal_status_says_what_kind_and_whether_volunteer_led(
+    tmp_path: Path, legal_status: str, volunteer_led: bool | None, provider_type: str | None
+) -> None:
+    record = record_with()
+    record["organization"]["legal_status"] = legal_status
+    [provider] = read_record(tmp_path, record).providers
+    assert provider["is_volunteer_led"] is volunteer_led
+    assert provider["provider_type"] == provider_type
