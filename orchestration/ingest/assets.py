@@ -33,8 +33,8 @@ from ingest.load import (
     load_landed_file,
     refusal_reason,
 )
-from orchestration.ingest.pull import feeding
 from ingest.openreferral.load import load_feeds
+from orchestration.ingest.pull import feeding
 from orchestration.resources import SourceFilesResource, WarehouseResource
 
 
