@@ -126,6 +126,7 @@ def screen_tables(tables: list[Table], path: Path) -> None:
     for table in tables:
         where = f"sheet {table.position}"
         texts: list[str] = []
+        references: list[str] = []
         for position, title in enumerate(table.headers, start=1):
             kind = column_kind(title)
             if kind in ("contract", "organisation"):
@@ -133,10 +134,31 @@ def screen_tables(tables: list[Table], path: Path) -> None:
             header_kind = identifiable_header(title)
             if header_kind is not None:
                 findings.append(Finding(f"{where}, column {position}", header_kind, 0))
-            texts += table.frame.get_column(title).drop_nulls().to_list()
+            values = table.frame.get_column(title).drop_nulls()
+            if is_reference_numbers(values):
+                references += values.to_list()
+            else:
+                texts += values.to_list()
         findings += screen_texts(texts, f"{where}, columns outside the contract", role="public")
+        findings += screen_texts(references, f"{where}, reference numbers", role="reference")
     if findings:
         raise IdentifiableDataError(merge_findings(findings), path=path)
+
+
+def is_reference_numbers(values: pl.Series) -> bool:
+    """A column of a funder's own reference numbers (Sport England's "URN"): every value a
+    number of digits, and most of its ten-digit ones failing the NHS number check digit, as
+    numbers not made to pass it do (about 10 in 11); NHS numbers pass it every time."""
+    from ingest.identifiable import nhs_number_is_valid
+
+    text = values.cast(pl.String).str.strip_chars()
+    if text.len() < 20 or not text.str.contains(r"^\d{1,15}$").all():
+        return False
+    ten = text.filter(text.str.len_chars() == 10)
+    if ten.len() < 20:
+        return False
+    valid = ten.to_frame("digits").select(nhs_number_is_valid(pl.col("digits"))).to_series()
+    return bool(valid.mean() < 0.5)  # type: ignore[operator]
 
 
 # --- unflattening -----------------------------------------------------------------------------
