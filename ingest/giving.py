@@ -5,9 +5,9 @@ titles are the standard's ("Identifier", "Recipient Org:Identifier", "Planned Da
 (months)", "Beneficiary Location:Geographic Code"...), one sheet or several (a sheet of
 beneficiary locations linked to the grants by "Identifier", say). The standard's own tool,
 flattentool, turns a flat form back into the JSON package, with the 360Giving schema kept in
-``ingest/contracts/schema`` (read offline), and the JSON goes down the one path every package
-takes (``ingest.read``, then ``ingest.contracts.giving360.GRANT_PATHS``), so there is one
-mapping.
+``ingest/contracts/schemas/360giving`` (read offline), and the JSON goes down the one path
+every package takes (``ingest.read``, then ``ingest.contracts.giving360.GRANT_PATHS``), so
+there is one mapping.
 
 The privacy screen sees every cell of every sheet before flattentool reads any:
 
@@ -49,7 +49,10 @@ from ingest.contracts.giving360 import is_contract_leaf, is_organisation_detail
 from ingest.contracts.model import Contract
 from ingest.errors import InputError
 
-SCHEMA = Path(__file__).parent / "contracts" / "schema" / "360-giving-schema.json"
+# The 360Giving Data Standard's grant schema, 1.4.3 (github.com/ThreeSixtyGiving/standard,
+# schema/360-giving-schema.json; CC BY 4.0, 360Giving), kept here so flattentool reads it
+# offline.
+SCHEMA = Path(__file__).parent / "contracts" / "schemas" / "360giving" / "360-giving-schema.json"
 ROW_NUMBER = "_row_number"
 # Marks a grant id made unique for flattentool (which merges the rows of one id); removed after.
 _SEPARATOR = "\x1f"
@@ -262,11 +265,13 @@ def read_sheets(contract: Contract, path: Path, file_format: str) -> list[Table]
         book.screen_structure({sheet.member for sheet in book.sheets})
         book.refuse_if_found()
         first_rows = book.first_rows()
+        sheet_count = len(book.sheets)
     else:
-        book = OdsSpreadsheet(path)
-        book.screen()
-        book.refuse_if_found()
+        ods = OdsSpreadsheet(path)
+        ods.screen()
+        ods.refuse_if_found()
         first_rows = {}
+        sheet_count = ods.sheet_count
 
     import fastexcel
 
@@ -276,7 +281,7 @@ def read_sheets(contract: Contract, path: Path, file_format: str) -> list[Table]
         names = list(reader.sheet_names)
     except Exception:
         raise InputError("the spreadsheet could not be read (corrupt?)", path=path) from None
-    if file_format == "ods" and len(names) != book.sheet_count:
+    if len(names) != sheet_count:  # every sheet's cells are screened as the reader reads them
         raise InputError(
             "refused: the spreadsheet has a sheet the reader cannot read (so not screen)",
             path=path,
