@@ -1,7 +1,21 @@
 """Real 360Giving publications load as their publishers released them (the JSON package, the
 flat CSV, the XLSX spreadsheet; the same grants as an ODS spreadsheet), and the flat forms go
-through flattentool to the one JSON mapping. Fixtures: tests/fixtures/published/giving360
-(see PROVENANCE.md there)."""
+through flattentool to the one JSON mapping.
+
+Fixtures in tests/fixtures/published/giving360 (found by helper R; PROVENANCE.md there
+says more), each as published, byte for byte:
+- trafford-council-voluntary-sector-grants.csv / .json: Trafford Council (GB-LAE-TRF), OGL v3,
+  github traffordDataLab/council_open_data@fe5479dc (the JSON is 360Giving's Data Quality Tool
+  conversion of the CSV; one grant to what may be a private person left out of both);
+  ...-2021-release.xlsx: its earlier release, traffordDataLab/open_data@42d62ff.
+- andrew-lloyd-webber-foundation-2011-2021.xlsx, ab-charitable-trust-2013-2020.xlsx: CC BY
+  4.0, as held by github ThreeSixtyGiving/dataquality@783b746f tools/data/original.
+- lloyds-bank-foundation-2010-2015.xlsx: Lloyds Bank Foundation for England and Wales,
+  CC BY 4.0, github ThreeSixtyGiving/grantnav@969a138 sample_data.
+- sport-england-*.csv: Sport England's awards as 360Giving converted them in 2015
+  (github ThreeSixtyGiving/data-conversion@be9f136; Sport England publishes under OGL v3);
+  not produced by Sport England itself.
+"""
 
 import zipfile
 from pathlib import Path
