@@ -57,7 +57,7 @@ PHASE_NOTES = {
     "report": "Evidence report (make report)",
     "dbt_noop": "a dbt call that selects nothing: what every dbt call costs before any SQL",
     "mart_dbt_build": "dbt build --select +core mart (models and their tests)",
-    "mart_dbt_run": "dbt run --select +core mart (models only)",
+    "mart_dbt_run": "dbt seed, then dbt run --select +core mart (models only)",
     "mart_duckdb": "baselines/duckdb_mart.sql over raw tables (engine floor)",
     "mart_pandas": "baselines/pandas_mart.py from the source files",
     "weekly_generate": "one more week of demo data, cut to the months it touches (not timed "

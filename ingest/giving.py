@@ -5,9 +5,9 @@ titles are the standard's ("Identifier", "Recipient Org:Identifier", "Planned Da
 (months)", "Beneficiary Location:Geographic Code"...), one sheet or several (a sheet of
 beneficiary locations linked to the grants by "Identifier", say). The standard's own tool,
 flattentool, turns a flat form back into the JSON package, with the 360Giving schema kept in
-``ingest/contracts/schema`` (read offline), and the JSON goes down the one path every package
-takes (``ingest.read``, then ``ingest.contracts.giving360.GRANT_PATHS``), so there is one
-mapping.
+``ingest/contracts/schemas/360giving`` (read offline), and the JSON goes down the one path
+every package takes (``ingest.read``, then ``ingest.contracts.giving360.GRANT_PATHS``), so
+there is one mapping.
 
 The privacy screen sees every cell of every sheet before flattentool reads any:
 
@@ -49,7 +49,10 @@ from ingest.contracts.giving360 import is_contract_leaf, is_organisation_detail
 from ingest.contracts.model import Contract
 from ingest.errors import InputError
 
-SCHEMA = Path(__file__).parent / "contracts" / "schema" / "360-giving-schema.json"
+# The 360Giving Data Standard's grant schema, 1.4.3 (github.com/ThreeSixtyGiving/standard,
+# schema/360-giving-schema.json; CC BY 4.0, 360Giving), kept here so flattentool reads it
+# offline.
+SCHEMA = Path(__file__).parent / "contracts" / "schemas" / "360giving" / "360-giving-schema.json"
 ROW_NUMBER = "_row_number"
 # Marks a grant id made unique for flattentool (which merges the rows of one id); removed after.
 _SEPARATOR = "\x1f"
@@ -126,6 +129,7 @@ def screen_tables(tables: list[Table], path: Path) -> None:
     for table in tables:
         where = f"sheet {table.position}"
         texts: list[str] = []
+        references: list[str] = []
         for position, title in enumerate(table.headers, start=1):
             kind = column_kind(title)
             if kind in ("contract", "organisation"):
@@ -133,10 +137,31 @@ def screen_tables(tables: list[Table], path: Path) -> None:
             header_kind = identifiable_header(title)
             if header_kind is not None:
                 findings.append(Finding(f"{where}, column {position}", header_kind, 0))
-            texts += table.frame.get_column(title).drop_nulls().to_list()
+            values = table.frame.get_column(title).drop_nulls()
+            if is_reference_numbers(values):
+                references += values.to_list()
+            else:
+                texts += values.to_list()
         findings += screen_texts(texts, f"{where}, columns outside the contract", role="public")
+        findings += screen_texts(references, f"{where}, reference numbers", role="reference")
     if findings:
         raise IdentifiableDataError(merge_findings(findings), path=path)
+
+
+def is_reference_numbers(values: pl.Series) -> bool:
+    """A column of a funder's own reference numbers (Sport England's "URN"): every value a
+    number of digits, and most of its ten-digit ones failing the NHS number check digit, as
+    numbers not made to pass it do (about 10 in 11); NHS numbers pass it every time."""
+    from ingest.identifiable import nhs_number_is_valid
+
+    text = values.cast(pl.String).str.strip_chars()
+    if text.len() < 20 or not text.str.contains(r"^\d{1,15}$").all():
+        return False
+    ten = text.filter(text.str.len_chars() == 10)
+    if ten.len() < 20:
+        return False
+    valid = ten.to_frame("digits").select(nhs_number_is_valid(pl.col("digits"))).to_series()
+    return bool(valid.mean() < 0.5)  # type: ignore[operator]
 
 
 # --- unflattening -----------------------------------------------------------------------------
@@ -240,11 +265,13 @@ def read_sheets(contract: Contract, path: Path, file_format: str) -> list[Table]
         book.screen_structure({sheet.member for sheet in book.sheets})
         book.refuse_if_found()
         first_rows = book.first_rows()
+        sheet_count = len(book.sheets)
     else:
-        book = OdsSpreadsheet(path)
-        book.screen()
-        book.refuse_if_found()
+        ods = OdsSpreadsheet(path)
+        ods.screen()
+        ods.refuse_if_found()
         first_rows = {}
+        sheet_count = ods.sheet_count
 
     import fastexcel
 
@@ -254,7 +281,7 @@ def read_sheets(contract: Contract, path: Path, file_format: str) -> list[Table]
         names = list(reader.sheet_names)
     except Exception:
         raise InputError("the spreadsheet could not be read (corrupt?)", path=path) from None
-    if file_format == "ods" and len(names) != book.sheet_count:
+    if len(names) != sheet_count:  # every sheet's cells are screened as the reader reads them
         raise InputError(
             "refused: the spreadsheet has a sheet the reader cannot read (so not screen)",
             path=path,

@@ -827,8 +827,10 @@ _ROLE_CHECKS = {
     # 360Giving grant's title, description, programme...): names and postcodes in it are of
     # organisations, their staff and places, so only an NHS number or a date of birth refuses
     "public": ("nhs", "birth"),
-    # an identifier in such a publication (a 360G- id made from a group's name)
+    # an identifier in such a publication (a 360G- id made from a group's name), or a column
+    # of its funder's reference numbers (``ingest.giving.is_reference_numbers``)
     "public_identifier": ("birth",),
+    "reference": ("birth",),
 }
 
 

@@ -1188,9 +1188,10 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
         )
     if not isinstance(grants, list):
         raise InputError('"grants" must be a list of grants', path=path)
+    from ingest.giving import is_reference_numbers
+
     rows = []
-    others: list[str] = []
-    findings = []
+    others: dict[tuple, list[str]] = {}  # by field (list indexes left out)
     where = "360Giving fields outside the contract"
     for index, grant in enumerate(grants):
         if not isinstance(grant, dict):
@@ -1200,19 +1201,22 @@ def _grants_to_rows(contract: Contract, grants: Any, path: Path) -> list[dict[st
                 continue  # a contract field: screened with its column
             if is_organisation_detail(keys):
                 continue  # an organisation's address: public, dropped here and never kept
+            field = tuple(key for key in keys if not isinstance(key, int))
             if isinstance(leaf, str):
-                others.append(leaf)
+                others.setdefault(field, []).append(leaf)
             elif isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
-                others.append(_json_text(leaf) or "")
-        if len(others) >= 50_000:
-            findings += screen_texts(others, where, role="public")
-            others = []
+                others.setdefault(field, []).append(_json_text(leaf) or "")
         row = grant_to_row(grant)
         # Grants to individuals name a person: keep the field visible to the privacy screen.
         if grant.get("recipientIndividual"):
             row["recipientIndividual"] = json.dumps(grant["recipientIndividual"])
         rows.append(row)
-    findings += screen_texts(others, where, role="public")
+    texts: list[str] = []
+    references: list[str] = []
+    for values in others.values():
+        (references if is_reference_numbers(pl.Series(values)) else texts).extend(values)
+    findings = screen_texts(texts, where, role="public")
+    findings += screen_texts(references, "the funder's reference numbers", role="reference")
     if findings:
         raise IdentifiableDataError(merge_findings(findings), path=path)
     return rows

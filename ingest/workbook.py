@@ -494,7 +494,10 @@ class Workbook:
 def zip_parts(path: Path, kind: str) -> list[zipfile.ZipInfo]:
     """The parts of a zip-based spreadsheet (an ``kind`` file: XLSX, ODS), its directory
     checked against the limits before and after ``zipfile`` reads it."""
-    limits.check_zip_directory(path)
+    try:
+        limits.check_zip_directory(path)
+    except InputError as error:  # (its words are a workbook's)
+        raise InputError(error.reason.replace("XLSX", kind), path=path) from None
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()

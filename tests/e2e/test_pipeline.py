@@ -146,12 +146,17 @@ def test_published_audit_names_rules_and_labels_never_values_or_file_names(built
         con.close()
     assert "record" not in columns["quarantine"] and "archive_path" not in columns["loads"]
     files = built["generated"].files
-    for source, name, sha in loads:
-        # never the name it was sent as; a directory's rows are loaded as the flat CSV
-        # read from its Open Referral pages
-        sent_as = files[source] if files[source].is_file() else Path(f"{source}.csv")
-        assert name == file_label(source, sha, sent_as)
-    sent = {path.name for path in files.values()}
+    # a source sent as several files (one per funder) is a folder named for it; a directory's
+    # rows are loaded as the flat CSV read from its Open Referral pages
+    sent_files = {
+        source: sorted(path.iterdir())
+        if path.is_dir() and path.name == source
+        else [path if path.is_file() else Path(f"{source}.csv")]
+        for source, path in files.items()
+    }
+    for source, name, sha in loads:  # never the name it was sent as
+        assert name in {file_label(source, sha, path) for path in sent_files[source]}
+    sent = {path.name for paths in sent_files.values() for path in paths}
     assert not sent & {row[2] for row in quarantine}
     # the reasons published are those made at load: rule and column words, no quoted value
     working = query(built, "select load_id, row_number, reason from audit.quarantine order by all")

@@ -197,3 +197,29 @@ def test_an_nhs_number_in_a_description_still_refuses(tmp_path: Path, warehouse_
     record = grant("360G-a-1", description="For patient 943 476 5919")
     with pytest.raises(InputError, match="outside the contract: 1 value looks like an NHS number"):
         load_file(FUNDING, package(tmp_path, "a.json", record), warehouse_path)
+
+
+def test_the_programme_rules_name_only_known_purposes() -> None:
+    """The editable mapping (a dbt seed) gives one of the contract's funding purposes, and
+    its sensible defaults classify common programme names."""
+    import re
+
+    import polars as pl
+
+    from ingest.contracts.sources import FUNDING_PURPOSES
+
+    seed = Path(__file__).resolve().parents[2] / "dbt_project/seeds/grant_programme_purposes.csv"
+    rules = pl.read_csv(seed).sort("priority")
+    assert set(rules["funding_purpose"]) <= set(FUNDING_PURPOSES)
+
+    def purpose(title: str) -> str:
+        for pattern, found in rules.select("pattern", "funding_purpose").iter_rows():
+            if re.search(pattern, title, re.IGNORECASE):
+                return found
+        return "unknown"
+
+    assert purpose("Social Prescribing Referral Contracts") == "social_prescribing_contract"
+    assert purpose("Core Support Grants") == "core"
+    assert purpose("Awards for All England") == "project"
+    assert purpose("Voluntary Sector Grants") == "project"
+    assert purpose("Migrants and Refugees") == "unknown"

@@ -1,7 +1,21 @@
 """Real 360Giving publications load as their publishers released them (the JSON package, the
 flat CSV, the XLSX spreadsheet; the same grants as an ODS spreadsheet), and the flat forms go
-through flattentool to the one JSON mapping. Fixtures: tests/fixtures/published/giving360
-(see PROVENANCE.md there)."""
+through flattentool to the one JSON mapping.
+
+Fixtures in tests/fixtures/published/giving360 (found by helper R; PROVENANCE.md there
+says more), each as published, byte for byte:
+- trafford-council-voluntary-sector-grants.csv / .json: Trafford Council (GB-LAE-TRF), OGL v3,
+  github traffordDataLab/council_open_data@fe5479dc (the JSON is 360Giving's Data Quality Tool
+  conversion of the CSV; one grant to what may be a private person left out of both);
+  ...-2021-release.xlsx: its earlier release, traffordDataLab/open_data@42d62ff.
+- andrew-lloyd-webber-foundation-2011-2021.xlsx, ab-charitable-trust-2013-2020.xlsx: CC BY
+  4.0, as held by github ThreeSixtyGiving/dataquality@783b746f tools/data/original.
+- lloyds-bank-foundation-2010-2015.xlsx: Lloyds Bank Foundation for England and Wales,
+  CC BY 4.0, github ThreeSixtyGiving/grantnav@969a138 sample_data.
+- sport-england-*.csv: Sport England's awards as 360Giving converted them in 2015
+  (github ThreeSixtyGiving/data-conversion@be9f136; Sport England publishes under OGL v3);
+  not produced by Sport England itself.
+"""
 
 import zipfile
 from pathlib import Path
@@ -24,30 +38,85 @@ ALWF = PUBLISHED / "andrew-lloyd-webber-foundation-2011-2021.xlsx"
 ABCT = PUBLISHED / "ab-charitable-trust-2013-2020.xlsx"
 
 
-# Each publication: its funder, grants, and what is true of every grant as published.
+LBFEW = PUBLISHED / "lloyds-bank-foundation-2010-2015.xlsx"
+SPORT_EXCHEQUER = PUBLISHED / "sport-england-exchequer-awards-2009-2015.csv"
+SPORT_LOTTERY = PUBLISHED / "sport-england-lottery-awards-2014-15.csv"
+TRAFFORD_2021 = PUBLISHED / "trafford-council-voluntary-sector-grants-2021-release.xlsx"
+
+
+# Each publication: its funder, rows read, and the rows set aside with the fault in its data
+# (rule (columns) -> rows); every other grant loads as published.
 @pytest.mark.parametrize(
-    ("path", "funder", "grants"),
+    ("path", "funder", "read", "faults"),
     [
-        (TRAFFORD_JSON, "GB-LAE-TRF", 554),  # a council, JSON package
-        (TRAFFORD_CSV, "GB-LAE-TRF", 554),  # the same council, its own CSV
-        (ALWF, "GB-CHC-1015648", 475),  # a foundation, XLSX: durations only
-        (ABCT, "GB-CHC-1000147", 783),  # a trust, XLSX: no planned dates, postcodes
+        (TRAFFORD_JSON, "GB-LAE-TRF", 554, {}),  # a council, JSON package
+        (TRAFFORD_CSV, "GB-LAE-TRF", 554, {}),  # the same council, its own CSV
+        (TRAFFORD_2021, "GB-LAE-TRF", 366, {}),  # its earlier release, XLSX
+        (ALWF, "GB-CHC-1015648", 475, {}),  # a foundation, XLSX: durations only
+        (ABCT, "GB-CHC-1000147", 783, {}),  # a trust, XLSX: no planned dates, postcodes
+        # a national foundation: one recipient org-id with a space in it, one with none
+        (
+            LBFEW,
+            "GB-CHC-327114",
+            4116,
+            {"pattern (recipient_org_id)": 1, "required (recipient_org_id)": 1},
+        ),
+        # a national and lottery funder, as 360Giving converted its awards in 2015: no
+        # recipient org-ids at all (360Giving requires one), and one row per payment, so
+        # grant ids repeat
+        (
+            SPORT_EXCHEQUER,
+            "GB-COH-RC000766",
+            2434,
+            {"required (recipient_org_id, grant_id)": 1227, "required (recipient_org_id)": 1207},
+        ),
+        (
+            SPORT_LOTTERY,
+            "GB-COH-RC000766",
+            2780,
+            {"required (recipient_org_id)": 2584, "required (recipient_org_id, grant_id)": 196},
+        ),
     ],
-    ids=["council-json", "council-csv", "foundation-xlsx", "trust-xlsx"],
+    ids=[
+        "council-json",
+        "council-csv",
+        "council-xlsx-2021",
+        "foundation-xlsx",
+        "trust-xlsx",
+        "national-foundation-xlsx",
+        "national-exchequer-csv",
+        "lottery-csv",
+    ],
 )
 def test_each_publication_loads_as_published(
-    path: Path, funder: str, grants: int, tmp_path: Path
+    path: Path, funder: str, read: int, faults: dict[str, int], tmp_path: Path
 ) -> None:
     db = tmp_path / "warehouse" / "warehouse.duckdb"
     result = load_file(FUNDING, path, db)
-    # every grant as published is valid 360Giving data: none is set aside
-    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (grants, grants, 0)
-    assert rows(db, "select distinct funding_org_id from raw.provider_funding") == [(funder,)]
+    set_aside = sum(faults.values())
+    assert (result.rows_read, result.rows_loaded) == (read, read - set_aside)
+    assert result.quarantine_reasons == faults
+    if result.rows_loaded:
+        assert rows(db, "select distinct funding_org_id from raw.provider_funding") == [(funder,)]
     assert result.archive_path is not None and result.archive_path.name.endswith(
         ".screened.parquet"
     )
     kept = pl.read_parquet(result.archive_path)
     assert not any("postal" in name.casefold() for name in kept.columns)
+
+
+def test_a_newer_release_replaces_only_its_publishers_grants(tmp_path: Path) -> None:
+    """The council's 2021 XLSX, a trust's file, then the council's 2024 CSV: the council's
+    366 grants of 2021 are replaced by its 554, the trust's stay."""
+    db = tmp_path / "warehouse" / "warehouse.duckdb"
+    load_file(FUNDING, TRAFFORD_2021, db)
+    load_file(FUNDING, ABCT, db)
+    newer = load_file(FUNDING, TRAFFORD_CSV, db)
+    assert newer.rows_replaced == 366
+    counts = rows(
+        db, "select funding_org_id, count(*) from raw.provider_funding group by 1 order by 1"
+    )
+    assert counts == [("GB-CHC-1000147", 783), ("GB-LAE-TRF", 554)]
 
 
 def test_the_council_json_and_csv_are_the_same_grants() -> None:
@@ -193,3 +262,28 @@ def test_a_repeated_grant_id_in_a_spreadsheet_is_quarantined_not_merged(tmp_path
     result = load_file(FUNDING, path, tmp_path / "w.duckdb")
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
     assert result.quarantine_rows == {"duplicate_key (grant_id)": [2, 3]}
+
+
+def _nhs_number(stem: int) -> str:
+    """A 10-digit number passing the NHS number check digit (9 digits, then the check)."""
+    digits = f"{stem:09d}"
+    total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return digits + str(check) if check != 10 else _nhs_number(stem + 1)
+
+
+def test_a_column_of_reference_numbers_is_not_nhs_numbers_but_nhs_numbers_are(
+    tmp_path: Path,
+) -> None:
+    """Ten-digit award references of which about 1 in 11 pass the NHS check digit (as
+    Sport England's URNs) load; the same column of NHS numbers refuses the file."""
+    sample = trafford_sample(30)
+    references = [str(2010008896 + 7919 * i) for i in range(30)]
+    path = tmp_path / "references.csv"
+    sample.with_columns(pl.Series("URN", references)).write_csv(path)
+    assert load_file(FUNDING, path, tmp_path / "w.duckdb").rows_loaded == 30
+    numbers = [_nhs_number(400_000_000 + 7919 * i) for i in range(30)]
+    path = tmp_path / "numbers.csv"
+    sample.with_columns(pl.Series("URN", numbers)).write_csv(path)
+    with pytest.raises(IdentifiableDataError, match="NHS number"):
+        load_file(FUNDING, path, tmp_path / "w.duckdb")
