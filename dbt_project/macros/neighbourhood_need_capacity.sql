@@ -162,7 +162,7 @@ activities_by_period as (
         count(*) as activities_active_count,
         -- places of the activities that publish them; the others are counted, not added as 0
         sum(weekly_places) as weekly_places,
-        count(*) filter (where not is_capacity_known) as activities_unknown_capacity_count
+        count(case when not is_capacity_known then 1 end) as activities_unknown_capacity_count
     from activities_active
     group by neighbourhood_code, {{ key }}
 

@@ -65,7 +65,7 @@
     {
         "publisher_kind": "directory",
         "check_code": "service_not_updated_for_a_year",
-        "failing": "record_updated_date is null or record_updated_date < as_of_date - interval 365 day",
+        "failing": "record_updated_date is null or record_updated_date < " ~ dbt.dateadd("day", -365, "as_of_date"),
         "check_description": "Services not updated in the year to the as-of date (or with no update date): they may have changed or stopped.",
         "how_to_fix": "Review each service at least once a year and publish its last_updated date.",
     },
@@ -143,7 +143,7 @@ checked as (
         '{{ check.check_description | replace("'", "''") }}' as check_description,
         '{{ check.how_to_fix | replace("'", "''") }}' as how_to_fix,
         count(*) as records_count,
-        count(*) filter (where {{ check.failing }}) as records_failing_count,
+        count(case when {{ check.failing }} then 1 end) as records_failing_count,
         any_value(as_of_date) as as_of_date
     from {{ check.publisher_kind }}_records
     group by publisher_kind, publisher_id

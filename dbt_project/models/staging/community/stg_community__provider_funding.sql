@@ -108,7 +108,7 @@ renamed as (
 
         -- where it benefits
         case
-            when resolved.beneficiary_area_codes is null then []::varchar[]
+            when resolved.beneficiary_area_codes is null then cast([] as varchar[])
             else string_split(resolved.beneficiary_area_codes, ';')
         end as beneficiary_area_codes,
         coalesce(resolved.beneficiary_locations_without_code, 0)
