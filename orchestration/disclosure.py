@@ -460,6 +460,7 @@ TABLES.update(
                 "publisher_id": Column(Kind.KEY),
                 "publisher_name": Column(Kind.LABEL),
                 "check_code": Column(Kind.KEY),
+                "check_title": Column(Kind.LABEL),
                 "check_description": Column(Kind.LABEL),
                 "how_to_fix": Column(Kind.LABEL),
                 "records_count": Column(Kind.PUBLIC),

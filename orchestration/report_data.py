@@ -57,7 +57,14 @@ GEOJSON_NAME = "report_neighbourhoods.geojson"
 PUBLISHER_QUALITY_NAME = "publisher_data_quality.csv"
 PUBLISHER_QUALITY_SCHEMA = {
     **dict.fromkeys(
-        ("publisher_kind", "publisher_id", "publisher_name", "check_code", "check_description"),
+        (
+            "publisher_kind",
+            "publisher_id",
+            "publisher_name",
+            "check_code",
+            "check_title",
+            "check_description",
+        ),
         pl.String,
     ),
     "how_to_fix": pl.String,
@@ -568,8 +575,9 @@ OPTIONAL_TABLES: dict[str, tuple[str, str]] = {
         "fct_publisher_data_quality",
         """
         select
-            publisher_kind, publisher_id, publisher_name, check_code, check_description,
-            how_to_fix, records_count, records_failing_count, records_failing_pct, as_of_date
+            publisher_kind, publisher_id, publisher_name, check_code, check_title,
+            check_description, how_to_fix, records_count, records_failing_count,
+            records_failing_pct, as_of_date
         from marts.fct_publisher_data_quality
         order by publisher_kind desc, publisher_id, check_code
         """,

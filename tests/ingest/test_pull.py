@@ -13,7 +13,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import SHARED_REFERENCE
 from pull_server import (
     GIVING,
     ORUK,
@@ -26,6 +25,7 @@ from pull_server import (
 )
 
 from ingest.load import LoadResult, connect, load_file
+from ingest.openreferral.places import DEFAULT_BOUNDARIES
 from ingest.pull.config import (
     CommunitySources,
     GivingSource,
@@ -467,7 +467,10 @@ def test_sources_in_one_pull_share_the_state_file(server: PageServer, tmp_path: 
 
 # --- an Open Referral directory pulled into the warehouse (the real directory loader) -------
 
-BOUNDARIES = SHARED_REFERENCE / "boundaries_lsoa21_ew_bsc_geographr.geojson"
+# the shared reference copy (not `from conftest import`: with tests/e2e collected too, that
+# name finds tests/e2e/conftest.py)
+BOUNDARIES = DEFAULT_BOUNDARIES
+SHARED_REFERENCE = DEFAULT_BOUNDARIES.parent
 
 
 @pytest.mark.skipif(not BOUNDARIES.is_file(), reason="the shared LSOA boundaries are not here")

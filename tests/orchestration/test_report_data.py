@@ -655,13 +655,13 @@ def test_publisher_data_quality_is_listed_and_written_for_publishers(warehouse: 
             """
             create table marts.fct_publisher_data_quality as
             select * from (values
-                ('funder', 'GB-CHC-1', 'A Trust', 'grant_without_planned_dates',
+                ('funder', 'GB-CHC-1', 'A Trust', 'grant_without_planned_dates', 'No dates',
                  'Grants without planned dates', 'Publish them', 3, 2, 66.7, date '2026-09-30'),
-                ('directory', 'dir-a', 'dir-a', 'service_without_capacity',
+                ('directory', 'dir-a', 'dir-a', 'service_without_capacity', 'No capacity',
                  'Services without a capacity', 'Publish it', 4, 0, 0.0, date '2026-09-30')
-            ) as t(publisher_kind, publisher_id, publisher_name, check_code, check_description,
-                   how_to_fix, records_count, records_failing_count, records_failing_pct,
-                   as_of_date)
+            ) as t(publisher_kind, publisher_id, publisher_name, check_code, check_title,
+                   check_description, how_to_fix, records_count, records_failing_count,
+                   records_failing_pct, as_of_date)
             """
         )
     finally:

@@ -2,13 +2,14 @@
     What each publisher's data lacks, check by check: one row per publisher (a funder, by
     funding_org_id, or a directory, by directory_id) and check, counting the publisher's
     records that fail it. The checks are declared once, here, with the words a funder or a
-    council reads (check_description, how_to_fix); the report's Methods page and the file
-    written beside the report show these rows as they are.
+    council reads (check_title, check_description, how_to_fix); the report's Methods page
+    and the file written beside the report show these rows as they are.
 -#}
 {%- set checks = [
     {
         "publisher_kind": "funder",
         "check_code": "grant_without_beneficiary_location",
+        "check_title": "No beneficiary location",
         "failing": "cardinality(beneficiary_area_codes) = 0",
         "check_description": "Grants without a beneficiary location code: they are placed where the recipient's activities run or where it is based, not where the grant benefits.",
         "how_to_fix": "Publish Beneficiary Location:Geographic Code (an ONS code of the ward, local authority or other area the grant benefits) with Beneficiary Location:Geographic Code Type.",
@@ -16,6 +17,7 @@
     {
         "publisher_kind": "funder",
         "check_code": "grant_without_planned_dates",
+        "check_title": "No planned dates",
         "failing": "period_basis <> 'published'",
         "check_description": "Grants without planned start and end dates: the period they fund is estimated (from the planned duration, else a default period from the award date).",
         "how_to_fix": "Publish Planned Dates:Start Date and Planned Dates:End Date.",
@@ -23,6 +25,7 @@
     {
         "publisher_kind": "funder",
         "check_code": "grant_with_unknown_programme",
+        "check_title": "Programme says nothing of purpose",
         "failing": "funding_purpose = 'unknown'",
         "check_description": "Grants whose programme says nothing of what the money is for (core costs, a project, or a contract to take social prescribing referrals).",
         "how_to_fix": "Publish Grant Programme:Title naming the programme (or ask the ICB to add a rule for your programme titles to its grant_programme_purposes mapping).",
@@ -30,6 +33,7 @@
     {
         "publisher_kind": "funder",
         "check_code": "grant_recipient_not_in_any_directory",
+        "check_title": "Recipient in no directory",
         "failing": "not is_recipient_in_directory",
         "check_description": "Grants whose recipient matches no organisation in any loaded directory (by org-id, charity number, company number or name): the money counts, but not against the recipient's activities.",
         "how_to_fix": "Publish Recipient Org:Identifier as a registered org-id (GB-CHC-, GB-COH-...) with the charity and company numbers; the recipient may also be missing from the local directory.",
@@ -37,6 +41,7 @@
     {
         "publisher_kind": "directory",
         "check_code": "service_without_location",
+        "check_title": "No location",
         "failing": "venue_lsoa_code is null",
         "check_description": "Services with no location inside the ICB's area that can be placed: counted in the directory's local authority, not the neighbourhood where they run.",
         "how_to_fix": "Publish each service's location with latitude and longitude (service_at_locations, location).",
@@ -44,6 +49,7 @@
     {
         "publisher_kind": "directory",
         "check_code": "service_without_category",
+        "check_title": "No category",
         "failing": "category_basis = 'unmapped'",
         "check_description": "Services whose category is neither published nor given by a taxonomy term the ICB's mapping knows: counted as 'other'.",
         "how_to_fix": "Tag each service with taxonomy terms (service_taxonomys / attributes), or ask the ICB to add a rule to its activity_taxonomy_categories mapping.",
@@ -51,6 +57,7 @@
     {
         "publisher_kind": "directory",
         "check_code": "service_without_schedule",
+        "check_title": "No schedule",
         "failing": "sessions_per_week is null",
         "check_description": "Services without a schedule: how often they run is unknown, so their weekly places are unknown.",
         "how_to_fix": "Publish regular_schedules (frequency, days, opening times) for each service.",
@@ -58,6 +65,7 @@
     {
         "publisher_kind": "directory",
         "check_code": "service_without_capacity",
+        "check_title": "No capacity",
         "failing": "places_per_session is null",
         "check_description": "Services without a capacity: their places are unknown (never counted as none).",
         "how_to_fix": "Publish service_capacity (available and maximum places, with the unit) as HSDS 3.1 defines it.",
@@ -65,6 +73,7 @@
     {
         "publisher_kind": "directory",
         "check_code": "service_not_updated_for_a_year",
+        "check_title": "Not updated for a year",
         "failing": "record_updated_date is null or record_updated_date < " ~ dbt.dateadd("day", -365, "as_of_date"),
         "check_description": "Services not updated in the year to the as-of date (or with no update date): they may have changed or stopped.",
         "how_to_fix": "Review each service at least once a year and publish its last_updated date.",
@@ -140,6 +149,7 @@ checked as (
         publisher_id,
         any_value(publisher_name) as publisher_name,
         '{{ check.check_code }}' as check_code,
+        '{{ check.check_title }}' as check_title,
         '{{ check.check_description | replace("'", "''") }}' as check_description,
         '{{ check.how_to_fix | replace("'", "''") }}' as how_to_fix,
         count(*) as records_count,
@@ -162,6 +172,7 @@ final as (
 
         -- labels
         cast(publisher_name as varchar) as publisher_name,
+        cast(check_title as varchar) as check_title,
         cast(check_description as varchar) as check_description,
         cast(how_to_fix as varchar) as how_to_fix,
 

@@ -5,6 +5,7 @@ select
     publisher_id,
     publisher_name,
     check_code,
+    check_title,
     check_description,
     how_to_fix,
     records_count,
