@@ -13,7 +13,8 @@ repeat it, so they are not generated. What a file-by-file check cannot see is te
   the months it covers, not the keys, so a referral_id sent again dated in another month
   would stay twice (unique). A snapshot's file replaces the whole table, and a key
   that holds the period column is replaced with its month: both unique by the load rule. A
-  file that replaces only its own part (a funder's grants) leaves other parts' keys in place.
+  file that replaces only its own part (a funder's grants, a directory's records) leaves other
+  parts' keys in place: the key is tested unique within each part.
 - foreign keys (relationships): the loader checks them against the parent as loaded then; a
   later file of the parent can drop a key that older rows still use.
 
@@ -68,6 +69,15 @@ def _column_description(column: Column) -> str:
     return f"{column.description} Rules: {rules}.{standard}"
 
 
+def unique_key_columns(contract: Contract) -> list[str]:
+    """The columns unique across the table's files: the primary key, within each part a file
+    replaces (``replace_scope``: a directory's records, a funder's grants). Two directories
+    may list the same organisation under one id (staging keeps the latest load's row); a
+    grant id two funders both publish is caught where grants meet (the marts' unique tests)."""
+    scope = [column for column in contract.replace_scope if column not in contract.primary_key]
+    return [*scope, *contract.primary_key]
+
+
 def key_unique_across_files_untested(contract: Contract) -> bool:
     """True when the loader's rules alone do not make the primary key unique in the table:
     a period table (a file replaces its months) whose key does not hold the period column,
@@ -82,7 +92,7 @@ def key_unique_across_files_untested(contract: Contract) -> bool:
 
 def _column_tests(contract: Contract, column: Column) -> list[Any]:
     tests: list[Any] = []
-    single_key = len(contract.primary_key) == 1 and contract.primary_key[0] == column.name
+    single_key = unique_key_columns(contract) == [column.name]
     if single_key and key_unique_across_files_untested(contract):
         tests.append("unique")
     for foreign_key in contract.foreign_keys:
@@ -129,13 +139,10 @@ def _table(contract: Contract) -> dict[str, Any]:
             },
         },
     }
-    if len(contract.primary_key) > 1 and key_unique_across_files_untested(contract):
+    key = unique_key_columns(contract)
+    if len(key) > 1 and key_unique_across_files_untested(contract):
         table["data_tests"] = [
-            {
-                "unique_combination_of_columns": {
-                    "arguments": {"combination_of_columns": list(contract.primary_key)}
-                }
-            }
+            {"unique_combination_of_columns": {"arguments": {"combination_of_columns": key}}}
         ]
     table["columns"] = columns
     return table

@@ -8,6 +8,7 @@ from ingest.contracts.dbt_sources import (
     SOURCES_YML_PATH,
     key_unique_across_files_untested,
     render_sources_yml,
+    unique_key_columns,
 )
 
 REGENERATE = "run `uv run python -m ingest.contracts.dbt_sources` and commit the result"
@@ -55,14 +56,17 @@ def test_keys_the_load_rule_cannot_guarantee_are_tested_unique() -> None:
     for name, contract in CONTRACTS.items():
         if not key_unique_across_files_untested(contract):
             continue
-        if len(contract.primary_key) == 1:
-            (key,) = contract.primary_key
-            (column,) = [column for column in tables[name]["columns"] if column["name"] == key]
+        key = unique_key_columns(contract)
+        if len(key) == 1:
+            (column,) = [column for column in tables[name]["columns"] if column["name"] == key[0]]
             assert "unique" in column.get("data_tests", []), f"{name}.{key}"
         else:
             (test,) = tables[name]["data_tests"]
             combination = test["unique_combination_of_columns"]["arguments"]
-            assert combination["combination_of_columns"] == list(contract.primary_key)
+            assert combination["combination_of_columns"] == key
+    # a file replacing only its own part (a directory's records): the key within each part
+    assert unique_key_columns(CONTRACTS["providers"]) == ["directory_id", "provider_id"]
+    assert unique_key_columns(CONTRACTS["provider_funding"]) == ["funding_org_id", "grant_id"]
     assert key_unique_across_files_untested(CONTRACTS["referrals"])
     assert not key_unique_across_files_untested(CONTRACTS["activity_sessions"])  # holds the date
     assert not key_unique_across_files_untested(CONTRACTS["geography"])  # a snapshot
