@@ -150,7 +150,7 @@ def run_phase(phase: str, src: Path, db: Path, work: Path, scale: str, seed: int
         from benchmarks.baselines.pandas_mart import build_mart
 
         out = work / "pandas_mart.parquet"
-        build_mart(src).to_parquet(out, index=False)
+        build_mart(src, db).to_parquet(out, index=False)
         _say(f"wrote {out}")
     else:
         raise SystemExit(f"unknown phase {phase!r}")

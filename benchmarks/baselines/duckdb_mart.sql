@@ -92,7 +92,7 @@ activities_by_month as (
     inner join lsoas
         on activities.venue_lsoa_code = lsoas.lsoa_code
     inner join months
-        on activities.start_date <= months.period_end_date
+        on (activities.start_date is null or activities.start_date <= months.period_end_date)
         and (activities.end_date is null or activities.end_date >= months.month_start_date)
     group by all
 ),

@@ -9,9 +9,12 @@ date; an activity counts in a month it ran on any day of; a grant is spread even
 over its planned dates, or the period the warehouse takes for a grant published without
 them). No validation, no audit, no tests: that is the point of comparison.
 
-The one XLSX source (activities) is read with fastexcel, the Rust calamine reader that
-``pandas.read_excel(engine="calamine")`` also wraps (pandas' own XLSX engines, openpyxl and
-python-calamine, are not in the environment); every other step is pandas.
+The councils' directories, published as Open Referral JSON, are taken as the loader read
+them (the warehouse's raw providers and activities) when no flat directory files are in the
+folder. The one XLSX source (activities, when flat) is read with fastexcel, the Rust
+calamine reader that ``pandas.read_excel(engine="calamine")`` also wraps (pandas' own XLSX
+engines, openpyxl and python-calamine, are not in the environment); every other step is
+pandas.
 
     python -m benchmarks.baselines.pandas_mart SOURCE_DIR OUT.parquet
 """
@@ -97,7 +100,29 @@ def _read_grants(folder: Path) -> pd.DataFrame:
     return grants[["provider_id", "amount_gbp", "start", "end"]]
 
 
-def build_mart(src: Path) -> pd.DataFrame:
+def _read_directory(src: Path, db: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Providers and activities: the flat files when the sources hold them; else (the
+    councils' directories published as Open Referral JSON, whose venues are placed by
+    point-in-polygon) the rows the loader read from them, from the warehouse's raw tables.
+    Reading and placing the directories is then not in the pandas timing."""
+    if (src / "providers.csv").exists() or db is None:
+        providers = pd.read_csv(src / "providers.csv", usecols=["provider_id", "base_lsoa_code"])
+        return providers, _read_xlsx(src / "activities.xlsx")
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        providers = con.sql("select provider_id, base_lsoa_code from raw.providers").df()
+        activities = con.sql(
+            "select activity_id, provider_id, venue_lsoa_code, sessions_per_week, "
+            "places_per_session, start_date, end_date from raw.activities"
+        ).df()
+    finally:
+        con.close()
+    return providers, activities
+
+
+def build_mart(src: Path, db: Path | None = None) -> pd.DataFrame:
     src = Path(src)
     geography = pd.read_csv(src / "geography.csv", usecols=["lsoa_code", "msoa_code"])
     population = pd.read_csv(src / "population.csv", usecols=["lsoa_code", "population_total"])
@@ -114,8 +139,7 @@ def build_mart(src: Path) -> pd.DataFrame:
         usecols=["referral_id", "onward_referral_date"],
         parse_dates=["onward_referral_date"],
     )
-    providers = pd.read_csv(src / "providers.csv", usecols=["provider_id", "base_lsoa_code"])
-    activities = _read_xlsx(src / "activities.xlsx")
+    providers, activities = _read_directory(src, db)
     grants = _read_grants(src / "provider_funding")
 
     # LSOAs with their MSOA, population and IMD score
@@ -167,7 +191,8 @@ def build_mart(src: Path) -> pd.DataFrame:
     activities["weekly_places"] = activities["sessions_per_week"] * activities["places_per_session"]
     active = activities.merge(months, how="cross")
     active = active[
-        (active["start_date"] <= active["period_end_date"])
+        # an activity published without a start date runs throughout, as in the pipeline
+        (active["start_date"].isna() | (active["start_date"] <= active["period_end_date"]))
         & (active["end_date"].isna() | (active["end_date"] >= active["month_start_date"]))
     ]
     activities_by_month = active.groupby(["msoa_code", "month_start_date"]).agg(
