@@ -1118,19 +1118,29 @@ def read_tables(
             "using (neighbourhood_code)",
         )
         dim = _frame(con, "select * from marts.dim_neighbourhoods")
+        has_loads = _has_table(con, "audit", "loads")
+        # the latest load of each source, and of each part of a source loaded side by side
+        # (each funder's grants, each directory's records: audit.loads.replace_scope)
+        scoped = has_loads and bool(
+            con.execute(
+                "select count(*) from duckdb_columns() where schema_name = 'audit' "
+                "and table_name = 'loads' and column_name = 'replace_scope' "
+                "and database_name = current_database()"
+            ).fetchall()[0][0]
+        )
+        part = ", replace_scope" if scoped else ""
         loads_sql = (
             "select source, file_name, loaded_at, periods, rows_read as rows_read_count, "
             "rows_loaded as rows_loaded_count, rows_quarantined as rows_quarantined_count "
             "from {} where status = 'loaded' "
-            "qualify row_number() over (partition by source order by loaded_at desc) = 1 "
-            "order by source"
+            f"qualify row_number() over (partition by source{part} order by loaded_at desc) = 1 "
+            "order by source, file_name"
         )
         no_loads = (
             "(select ''::varchar as source, ''::varchar as file_name, null::timestamp as "
             "loaded_at, ''::varchar as periods, 0::bigint as rows_read, 0::bigint as "
             "rows_loaded, 0::bigint as rows_quarantined, ''::varchar as status where false)"
         )
-        has_loads = _has_table(con, "audit", "loads")
         loads = _frame(con, loads_sql.format("audit.loads" if has_loads else no_loads))
         # the mart ranks every ICB when the deprivation source covers England: keep this one
         this_icb = (
