@@ -838,6 +838,8 @@ def test_methods_page_names_the_rule_and_the_freshness(pages: dict) -> None:
     assert "geography.csv" in text and "referrals.csv" in text
     assert "published warehouse version 20261102T060000Z" in text
     assert 'href="/docs/metrics.md"' in pages["methods"]["dom"]
+    # a warehouse published before publishers' data quality was measured: said, not broken
+    assert "No funder or directory data has been loaded yet." in text
 
 
 def test_link_workers_page_shows_caseload_by_pcn(pages: dict) -> None:
