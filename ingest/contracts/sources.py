@@ -124,7 +124,7 @@ PROVIDER_TYPES = (
     "local_authority",
     "other",
 )
-VENUE_PLACEMENTS = ("coordinates", "lsoa_given", "publisher_area")
+VENUE_PLACEMENTS = ("coordinates", "lsoa_given", "publisher_area", "outside_area")
 FUNDING_PURPOSES = ("core", "project", "social_prescribing_contract", "unknown")
 
 PRSB = "PRSB Social Prescribing Information Standard (v1.0)"
@@ -485,8 +485,9 @@ ACTIVITIES = Contract(
             "venue_placement",
             "string",
             "How the venue was placed: coordinates (point in LSOA polygon), lsoa_given "
-            "(the file gave the LSOA) or publisher_area (no location: the directory's local "
-            "authority).",
+            "(the file gave the LSOA), publisher_area (no location: the directory's local "
+            "authority) or outside_area (its coordinates are in no LSOA of the warehouse's "
+            "geography: not this ICB's).",
             nullable=True,
             optional=True,
             allowed=VENUE_PLACEMENTS,

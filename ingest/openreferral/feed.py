@@ -445,7 +445,8 @@ def read_directory(
             if venue_lsoa is not None:
                 break
         if located:
-            placement = "coordinates"
+            # coordinates in no LSOA of the geography: a venue outside the ICB's area
+            placement = "coordinates" if venue_lsoa is not None else "outside_area"
         places, unit = _capacity(service, path)
         updated = _date(service.get("last_modified") or service.get("updated_at"))
         status = (_text(service.get("status")) or "active").lower()

@@ -83,8 +83,9 @@ def test_a_council_list_page_loads_with_its_organisations(warehouse: Path) -> No
         )
     )
     # 2 services have no location and 5 sit at (0, 0), the feed's mark for online or
-    # nationwide: all 7 are placed in the publisher's local authority
-    assert placements == {"coordinates": 13, "publisher_area": 7}
+    # nationwide: all 7 are placed in the publisher's local authority; one venue's
+    # coordinates are outside the county (Oxfordshire)
+    assert placements == {"coordinates": 12, "outside_area": 1, "publisher_area": 7}
     assert query(
         warehouse,
         "select distinct venue_lad_code, venue_lsoa_code from raw.activities "
@@ -105,7 +106,8 @@ def test_full_records_place_venues_in_lsoas_from_coordinates(warehouse: Path) ->
     rows = query(
         warehouse,
         "select activity_id, venue_lsoa_code, venue_lad_code, sessions_per_week, "
-        "taxonomy_terms from raw.activities where venue_placement = 'coordinates'",
+        "taxonomy_terms from raw.activities "
+        "where venue_placement in ('coordinates', 'outside_area') order by activity_id",
     )
     assert len(rows) == 13
     inside = [row for row in rows if row[1] is not None]
@@ -132,7 +134,7 @@ def test_a_venue_outside_the_warehouse_geography_gets_no_lsoa(tmp_path: Path) ->
     )
     [activity] = directory.activities
     assert activity["venue_lsoa_code"] is None
-    assert activity["venue_placement"] == "coordinates"
+    assert activity["venue_placement"] == "outside_area"
 
 
 def record_with(**fields) -> dict:
