@@ -10,14 +10,17 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from ingest.contracts import CONTRACTS, Contract
 from ingest.contracts.giving360 import grant_to_row, row_to_grant
+from ingest.demo.common import tokens
 from ingest.demo.people import SWEMWBS_METRIC
 from ingest.errors import InputError
 from ingest.generate import DIRECTORY_SOURCES, SCALES, GenerateResult, default_as_of, generate
+from ingest.identifiable import hits
 from ingest.openreferral.feed import read_directory
 from ingest.openreferral.load import DIRECTORIES_FOLDER, FOLDER_BOUNDARIES, directory_feeds
 from ingest.openreferral.places import LsoaLocator
@@ -243,6 +246,17 @@ def test_same_seed_same_bytes(generated: GenerateResult, tmp_path: Path) -> None
         )
     other = generate(tmp_path / "other", seed=SEED + 1, scale="tiny", as_of=AS_OF)
     assert other.files["referrals"].read_bytes() != again.files["referrals"].read_bytes()
+
+
+def test_no_token_reads_as_a_date_of_birth() -> None:
+    # a hex token spelling "23dec1913" was refused by the screen as a date of birth in text,
+    # which refused a real ICB's demo referrals whole: no token spells a month's name
+    ids = pl.Series(tokens(np.random.default_rng(7), 300_000).astype(str))
+    assert not ids.str.contains("dec|feb").any()
+    assert not hits("old_text", ids).any()
+    assert ids.n_unique() == ids.len()
+    # the check that made that refusal (so this test would fail without the fix)
+    assert hits("old_text", pl.Series(["ae302b23dec1913f"])).all()
 
 
 def test_no_ten_digit_number_anywhere(generated: GenerateResult) -> None:
