@@ -937,11 +937,13 @@ def _frame(
     return frame
 
 
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+def _has_column(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, schema: str = "marts"
+) -> bool:
     rows = con.execute(
-        "select count(*) from information_schema.columns where table_schema = 'marts' "
+        "select count(*) from information_schema.columns where table_schema = ? "
         "and table_name = ? and column_name = ? and table_catalog = current_database()",
-        [table, column],
+        [schema, table, column],
     ).fetchall()
     return bool(rows[0][0])
 
@@ -1121,13 +1123,7 @@ def read_tables(
         has_loads = _has_table(con, "audit", "loads")
         # the latest load of each source, and of each part of a source loaded side by side
         # (each funder's grants, each directory's records: audit.loads.replace_scope)
-        scoped = has_loads and bool(
-            con.execute(
-                "select count(*) from duckdb_columns() where schema_name = 'audit' "
-                "and table_name = 'loads' and column_name = 'replace_scope' "
-                "and database_name = current_database()"
-            ).fetchall()[0][0]
-        )
+        scoped = has_loads and _has_column(con, "loads", "replace_scope", schema="audit")
         part = ", replace_scope" if scoped else ""
         loads_sql = (
             "select source, file_name, loaded_at, periods, rows_read as rows_read_count, "
@@ -1291,9 +1287,7 @@ def build_report_data(
     target = report_db_path(build_db)
     counts = write(tables, target)
     geojson = target.with_name(GEOJSON_NAME)
-    partial = geojson.with_name(f".{geojson.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(extra["geojson"]))
-    os.replace(partial, geojson)
+    _replace_with(geojson, lambda partial: partial.write_text(json.dumps(extra["geojson"])))
     quality = write_publisher_quality(tables.get("publisher_data_quality"), target)
     log.info("report data: %s (%s)", target, ", ".join(f"{k} {v}" for k, v in counts.items()))
     return ReportData(target, geojson, counts, quality)
@@ -1307,7 +1301,12 @@ def write_publisher_quality(frame: pl.DataFrame | None, report_db: Path) -> Path
     if frame is None or frame.is_empty():
         path.unlink(missing_ok=True)
         return None
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    frame.write_csv(partial)
-    os.replace(partial, path)
+    _replace_with(path, frame.write_csv)
     return path
+
+
+def _replace_with(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a partial file beside ``path``, then put it in ``path``'s place at once."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    write(partial)
+    os.replace(partial, path)
